@@ -1,0 +1,4 @@
+// Runs every project's tests: `npm test` (the README's test command).
+export default {
+  projects: ['<rootDir>/libs/fleet', '<rootDir>/tools/nx-plugin', '<rootDir>/apps/app1', '<rootDir>/apps/app2'],
+};

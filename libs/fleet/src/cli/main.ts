@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { CommandOptions, EXIT_USAGE, runCommand, Verb, VERBS } from './run-command';
+
+export const USAGE = `Usage: fleet <command> --app <app> [options]
+
+Commands:
+  migrate   apply pending migrations to every database of the app (--to <migration>)
+  revert    revert the newest migration (--steps N, or --to <migration> | base)
+  status    compare each database with the code (--check: exit 1 when anything is pending)
+  history   list what each database's version table recorded
+  stamp     record migrations as applied WITHOUT running them (--to <migration> | base)
+
+Options:
+  --app <name>            the app (its config is apps/<name>/fleet.config.ts)
+  --config <path>         a fleet.config.ts elsewhere (instead of --app)
+  --database <a,b>        only these databases of the app
+  --to <migration>        target migration (migrate, revert, stamp)
+  --steps <n>             how many migrations to revert (default 1)
+  --concurrency <n>       targets worked on at once (default 4)
+  --max-connections <n>   most open connections per server (default: half of the free ones, at most 10)
+  --lock-wait <ms>        how long to wait for another runner's lock (default: config, 30000)
+  --fail-fast             stop starting targets after the first failure
+  --allow-out-of-order    apply pending migrations older than applied ones
+  --json                  print one JSON document instead of text
+  --verbose               print every migration, even for large fleets
+  -h, --help              this text
+
+Connections: <APP>_<DB>_DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGPASSWORD, else an embedded PostgreSQL.`;
+
+export function parseCommandLine(argv: string[]): { verb: Verb; options: CommandOptions } | { help: true } | { error: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        app: { type: 'string' },
+        config: { type: 'string' },
+        database: { type: 'string' },
+        to: { type: 'string' },
+        steps: { type: 'string' },
+        concurrency: { type: 'string' },
+        'max-connections': { type: 'string' },
+        'lock-wait': { type: 'string' },
+        'fail-fast': { type: 'boolean' },
+        'allow-out-of-order': { type: 'boolean' },
+        check: { type: 'boolean' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return { help: true };
+  const verb = positionals[0];
+  if (!(VERBS as readonly string[]).includes(verb)) return { error: `unknown command "${verb}" (commands: ${VERBS.join(', ')})` };
+  if (positionals.length > 1) return { error: `unexpected argument "${positionals[1]}"` };
+  const int = (name: string, value: string | undefined): number | undefined | { error: string } => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) return { error: `--${name} must be a whole number, got "${value}"` };
+    return Number(value);
+  };
+  const numbers: Record<string, number | undefined> = {};
+  for (const [name, value] of [
+    ['steps', values.steps],
+    ['concurrency', values.concurrency],
+    ['max-connections', values['max-connections']],
+    ['lock-wait', values['lock-wait']],
+  ] as const) {
+    const n = int(name, value);
+    if (typeof n === 'object') return n;
+    numbers[name] = n;
+  }
+  return {
+    verb: verb as Verb,
+    options: {
+      app: values.app,
+      config: values.config,
+      databases: values.database ? values.database.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      to: values.to,
+      steps: numbers.steps,
+      concurrency: numbers.concurrency,
+      maxConnections: numbers['max-connections'],
+      lockWaitMs: numbers['lock-wait'],
+      failFast: values['fail-fast'],
+      allowOutOfOrder: values['allow-out-of-order'],
+      check: values.check,
+      json: values.json,
+      verbose: values.verbose,
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  if ('help' in parsed) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if ('error' in parsed) {
+    process.stderr.write(`fleet: ${parsed.error}\n\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  return runCommand(parsed.verb, parsed.options, {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    isTTY: !!process.stderr.isTTY && !process.env.CI,
+  });
+}

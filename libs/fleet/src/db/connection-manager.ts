@@ -1,0 +1,90 @@
+import { ConnectionSpec, databaseKey, serverKey } from './connection-spec';
+import { DatabasePool } from './database-pool';
+import { Semaphore } from './semaphore';
+import { ClientSettings, defaultBudget, probeServer, ServerFacts } from './server';
+
+export interface ConnectionManagerOptions extends ClientSettings {
+  /** Most open connections per server; default: half of what the server has free, at most 10. */
+  maxConnectionsPerServer?: number;
+  /** Fan-out width: also the most connections one database's pool opens. */
+  concurrency: number;
+  idleTimeoutMs?: number;
+}
+
+interface ServerEntry {
+  budget: Promise<{ semaphore: Semaphore; facts: ServerFacts }>;
+}
+
+/**
+ * Owns every connection of one Fleet run: a budget per server and a pool per database.
+ * `close()` ends them all.
+ */
+export class ConnectionManager {
+  private readonly servers = new Map<string, ServerEntry>();
+  private readonly pools = new Map<string, DatabasePool>();
+
+  constructor(readonly options: ConnectionManagerOptions) {}
+
+  /** The server's budget (probing the server once: reachability and max_connections). */
+  async serverBudget(spec: ConnectionSpec): Promise<Semaphore> {
+    return (await this.server(spec)).semaphore;
+  }
+
+  private server(spec: ConnectionSpec): Promise<{ semaphore: Semaphore; facts: ServerFacts }> {
+    const key = serverKey(spec);
+    let entry = this.servers.get(key);
+    if (!entry) {
+      const budget = probeServer(spec, this.options).then((facts) => ({
+        facts,
+        semaphore: new Semaphore(this.options.maxConnectionsPerServer ?? defaultBudget(facts)),
+      }));
+      entry = { budget };
+      this.servers.set(key, entry);
+      budget.catch(() => this.servers.delete(key));
+    }
+    return entry.budget;
+  }
+
+  async pool(spec: ConnectionSpec): Promise<DatabasePool> {
+    const key = databaseKey(spec);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const { semaphore } = await this.server(spec);
+      pool = this.pools.get(key);
+      if (!pool) {
+        pool = new DatabasePool(spec, {
+          ...this.options,
+          serverBudget: semaphore,
+          maxConnections: Math.max(1, Math.min(this.options.concurrency, semaphore.capacity)),
+          idleTimeoutMs: this.options.idleTimeoutMs ?? 1000,
+        });
+        this.pools.set(key, pool);
+      }
+    }
+    return pool;
+  }
+
+  /** Closes one database's pool (its targets are done), freeing budget for other databases. */
+  async release(spec: ConnectionSpec): Promise<void> {
+    const key = databaseKey(spec);
+    const pool = this.pools.get(key);
+    this.pools.delete(key);
+    await pool?.close();
+  }
+
+  /** Budget figures per server, for reports and tests. */
+  async budgets(): Promise<Array<{ server: string; capacity: number; peak: number }>> {
+    const out = [];
+    for (const [server, entry] of this.servers) {
+      const { semaphore } = await entry.budget.catch(() => ({ semaphore: undefined }));
+      if (semaphore) out.push({ server, capacity: semaphore.capacity, peak: semaphore.highWaterMark });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
+}

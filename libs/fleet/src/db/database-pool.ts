@@ -1,0 +1,151 @@
+import { Client, ClientConfig, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { ConnectionSpec } from './connection-spec';
+import { Semaphore } from './semaphore';
+import { ClientSettings, clientConfig, connectionError } from './server';
+import { TargetSession } from './session';
+
+export interface DatabasePoolOptions extends ClientSettings {
+  /** Shared by every pool on the same server: counts OPEN connections, not tasks. */
+  serverBudget: Semaphore;
+  /** Most connections this pool opens (it also waits for the server budget). */
+  maxConnections: number;
+  /** Idle connections close after this long, returning their budget to other databases. */
+  idleTimeoutMs: number;
+}
+
+/**
+ * One TypeORM DataSource per database, its pg pool sized to the fan-out, reused by every target
+ * of that database (tenant schemas share connections; nothing is built per tenant).
+ */
+export class DatabasePool {
+  private dataSource?: Promise<DataSource>;
+
+  constructor(
+    readonly spec: ConnectionSpec,
+    private readonly options: DatabasePoolOptions,
+  ) {}
+
+  /** Checks a connection out, runs fn on it, and returns it clean (RESET ALL) or destroys it. */
+  async withSession<T>(fn: (session: TargetSession) => Promise<T>): Promise<T> {
+    const dataSource = await this.initialized();
+    const queryRunner = dataSource.createQueryRunner();
+    let client: PoolClient;
+    try {
+      client = (await queryRunner.connect()) as PoolClient;
+    } catch (cause) {
+      await queryRunner.release().catch(() => undefined);
+      throw connectionError(this.spec, cause);
+    }
+    let broken: Error | undefined;
+    try {
+      return await fn(new TargetSession(queryRunner, client));
+    } catch (err) {
+      throw err;
+    } finally {
+      try {
+        if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction();
+        // Nothing a target set (search_path, timeouts) may leak to the next target.
+        await client.query('RESET ALL');
+      } catch (err) {
+        broken = err as Error;
+      }
+      // A connection that could not be cleaned is destroyed, never returned to the pool.
+      await (queryRunner as unknown as { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(broken);
+    }
+  }
+
+  private initialized(): Promise<DataSource> {
+    if (!this.dataSource) {
+      this.dataSource = this.createDataSource();
+      this.dataSource.catch(() => (this.dataSource = undefined));
+    }
+    return this.dataSource;
+  }
+
+  private async createDataSource(): Promise<DataSource> {
+    const BudgetedClient = budgetedClientClass(this.options.serverBudget, this.options.connectTimeoutMs);
+    const base = clientConfig(this.spec, this.options);
+    const dataSource = new DataSource({
+      type: 'postgres',
+      host: base.host,
+      port: base.port,
+      username: base.user,
+      password: base.password as string | undefined,
+      database: base.database,
+      ssl: base.ssl as boolean | undefined,
+      applicationName: this.options.applicationName,
+      entities: [],
+      migrations: [],
+      synchronize: false,
+      migrationsRun: false,
+      // Extensions are the global track's business, never installed implicitly into a tenant schema.
+      installExtensions: false,
+      poolSize: this.options.maxConnections,
+      extra: {
+        Client: BudgetedClient,
+        max: this.options.maxConnections,
+        idleTimeoutMillis: this.options.idleTimeoutMs,
+        // The pool's own wait would include the budget wait; the client bounds the TCP connect instead.
+        connectionTimeoutMillis: 0,
+      },
+    });
+    try {
+      await dataSource.initialize();
+    } catch (cause) {
+      throw connectionError(this.spec, cause);
+    }
+    return dataSource;
+  }
+
+  async close(): Promise<void> {
+    const pending = this.dataSource;
+    this.dataSource = undefined;
+    if (!pending) return;
+    const dataSource = await pending.catch(() => undefined);
+    if (dataSource?.isInitialized) await dataSource.destroy();
+  }
+}
+
+/**
+ * A pg Client that takes a permit from the server budget before it opens its socket and gives it
+ * back when the connection ends, whatever ends it. This bounds OPEN connections per server, even
+ * across the pools of several databases.
+ */
+function budgetedClientClass(budget: Semaphore, connectTimeoutMs: number): typeof Client {
+  return class BudgetedClient extends Client {
+    constructor(config: ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    override connect(callback?: (...args: any[]) => void): any {
+      const run = async () => {
+        await budget.acquire();
+        let released = false;
+        const release = () => {
+          if (!released) {
+            released = true;
+            budget.release();
+          }
+        };
+        this.once('end', release);
+        try {
+          await super.connect();
+        } catch (err) {
+          release();
+          throw err;
+        }
+      };
+      if (callback) {
+        run().then(
+          () => callback(null, this),
+          (err) => callback(err, this),
+        );
+        return undefined;
+      }
+      return run().then(() => this);
+    }
+  } as unknown as typeof Client;
+}

@@ -1,0 +1,102 @@
+import { Client, ClientConfig } from 'pg';
+import { ConnectionError } from '../errors';
+import { quoteIdent } from '../identifiers';
+import { ConnectionSpec, describeConnection, withDatabase } from './connection-spec';
+
+/** Connection settings every Fleet connection shares. */
+export interface ClientSettings {
+  applicationName: string;
+  /** Bounded connect timeout (ms): an unreachable host fails instead of hanging. */
+  connectTimeoutMs: number;
+}
+
+export function clientConfig(spec: ConnectionSpec, settings: ClientSettings): ClientConfig {
+  return {
+    host: spec.host,
+    port: spec.port,
+    user: spec.user,
+    password: spec.password,
+    database: spec.database,
+    ssl: spec.ssl as ClientConfig['ssl'],
+    application_name: settings.applicationName,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+  };
+}
+
+/** Opens one short-lived client, runs fn, always closes it. Connect failures become ConnectionError. */
+export async function withClient<T>(spec: ConnectionSpec, settings: ClientSettings, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client(clientConfig(spec, settings));
+  client.on('error', () => undefined); // a dead idle connection surfaces on the next query instead
+  try {
+    await client.connect();
+  } catch (cause) {
+    await client.end().catch(() => undefined);
+    throw connectionError(spec, cause);
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function connectionError(spec: ConnectionSpec, cause: unknown): ConnectionError {
+  const reason = (cause as Error)?.message || String(cause);
+  const code = (cause as { code?: string })?.code;
+  let hint = 'Check that the server runs and the connection settings (PGHOST/PGPORT/PGUSER/PGPASSWORD or the database URL variable).';
+  if (code === '28P01' || code === '28000') hint = 'Check the user name and password (PGUSER/PGPASSWORD or the URL).';
+  if (code === '3D000') hint = 'The database does not exist: create it, or set createDatabase: true in the Fleet config.';
+  return new ConnectionError(`Cannot connect to ${describeConnection(spec)}: ${reason}. ${hint}`, { connection: describeConnection(spec), sqlState: code }, { cause });
+}
+
+export interface ServerFacts {
+  maxConnections: number;
+  reservedConnections: number;
+  inUse: number;
+  version: string;
+}
+
+/** Reads what the connection budget depends on. Also proves the server is reachable. */
+export async function probeServer(spec: ConnectionSpec, settings: ClientSettings): Promise<ServerFacts> {
+  return withClient(spec, settings, async (client) => {
+    const { rows } = await client.query<{ max: string; reserved: string; in_use: string; version: string }>(
+      `SELECT current_setting('max_connections') AS max,
+              current_setting('superuser_reserved_connections') AS reserved,
+              (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')::text AS in_use,
+              current_setting('server_version') AS version`,
+    );
+    return { maxConnections: Number(rows[0].max), reservedConnections: Number(rows[0].reserved), inUse: Number(rows[0].in_use), version: rows[0].version };
+  });
+}
+
+/** Default budget: half of what is free on the server, at most `cap`, at least 1. */
+export function defaultBudget(facts: ServerFacts, cap = 10): number {
+  const free = facts.maxConnections - facts.reservedConnections - facts.inUse;
+  return Math.max(1, Math.min(cap, Math.floor(free / 2)));
+}
+
+/**
+ * Creates the database if it does not exist (connecting to `maintenanceDatabase`). Safe when two
+ * runners race: "already exists" counts as success.
+ */
+export async function ensureDatabase(spec: ConnectionSpec, settings: ClientSettings, maintenanceDatabase: string): Promise<boolean> {
+  return withClient(withDatabase(spec, maintenanceDatabase), settings, async (client) => {
+    const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [spec.database]);
+    if (rows.length > 0) return false;
+    try {
+      await client.query(`CREATE DATABASE ${quoteIdent(spec.database)}`);
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P04') return false; // duplicate_database: a concurrent runner won
+      if ((err as { code?: string }).code === '23505') return false; // unique violation in pg_database: same race
+      throw err;
+    }
+  });
+}
+
+export async function databaseExists(spec: ConnectionSpec, settings: ClientSettings, maintenanceDatabase: string): Promise<boolean> {
+  return withClient(withDatabase(spec, maintenanceDatabase), settings, async (client) => {
+    const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [spec.database]);
+    return rows.length > 0;
+  });
+}

@@ -1,0 +1,29 @@
+import type { PoolClient } from 'pg';
+import type { QueryRunner } from 'typeorm';
+
+/** The one thing Fleet's own SQL needs from a connection: parameterised queries returning rows. */
+export interface SqlSession {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/**
+ * A pooled connection checked out for one target: Fleet's own SQL goes straight to the pg
+ * client; migrations get the TypeORM QueryRunner bound to the same connection, so the lock,
+ * the search_path, the transaction and the version rows all live on one session.
+ */
+export class TargetSession implements SqlSession {
+  constructor(
+    readonly queryRunner: QueryRunner,
+    private readonly client: PoolClient,
+  ) {}
+
+  async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    const result = await this.client.query(sql, params as unknown[] | undefined);
+    return result.rows as T[];
+  }
+
+  /** The backend pid of this session (for lock-holder messages and tests). */
+  get processId(): number | undefined {
+    return (this.client as unknown as { processID?: number }).processID;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Every error Fleet raises on purpose is a FleetError: it carries data (which target, which
+ * migration) and a message that says how to fix the problem. The shells (CLI, Nx executors)
+ * print `message` and, with --json, `code` and `details`.
+ */
+export class FleetError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+/** The Fleet config file is missing, does not load, or declares something invalid. */
+export class ConfigError extends FleetError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, details, options);
+  }
+}
+
+/** A name that would become an SQL identifier (schema, table, tenant, database) is not safe. */
+export class InvalidIdentifierError extends FleetError {
+  constructor(kind: string, value: string, reason: string) {
+    super(
+      'INVALID_IDENTIFIER',
+      `Invalid ${kind} ${JSON.stringify(value)}: ${reason}. ` +
+        'Allowed: 1 to 63 bytes of lower-case letters a-z, digits 0-9 and "_", starting with a letter or "_", ' +
+        'not starting with "pg_" and not a reserved name (public, information_schema).',
+      { kind, value, reason },
+    );
+  }
+}
+
+/** The migrations on disk are unusable as a set (duplicate names, bad names, module fails to load). */
+export class MigrationSourceError extends FleetError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('MIGRATION_SOURCE_INVALID', message, details, options);
+  }
+}
+
+/** Could not reach or log in to a PostgreSQL server. */
+export class ConnectionError extends FleetError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('CONNECTION_FAILED', message, details, options);
+  }
+}
+
+/** Another runner holds the target's advisory lock for longer than the configured wait. */
+export class LockTimeoutError extends FleetError {
+  constructor(target: string, waitedMs: number, holder: LockHolder | undefined) {
+    const who = holder
+      ? `held by backend pid ${holder.pid} (application "${holder.applicationName}"` +
+        `${holder.clientAddr ? `, client ${holder.clientAddr}` : ''}, since ${holder.since ?? 'unknown'})`
+      : 'held by another session (holder already gone or not visible)';
+    super(
+      'LOCK_TIMEOUT',
+      `Target ${target} is locked: ${who}; waited ${waitedMs} ms. ` +
+        'Another migration is running on it. Wait for it to finish, raise --lock-wait, or ' +
+        `stop the holder (SELECT pg_terminate_backend(${holder?.pid ?? '<pid>'})) if it is stuck.`,
+      { target, waitedMs, holder },
+    );
+  }
+}
+
+export interface LockHolder {
+  pid: number;
+  applicationName: string;
+  clientAddr: string | null;
+  since: string | null;
+}
+
+/** A migration's `up`/`down` threw. Wraps the database error as `cause`. */
+export class MigrationFailedError extends FleetError {
+  constructor(target: string, migration: string, direction: 'up' | 'down', cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'MIGRATION_FAILED',
+      `Migration ${migration} failed (${direction}) on ${target}: ${reason}`,
+      { target, migration, direction, sqlState: (cause as { code?: string })?.code },
+      { cause },
+    );
+  }
+}
+
+/** The plan for a target cannot be executed (checksum changed, missing migration, unknown --to...). */
+export class PlanBlockedError extends FleetError {
+  constructor(target: string, messages: string[]) {
+    super('PLAN_BLOCKED', `Nothing was applied to ${target}:\n  - ${messages.join('\n  - ')}`, { target, messages });
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** Serialises any error for JSON output and the run journal. */
+export function errorToJSON(err: unknown): Record<string, unknown> {
+  if (err instanceof FleetError) return err.toJSON();
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : 'ERROR', message: err.message };
+  }
+  return { code: 'ERROR', message: String(err) };
+}

@@ -1,0 +1,42 @@
+import type { LockHolder } from './errors';
+import type { Finding, Step } from './planner/planner';
+import type { RunReport, TargetResult } from './executor/result';
+
+/**
+ * What the engine reports while it works. The engine never formats text: reporters (terminal,
+ * JSON lines, the run journal) listen to these.
+ */
+export type FleetEvent =
+  | { type: 'run-start'; command: string; targets: number; concurrency: number }
+  | { type: 'notice'; message: string }
+  | { type: 'target-start'; target: string }
+  | { type: 'lock-wait'; target: string; holder: LockHolder | undefined }
+  | { type: 'plan'; target: string; steps: Step[]; findings: Finding[] }
+  | { type: 'migration-start'; target: string; migration: string; direction: 'up' | 'down' }
+  | {
+      type: 'migration-end';
+      target: string;
+      migration: string;
+      direction: 'up' | 'down';
+      outcome: 'applied' | 'skipped' | 'reverted' | 'failed';
+      durationMs: number;
+      reason?: string;
+    }
+  | { type: 'target-end'; result: TargetResult }
+  | { type: 'run-end'; report: RunReport };
+
+export type EventListener = (event: FleetEvent) => void;
+
+/** Fans one event out to several listeners; a throwing listener never breaks the run. */
+export function combineListeners(...listeners: Array<EventListener | undefined>): EventListener {
+  const active = listeners.filter((l): l is EventListener => !!l);
+  return (event) => {
+    for (const l of active) {
+      try {
+        l(event);
+      } catch {
+        // reporters are best-effort
+      }
+    }
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * Carries out one command on one target whose lock is held: reads the history, asks the planner,
+ * runs the steps under the target's transaction mode, and records every step in the version
+ * table in the same transaction as the migration itself.
+ */
+import { errorToJSON, MigrationFailedError } from '../errors';
+import type { EventListener } from '../events';
+import type { MigrationDefinition } from '../migration/migration';
+import {
+  AppliedRecord,
+  describeFinding,
+  Finding,
+  Plan,
+  planRevert,
+  planStamp,
+  planUpgrade,
+  RevertOptions,
+  Step,
+  UpgradeOptions,
+} from '../planner/planner';
+import type { VersionStore } from '../storage/version-store';
+import type { Target } from '../targets/target';
+import type { MigrationRunner } from './migration-runner';
+import type { FindingReport, TargetResult } from './result';
+
+export type TargetCommand =
+  | ({ kind: 'migrate' } & UpgradeOptions)
+  | ({ kind: 'revert' } & RevertOptions)
+  | { kind: 'stamp'; to: string };
+
+export interface ExecuteContext {
+  target: Target;
+  store: VersionStore;
+  runner: MigrationRunner;
+  emit: EventListener;
+  /** Legacy TypeORM history to adopt when the version table is first created. */
+  readLegacyHistory?: () => Promise<Array<{ name: string; timestamp: number }>>;
+}
+
+export async function executeOnTarget(ctx: ExecuteContext, command: TargetCommand): Promise<TargetResult> {
+  const started = Date.now();
+  const { target, store } = ctx;
+  const result = emptyResult(target);
+
+  const { created } = await store.ensure();
+  if (created && ctx.readLegacyHistory) await adoptLegacyHistory(ctx);
+
+  const applied = await store.readApplied();
+  result.versionBefore = currentVersion(target.migrations, applied);
+  const plan = makePlan(target, applied, command);
+  result.findings = plan.findings.map(reportFinding);
+  ctx.emit({ type: 'plan', target: target.id, steps: plan.steps, findings: plan.findings });
+
+  if (plan.blocked) {
+    result.outcome = 'blocked';
+  } else {
+    try {
+      if (command.kind === 'migrate') await applySteps(ctx, plan.steps, result);
+      else if (command.kind === 'revert') await revertSteps(ctx, plan.steps, result, applied);
+      else await stampSteps(ctx, plan.steps, result);
+      result.outcome = plan.steps.length > 0 ? 'changed' : 'unchanged';
+    } catch (err) {
+      result.outcome = 'failed';
+      const migration = (err as MigrationFailedError)?.details?.migration;
+      result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err) };
+    }
+  }
+  result.versionAfter = currentVersion(target.migrations, await store.readApplied().catch(() => applied));
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+function makePlan(target: Target, applied: AppliedRecord[], command: TargetCommand): Plan {
+  switch (command.kind) {
+    case 'migrate':
+      return planUpgrade(target.migrations, applied, { to: command.to, allowOutOfOrder: command.allowOutOfOrder ?? target.settings.allowOutOfOrder });
+    case 'revert':
+      return planRevert(target.migrations, applied, { steps: command.steps, to: command.to });
+    case 'stamp':
+      return planStamp(target.migrations, applied, command.to);
+  }
+}
+
+async function adoptLegacyHistory(ctx: ExecuteContext): Promise<void> {
+  const legacy = await ctx.readLegacyHistory!();
+  const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
+  for (const row of legacy) {
+    await ctx.store.record({
+      name: row.name,
+      timestamp: row.timestamp,
+      checksum: byName.get(row.name)?.checksum ?? null,
+      status: 'applied',
+      method: 'adopt',
+      durationMs: null,
+      reason: "adopted from TypeORM's migrations table",
+    });
+  }
+  if (legacy.length) ctx.emit({ type: 'notice', message: `${ctx.target.id}: adopted ${legacy.length} migration(s) from TypeORM's migrations table` });
+}
+
+/** Groups steps into transactions: one per migration (`each`) or runs of transactional ones (`all`). */
+function transactionGroups(steps: Step[], byName: Map<string, MigrationDefinition>, mode: Target['settings']['transactionMode']): Step[][] {
+  const groups: Step[][] = [];
+  let current: Step[] = [];
+  for (const step of steps) {
+    const transactional = byName.get(step.migration)!.transactional;
+    if (mode === 'all' && transactional) {
+      current.push(step);
+      continue;
+    }
+    if (current.length) groups.push(current);
+    current = [];
+    groups.push([step]);
+  }
+  if (current.length) groups.push(current);
+  return groups;
+}
+
+async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResult): Promise<void> {
+  const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
+  for (const group of transactionGroups(steps, byName, ctx.target.settings.transactionMode)) {
+    const first = byName.get(group[0].migration)!;
+    if (!first.transactional) {
+      await applyNonTransactional(ctx, first, result);
+      continue;
+    }
+    const done: Array<{ name: string; skipped?: string }> = [];
+    await ctx.runner.inTransaction(async () => {
+      for (const step of group) {
+        const migration = byName.get(step.migration)!;
+        const skip = await skipReason(ctx, migration);
+        if (skip !== null) {
+          await recordSkip(ctx, migration, skip);
+          done.push({ name: migration.name, skipped: skip });
+          continue;
+        }
+        const durationMs = await runOne(ctx, migration, 'up');
+        await ctx.store.record({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'applied', method: 'run', durationMs, reason: null });
+        done.push({ name: migration.name });
+      }
+    });
+    // Only now is the group committed.
+    for (const d of done) {
+      if (d.skipped !== undefined) result.skipped.push({ migration: d.name, reason: d.skipped });
+      else result.applied.push(d.name);
+    }
+  }
+}
+
+/**
+ * A migration that opted out of transactions: marked `started` first (committed), then run, then
+ * marked `applied`. A crash or an error in between leaves `started`, which blocks the target until
+ * someone looks (it may be half-applied).
+ */
+async function applyNonTransactional(ctx: ExecuteContext, migration: MigrationDefinition, result: TargetResult): Promise<void> {
+  const skip = await skipReason(ctx, migration);
+  if (skip !== null) {
+    await recordSkip(ctx, migration, skip);
+    result.skipped.push({ migration: migration.name, reason: skip });
+    return;
+  }
+  const base = { name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, method: 'run' as const };
+  await ctx.store.record({ ...base, status: 'started', durationMs: null, reason: 'non-transactional migration in progress' });
+  let durationMs: number;
+  try {
+    durationMs = await runOne(ctx, migration, 'up');
+  } catch (err) {
+    await ctx.store
+      .record({ ...base, status: 'started', durationMs: null, reason: `failed, may be partly applied: ${(err as Error)?.message}` })
+      .catch(() => undefined); // the row already says `started`; the original error is what matters
+    throw err;
+  }
+  await ctx.store.record({ ...base, status: 'applied', durationMs, reason: null });
+  result.applied.push(migration.name);
+}
+
+async function skipReason(ctx: ExecuteContext, migration: MigrationDefinition): Promise<string | null> {
+  if (typeof migration.instance.appliesTo !== 'function') return null;
+  const verdict = await migration.instance.appliesTo(ctx.target.info);
+  if (verdict === true) return null;
+  return typeof verdict === 'string' && verdict ? verdict : 'appliesTo() returned false for this target';
+}
+
+async function recordSkip(ctx: ExecuteContext, migration: MigrationDefinition, reason: string): Promise<void> {
+  await ctx.store.record({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'skipped', method: 'run', durationMs: null, reason });
+  ctx.emit({ type: 'migration-end', target: ctx.target.id, migration: migration.name, direction: 'up', outcome: 'skipped', durationMs: 0, reason });
+}
+
+async function runOne(ctx: ExecuteContext, migration: MigrationDefinition, direction: 'up' | 'down'): Promise<number> {
+  const target = ctx.target.id;
+  ctx.emit({ type: 'migration-start', target, migration: migration.name, direction });
+  const started = Date.now();
+  try {
+    await ctx.runner.run(migration, direction);
+  } catch (cause) {
+    const durationMs = Date.now() - started;
+    ctx.emit({ type: 'migration-end', target, migration: migration.name, direction, outcome: 'failed', durationMs, reason: (cause as Error)?.message });
+    throw new MigrationFailedError(target, migration.name, direction, cause);
+  }
+  const durationMs = Date.now() - started;
+  ctx.emit({ type: 'migration-end', target, migration: migration.name, direction, outcome: direction === 'up' ? 'applied' : 'reverted', durationMs });
+  return durationMs;
+}
+
+async function revertSteps(ctx: ExecuteContext, steps: Step[], result: TargetResult, applied: AppliedRecord[]): Promise<void> {
+  const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
+  const records = new Map(applied.map((r) => [r.name, r]));
+  for (const step of steps) {
+    const migration = byName.get(step.migration)!;
+    const undo = async () => {
+      if (step.action === 'revert') await runOne(ctx, migration, 'down');
+      await ctx.store.unrecord(migration.name);
+    };
+    if (migration.transactional) await ctx.runner.inTransaction(undo);
+    else await undo();
+    if (step.action === 'revert') result.reverted.push(migration.name);
+    else result.skipped.push({ migration: migration.name, reason: `unrecorded (was ${records.get(migration.name)?.status})` });
+  }
+}
+
+async function stampSteps(ctx: ExecuteContext, steps: Step[], result: TargetResult): Promise<void> {
+  const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
+  await ctx.runner.inTransaction(async () => {
+    for (const step of steps) {
+      if (step.action === 'unrecord') {
+        await ctx.store.unrecord(step.migration);
+        continue;
+      }
+      const m = byName.get(step.migration)!;
+      await ctx.store.record({
+        name: m.name,
+        timestamp: m.timestamp,
+        checksum: m.checksum,
+        status: 'applied',
+        method: 'stamp',
+        durationMs: null,
+        reason: step.action === 'record' ? 'stamped without running' : 'stamped: accepted the current source',
+      });
+    }
+  });
+  result.recorded = steps.map((s) => `${s.action} ${s.migration}`);
+}
+
+/** The newest applied migration in code order (what "version" means in reports). */
+export function currentVersion(available: readonly MigrationDefinition[], applied: readonly AppliedRecord[]): string | null {
+  const done = new Set(applied.filter((r) => r.status !== 'started').map((r) => r.name));
+  let version: string | null = null;
+  for (const m of available) if (done.has(m.name)) version = m.name;
+  if (version === null && applied.length) version = applied[applied.length - 1].name;
+  return version;
+}
+
+export function reportFinding(f: Finding): FindingReport {
+  return { kind: f.kind, severity: f.severity, migration: f.migration, message: describeFinding(f) };
+}
+
+export function emptyResult(target: Target): TargetResult {
+  return {
+    target: target.id,
+    app: target.info.app,
+    database: target.info.database,
+    schema: target.info.schema,
+    tenant: target.info.tenant,
+    outcome: 'not-run',
+    applied: [],
+    skipped: [],
+    reverted: [],
+    recorded: [],
+    failed: null,
+    findings: [],
+    versionBefore: null,
+    versionAfter: null,
+    durationMs: 0,
+  };
+}

@@ -1,0 +1,47 @@
+import { hostname } from 'node:os';
+import type { DatabasePool } from '../db/database-pool';
+import type { EventListener } from '../events';
+import { quoteIdent } from '../identifiers';
+import { targetLockKey, withTargetLock } from '../locking/target-lock';
+import { PostgresVersionStore, readTypeormHistory } from '../storage/postgres-version-store';
+import type { Target } from '../targets/target';
+import { executeOnTarget, TargetCommand } from './execute-plan';
+import { QueryRunnerMigrationRunner } from './migration-runner';
+import type { TargetResult } from './result';
+
+export const APPLIED_BY = `${hostname()}:${process.pid}`;
+
+/**
+ * Runs one command on one target over a pooled connection: scopes search_path and timeouts to
+ * the session, takes the target's advisory lock, then hands over to the executor.
+ */
+export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener): Promise<TargetResult> {
+  return pool.withSession(async (session) => {
+    const { schema } = target.info;
+    // Unqualified names in migrations land in the target's schema; RESET ALL undoes this on release.
+    await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [quoteIdent(schema)]);
+    if (target.settings.lockTimeoutMs > 0) {
+      await session.query(`SELECT pg_catalog.set_config('lock_timeout', $1, false)`, [`${target.settings.lockTimeoutMs}ms`]);
+    }
+    if (target.settings.statementTimeoutMs > 0) {
+      await session.query(`SELECT pg_catalog.set_config('statement_timeout', $1, false)`, [`${target.settings.statementTimeoutMs}ms`]);
+    }
+    const key = targetLockKey(target.connection.database, schema, target.versionTable);
+    return withTargetLock(
+      session,
+      key,
+      { waitMs: target.settings.lockWaitMs, target: target.id, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
+      () =>
+        executeOnTarget(
+          {
+            target,
+            store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY),
+            runner: new QueryRunnerMigrationRunner(session.queryRunner),
+            emit,
+            readLegacyHistory: target.adoptTypeormTable ? () => readTypeormHistory(session, schema, target.adoptTypeormTable!) : undefined,
+          },
+          command,
+        ),
+    );
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * @fleet/core: migrate the databases of multi-database and multi-tenant TypeORM/PostgreSQL apps.
+ * Public API: config helpers, commands (migrate, revert, stamp, status, history), the engine's
+ * building blocks (planner, storage, events) for embedding.
+ */
+import 'reflect-metadata';
+
+export { defineFleetConfig } from './config/fleet-config';
+export type { FleetConfig, DatabaseConfig } from './config/fleet-config';
+export { loadConfig, findConfigFile, validateConfig } from './config/load-config';
+export type { LoadedConfig, LoadedDatabase } from './config/load-config';
+
+export { migrate, revert, stamp } from './commands/run-commands';
+export type { MigrateOptions, RevertOptions, StampOptions, RunOptions } from './commands/run-commands';
+export { status } from './commands/status';
+export type { StatusReport, TargetStatus } from './commands/status';
+export { history } from './commands/history';
+export type { HistoryReport, HistoryEntry } from './commands/history';
+export type { CommonOptions } from './commands/runtime';
+
+export type { FleetMigration, TargetInfo, MigrationDefinition } from './migration/migration';
+export { loadMigrationsFromDirectory, migrationsFromClasses, checksumOf } from './migration/load-migrations';
+export * from './planner/planner';
+export type { VersionStore, RecordInput } from './storage/version-store';
+export { MemoryVersionStore } from './storage/memory-version-store';
+export { PostgresVersionStore } from './storage/postgres-version-store';
+export type { FleetEvent, EventListener } from './events';
+export type { RunReport, TargetResult, RunSummary, TargetOutcome } from './executor/result';
+export * from './errors';
+export { quoteIdent, assertSafeIdentifier } from './identifiers';
+export { runCommand, VERBS } from './cli/run-command';
+export type { Verb, CommandOptions, CommandIO } from './cli/run-command';

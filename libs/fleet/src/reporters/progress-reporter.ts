@@ -1,0 +1,104 @@
+import type { FleetEvent } from '../events';
+
+export interface ProgressReporterOptions {
+  /** A terminal gets a live line; anything else gets a plain line every `intervalMs`. */
+  isTTY: boolean;
+  /** Print every migration, not just failures (default: when the run has at most 10 targets). */
+  verbose?: boolean;
+  intervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Turns engine events into human progress on a stream (stderr): per-migration lines for small
+ * runs, a live progress line (done, failed, total, rate, ETA) for fleets.
+ */
+export class ProgressReporter {
+  private total = 0;
+  private done = 0;
+  private failed = 0;
+  private started = 0;
+  private lastLine = 0;
+  private verbose = false;
+  private liveLineShown = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly options: ProgressReporterOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  readonly listener = (event: FleetEvent): void => {
+    switch (event.type) {
+      case 'run-start':
+        this.total = event.targets;
+        this.started = this.now();
+        this.lastLine = this.started;
+        this.verbose = this.options.verbose ?? event.targets <= 10;
+        this.line(`${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}, concurrency ${event.concurrency}`);
+        break;
+      case 'notice':
+        this.line(event.message);
+        break;
+      case 'lock-wait':
+        this.line(
+          `${event.target}: waiting for the lock held by ${event.holder ? `pid ${event.holder.pid} (${event.holder.applicationName})` : 'another session'}`,
+        );
+        break;
+      case 'migration-end':
+        if (event.outcome === 'failed') this.line(`${event.target}: FAILED ${event.migration} (${event.direction}): ${event.reason}`);
+        else if (this.verbose) {
+          const what = event.outcome === 'skipped' ? `skipped ${event.migration} (${event.reason})` : `${event.outcome} ${event.migration}`;
+          this.line(`${event.target}: ${what} ${event.outcome === 'skipped' ? '' : `(${event.durationMs} ms)`}`.trimEnd());
+        }
+        break;
+      case 'target-end': {
+        this.done++;
+        const r = event.result;
+        if (r.outcome === 'failed' || r.outcome === 'blocked') {
+          this.failed++;
+          if (r.outcome === 'blocked') for (const f of r.findings) if (f.severity === 'error') this.line(`${r.target}: ${f.message}`);
+          if (r.failed && !r.failed.migration) this.line(`${r.target}: ${String(r.failed.error.message)}`);
+        }
+        if (!this.verbose) this.progress(false);
+        break;
+      }
+      case 'run-end':
+        if (!this.verbose) this.progress(true);
+        if (this.liveLineShown) this.write('\n');
+        this.liveLineShown = false;
+        break;
+      default:
+        break;
+    }
+  };
+
+  private progress(final: boolean): void {
+    const now = this.now();
+    const interval = this.options.intervalMs ?? (this.options.isTTY ? 100 : 5000);
+    if (!final && now - this.lastLine < interval) return;
+    this.lastLine = now;
+    const seconds = Math.max(0.001, (now - this.started) / 1000);
+    const rate = this.done / seconds;
+    const eta = rate > 0 ? Math.round((this.total - this.done) / rate) : 0;
+    const width = 24;
+    const filled = this.total ? Math.round((this.done / this.total) * width) : width;
+    const text =
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} done, ${this.failed} failed, ` +
+      `${rate.toFixed(1)}/s${final ? `, ${seconds.toFixed(1)} s` : `, ETA ${eta}s`}`;
+    if (this.options.isTTY) {
+      this.write(`\r\x1b[2K${text}`);
+      this.liveLineShown = true;
+    } else this.write(`${text}\n`);
+  }
+
+  private line(text: string): void {
+    if (this.liveLineShown) {
+      this.write('\r\x1b[2K');
+      this.liveLineShown = false;
+    }
+    this.write(`${text}\n`);
+  }
+}

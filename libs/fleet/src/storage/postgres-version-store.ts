@@ -1,0 +1,111 @@
+import { qualify, quoteIdent } from '../identifiers';
+import type { AppliedRecord } from '../planner/planner';
+import type { SqlSession } from '../db/session';
+import type { RecordInput, VersionStore } from './version-store';
+
+/**
+ * The version table of one target, `<schema>.<table>`:
+ *   name, timestamp, checksum, status (applied | skipped | started), method (run | stamp | adopt),
+ *   applied_at, duration_ms, applied_by, reason.
+ * Rows are ordered by `id` (the order they were recorded).
+ */
+export class PostgresVersionStore implements VersionStore {
+  private readonly table: string;
+
+  constructor(
+    private readonly session: SqlSession,
+    readonly schema: string,
+    readonly tableName: string,
+    private readonly appliedBy: string,
+  ) {
+    this.table = qualify(schema, tableName);
+  }
+
+  async ensure(): Promise<{ created: boolean }> {
+    if (await tableExists(this.session, this.schema, this.tableName)) return { created: false };
+    await this.session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+    await this.session.query(
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL UNIQUE,
+        timestamp bigint NOT NULL,
+        checksum text,
+        status text NOT NULL CHECK (status IN ('applied', 'skipped', 'started')),
+        method text NOT NULL CHECK (method IN ('run', 'stamp', 'adopt')),
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        duration_ms integer,
+        applied_by text,
+        reason text
+      )`,
+    );
+    return { created: true };
+  }
+
+  async readApplied(): Promise<AppliedRecord[]> {
+    if (!(await tableExists(this.session, this.schema, this.tableName))) return [];
+    const rows = await this.session.query<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.table} ORDER BY id`);
+    return rows.map(toRecord);
+  }
+
+  async record(input: RecordInput): Promise<void> {
+    await this.session.query(
+      `INSERT INTO ${this.table} (name, timestamp, checksum, status, method, duration_ms, applied_by, reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (name) DO UPDATE SET timestamp = EXCLUDED.timestamp, checksum = EXCLUDED.checksum,
+         status = EXCLUDED.status, method = EXCLUDED.method, applied_at = now(),
+         duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, reason = EXCLUDED.reason`,
+      [input.name, input.timestamp, input.checksum, input.status, input.method, input.durationMs, this.appliedBy, input.reason],
+    );
+  }
+
+  async unrecord(name: string): Promise<void> {
+    await this.session.query(`DELETE FROM ${this.table} WHERE name = $1`, [name]);
+  }
+}
+
+export const SELECT_COLUMNS = 'name, timestamp::text AS timestamp, checksum, status, method, applied_at, duration_ms, reason';
+
+export interface RawRow {
+  name: string;
+  timestamp: string;
+  checksum: string | null;
+  status: AppliedRecord['status'];
+  method: AppliedRecord['method'];
+  applied_at: Date | string;
+  duration_ms: number | null;
+  reason: string | null;
+}
+
+export function toRecord(row: RawRow): AppliedRecord {
+  return {
+    name: row.name,
+    timestamp: Number(row.timestamp),
+    checksum: row.checksum,
+    status: row.status,
+    method: row.method,
+    appliedAt: row.applied_at instanceof Date ? row.applied_at.toISOString() : String(row.applied_at),
+    durationMs: row.duration_ms,
+    reason: row.reason,
+  };
+}
+
+export async function tableExists(session: SqlSession, schema: string, table: string): Promise<boolean> {
+  const rows = await session.query<{ exists: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS exists`,
+    [schema, table],
+  );
+  return rows[0].exists;
+}
+
+/**
+ * TypeORM's own history (`migrations` table: id, timestamp, name), for adopting a database that
+ * TypeORM's CLI migrated before Fleet. Empty when there is no such table.
+ */
+export async function readTypeormHistory(session: SqlSession, schema: string, table: string): Promise<Array<{ name: string; timestamp: number }>> {
+  if (!(await tableExists(session, schema, table))) return [];
+  const rows = await session.query<{ name: string; timestamp: string }>(
+    `SELECT name, timestamp::text AS timestamp FROM ${qualify(schema, table)} ORDER BY id`,
+  );
+  return rows.map((r) => ({ name: r.name, timestamp: Number(r.timestamp) }));
+}

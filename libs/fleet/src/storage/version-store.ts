@@ -1,0 +1,26 @@
+import type { AppliedMethod, AppliedRecord, AppliedStatus } from '../planner/planner';
+
+/** What the executor writes for one migration. */
+export interface RecordInput {
+  name: string;
+  timestamp: number;
+  checksum: string | null;
+  status: AppliedStatus;
+  method: AppliedMethod;
+  durationMs: number | null;
+  reason: string | null;
+}
+
+/**
+ * Where a target keeps its applied versions. One instance per target (schema + table);
+ * every call runs on the session that holds the target's lock, inside its transaction.
+ */
+export interface VersionStore {
+  /** Creates the version table (and its schema) if missing; says whether it was just created. */
+  ensure(): Promise<{ created: boolean }>;
+  /** Applied records in the order they were first recorded. Empty when the table does not exist. */
+  readApplied(): Promise<AppliedRecord[]>;
+  /** Inserts a record, or replaces the one with the same name (started -> applied). */
+  record(input: RecordInput): Promise<void>;
+  unrecord(name: string): Promise<void>;
+}

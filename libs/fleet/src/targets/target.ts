@@ -1,0 +1,35 @@
+import type { ConnectionSpec } from '../db/connection-spec';
+import type { MigrationDefinition, TargetInfo } from '../migration/migration';
+
+export type TransactionMode = 'each' | 'all';
+
+/** How a target's migrations run. Defaults are set where the config is normalised. */
+export interface TargetSettings {
+  /** `each`: one transaction per migration (default). `all`: every pending migration in one. */
+  transactionMode: TransactionMode;
+  /** How long to wait for another runner's lock on this target before failing (ms). */
+  lockWaitMs: number;
+  /** PostgreSQL lock_timeout for the migrations' own statements (ms, 0 = none). */
+  lockTimeoutMs: number;
+  /** PostgreSQL statement_timeout for the migrations' statements (ms, 0 = none). */
+  statementTimeoutMs: number;
+  allowOutOfOrder: boolean;
+}
+
+/**
+ * One place migrations are applied: a version table in a schema of a database. An app's
+ * database is one target; a schema-per-tenant database is one target per tenant schema.
+ */
+export interface Target {
+  /** Stable id: `<app>/<database>[/<tenant>]`. */
+  id: string;
+  info: TargetInfo;
+  connection: ConnectionSpec;
+  versionTable: string;
+  /** TypeORM's migrations table to adopt history from, or null. */
+  adoptTypeormTable: string | null;
+  migrations: MigrationDefinition[];
+  settings: TargetSettings;
+  /** Targets of a lower phase (global track) run before higher ones (tenant track). */
+  phase: number;
+}
