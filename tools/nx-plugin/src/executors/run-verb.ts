@@ -1,0 +1,35 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { runCommand, Verb } from '@fleet/core';
+import type { FleetExecutorOptions } from './schema';
+
+/**
+ * Every Fleet executor is this: map the Nx options onto the CLI's, run the shared shell, and
+ * turn its exit code into `{ success }`. No logic lives here.
+ */
+export async function runVerb(verb: Verb, options: FleetExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const code = await runCommand(
+    verb,
+    {
+      app: options.config ? undefined : (options.app ?? context.projectName),
+      config: options.config,
+      workspaceRoot: context.root,
+      databases: options.database ? String(options.database).split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      concurrency: options.concurrency,
+      maxConnections: options.maxConnections,
+      lockWaitMs: options.lockWait,
+      json: options.json,
+      verbose: options.verbose,
+      to: options.to,
+      steps: options.steps,
+      check: options.check,
+      failFast: options.failFast,
+      allowOutOfOrder: options.allowOutOfOrder,
+    },
+    {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      isTTY: !!process.stderr.isTTY && !process.env.CI,
+    },
+  );
+  return { success: code === 0 };
+}

@@ -1,0 +1,16 @@
+/** Options shared by the Fleet executors (each schema.json declares the ones its verb takes). */
+export interface FleetExecutorOptions {
+  app?: string;
+  config?: string;
+  database?: string;
+  concurrency?: number;
+  maxConnections?: number;
+  lockWait?: number;
+  json?: boolean;
+  verbose?: boolean;
+  to?: string;
+  steps?: number;
+  check?: boolean;
+  failFast?: boolean;
+  allowOutOfOrder?: boolean;
+}

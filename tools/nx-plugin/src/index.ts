@@ -1,0 +1,1 @@
+export { runVerb } from './executors/run-verb';
