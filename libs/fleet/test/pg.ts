@@ -1,0 +1,50 @@
+/**
+ * Test helpers for the real PostgreSQL server: the one PGHOST/PGPORT/PGUSER point at (default
+ * 127.0.0.1:5432, user root). Every test creates its own databases and drops them after.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+export function testServer(): { host: string; port: number; user: string; password?: string } {
+  return {
+    host: process.env.PGHOST || '127.0.0.1',
+    port: Number(process.env.PGPORT || 5432),
+    user: process.env.PGUSER || 'root',
+    password: process.env.PGPASSWORD || undefined,
+  };
+}
+
+export function databaseUrl(database: string): string {
+  const s = testServer();
+  const auth = s.password ? `${encodeURIComponent(s.user)}:${encodeURIComponent(s.password)}` : encodeURIComponent(s.user);
+  return `postgres://${auth}@${s.host}:${s.port}/${database}`;
+}
+
+export async function withAdmin<T>(fn: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
+  const client = new Client({ ...testServer(), database });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh empty database; remember to drop it (see `dropDatabase`). */
+export async function createDatabase(prefix = 'fleet_t'): Promise<string> {
+  const name = uniqueName(prefix);
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+  return name;
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+export async function query<T = Record<string, unknown>>(database: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  return withAdmin(async (c) => (await c.query(sql, params)).rows as T[], database);
+}
