@@ -9,6 +9,8 @@ import type { RunReport, TargetResult } from './executor/result';
 export type FleetEvent =
   | { type: 'run-start'; command: string; targets: number; concurrency: number }
   | { type: 'notice'; message: string }
+  /** A later phase (the tenant track, once discovered) adds targets to the run. */
+  | { type: 'targets-added'; count: number }
   | { type: 'target-start'; target: string }
   | { type: 'lock-wait'; target: string; holder: LockHolder | undefined }
   | { type: 'plan'; target: string; steps: Step[]; findings: Finding[] }

@@ -15,6 +15,11 @@ export type { MigrateOptions, RevertOptions, StampOptions, RunOptions } from './
 export { status } from './commands/status';
 export type { StatusReport, TargetStatus } from './commands/status';
 export { history } from './commands/history';
+export { verify } from './commands/verify';
+export type { VerifyReport } from './commands/verify';
+export { whenTenant, discoverTenants } from './tenants/discover';
+export { assertTenantId } from './tenants/tenant-id';
+export type { TenantsConfig, TenantDiscovery, TenantRecord, DiscoveryContext } from './config/fleet-config';
 export type { HistoryReport, HistoryEntry } from './commands/history';
 export type { CommonOptions } from './commands/runtime';
 

@@ -9,11 +9,14 @@ Commands:
   status    compare each database with the code (--check: exit 1 when anything is pending)
   history   list what each database's version table recorded
   stamp     record migrations as applied WITHOUT running them (--to <migration> | base)
+  verify    check that every target (every tenant) is at the head of its track; list stragglers
 
 Options:
   --app <name>            the app (its config is apps/<name>/fleet.config.ts)
   --config <path>         a fleet.config.ts elsewhere (instead of --app)
   --database <a,b>        only these databases of the app
+  --tenant <a,b>          only these tenants (global tracks still run first)
+  --shard <i/n>           only this share of the tenant/shard targets (CI jobs splitting a fleet)
   --to <migration>        target migration (migrate, revert, stamp)
   --steps <n>             how many migrations to revert (default 1)
   --concurrency <n>       targets worked on at once (default 4)
@@ -37,6 +40,8 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
         app: { type: 'string' },
         config: { type: 'string' },
         database: { type: 'string' },
+        tenant: { type: 'string' },
+        shard: { type: 'string' },
         to: { type: 'string' },
         steps: { type: 'string' },
         concurrency: { type: 'string' },
@@ -74,12 +79,21 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
     if (typeof n === 'object') return n;
     numbers[name] = n;
   }
+  let shard: { index: number; count: number } | undefined;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) return { error: `--shard must be i/n with 1 <= i <= n (e.g. 2/4), got "${values.shard}"` };
+    shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
+  const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
   return {
     verb: verb as Verb,
     options: {
       app: values.app,
       config: values.config,
-      databases: values.database ? values.database.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      databases: list(values.database),
+      tenants: list(values.tenant),
+      shard,
       to: values.to,
       steps: numbers.steps,
       concurrency: numbers.concurrency,

@@ -4,9 +4,12 @@ import { migrate, revert, stamp } from '../commands/run-commands';
 import type { CommonOptions } from '../commands/runtime';
 import { status } from '../commands/status';
 import { ProgressReporter } from '../reporters/progress-reporter';
-import { formatHistory, formatRunReport, formatStatus } from '../reporters/text-format';
+import { formatHistory, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
+import { verify } from '../commands/verify';
+import { combineListeners, FleetEvent } from '../events';
+import { join } from 'node:path';
 
-export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp'] as const;
+export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export interface CommandOptions extends CommonOptions {
@@ -18,6 +21,8 @@ export interface CommandOptions extends CommonOptions {
   failFast?: boolean;
   allowOutOfOrder?: boolean;
   verbose?: boolean;
+  /** Write run journals here (default `<workspace>/.fleet/runs`; false: none). */
+  journalDir?: string | false;
 }
 
 export interface CommandIO {
@@ -37,8 +42,10 @@ export const EXIT_USAGE = 2;
  * prints the result (text or one JSON document) on stdout and maps it to an exit code.
  */
 export async function runCommand(verb: Verb, options: CommandOptions, io: CommandIO): Promise<number> {
-  const progress = options.json ? undefined : new ProgressReporter(io.stderr, { isTTY: io.isTTY, verbose: options.verbose });
-  const common: CommonOptions = { ...options, onEvent: progress?.listener ?? options.onEvent };
+  // Text: a progress view on stderr. JSON: a stream of JSON events on stderr; stdout keeps one document.
+  const listener = options.json ? jsonEventStream(io.stderr, !!options.verbose) : new ProgressReporter(io.stderr, { isTTY: io.isTTY, verbose: options.verbose }).listener;
+  const common: CommonOptions = { ...options, onEvent: combineListeners(listener, options.onEvent) };
+  const journalDir = options.journalDir === false ? undefined : (options.journalDir ?? join(options.workspaceRoot ?? process.cwd(), '.fleet', 'runs'));
   const print = (doc: unknown, text: string) => io.stdout(options.json ? `${JSON.stringify(doc, null, 2)}\n` : `${text}\n`);
   try {
     switch (verb) {
@@ -46,7 +53,14 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
       case 'revert':
       case 'stamp': {
         const run = verb === 'migrate' ? migrate : verb === 'revert' ? revert : stamp;
-        const report = await run({ ...common, to: options.to as string, steps: options.steps, failFast: options.failFast, allowOutOfOrder: options.allowOutOfOrder });
+        const report = await run({
+          ...common,
+          to: options.to as string,
+          steps: options.steps,
+          failFast: options.failFast,
+          allowOutOfOrder: options.allowOutOfOrder,
+          journalDir,
+        });
         if (verb === 'stamp' && !options.json) io.stderr('stamp: the version table was rewritten WITHOUT running any migration.\n');
         print(report, formatRunReport(report));
         return report.ok ? EXIT_OK : EXIT_FAILED;
@@ -56,6 +70,11 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
         print(report, formatStatus(report));
         if (!report.ok) return EXIT_FAILED;
         return options.check && report.summary.pending > 0 ? EXIT_FAILED : EXIT_OK;
+      }
+      case 'verify': {
+        const report = await verify(common);
+        print(report, formatVerify(report));
+        return report.ok ? EXIT_OK : EXIT_FAILED;
       }
       case 'history': {
         const report = await history(common);
@@ -72,4 +91,22 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
 
 function isUsageError(err: unknown): boolean {
   return err instanceof ConfigError || err instanceof InvalidIdentifierError || err instanceof MigrationSourceError;
+}
+
+/**
+ * `--json` progress: one JSON object per line on stderr. Per-migration events only with
+ * --verbose, so a 1000-tenant run stays a few thousand lines; run-end carries only the summary
+ * (stdout has the whole report).
+ */
+function jsonEventStream(write: (text: string) => void, verbose: boolean): (event: FleetEvent) => void {
+  return (event) => {
+    if (!verbose && (event.type === 'migration-start' || event.type === 'migration-end' || event.type === 'plan' || event.type === 'target-start')) return;
+    const line =
+      event.type === 'run-end'
+        ? { type: 'run-end', ok: event.report.ok, summary: event.report.summary, durationMs: event.report.durationMs }
+        : event.type === 'target-end'
+          ? { type: 'target-end', target: event.result.target, outcome: event.result.outcome, applied: event.result.applied.length, failed: event.result.failed, durationMs: event.result.durationMs }
+          : event;
+    write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+  };
 }

@@ -1,9 +1,7 @@
-import pLimit from 'p-limit';
-import { errorToJSON } from '../errors';
 import type { MigrationDefinition } from '../migration/migration';
 import type { AppliedRecord } from '../planner/planner';
+import { readTargetHistories } from './read-histories';
 import { CommonOptions, withRuntime } from './runtime';
-import { readHistory } from './status';
 
 export interface HistoryEntry {
   name: string;
@@ -32,30 +30,31 @@ export function checksumState(record: AppliedRecord, code: MigrationDefinition |
 /** Every target's version table, oldest first, with each row checked against the code. */
 export function history(options: CommonOptions): Promise<HistoryReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
-    const limit = pLimit(runtime.concurrency);
-    const targets = await Promise.all(
-      runtime.targets.map((target) =>
-        limit(async () => {
-          const base = { target: target.id, database: target.info.database, schema: target.info.schema, tenant: target.info.tenant };
-          try {
-            const { records, note } = await readHistory(runtime, target);
-            const byName = new Map(target.migrations.map((m) => [m.name, m]));
-            const entries = records.map((r) => ({
-              name: r.name,
-              status: r.status,
-              method: r.method,
-              appliedAt: r.appliedAt,
-              durationMs: r.durationMs,
-              checksum: checksumState(r, byName.get(r.name)),
-              reason: r.reason,
-            }));
-            return { ...base, entries, note, error: null };
-          } catch (err) {
-            return { ...base, entries: [], note: null, error: errorToJSON(err) };
-          }
-        }),
-      ),
-    );
-    return { command: 'history' as const, app: runtime.config.app, ok: targets.every((t) => t.error === null), targets };
+    const tenants = await runtime.tenantTargets();
+    const targets = [...runtime.baseTargets(), ...tenants.targets];
+    const { histories } = await readTargetHistories(runtime, targets);
+    const out = targets.map((target) => {
+      const h = histories.get(target.id)!;
+      const byName = new Map(target.migrations.map((m) => [m.name, m]));
+      return {
+        target: target.id,
+        database: target.info.database,
+        schema: target.info.schema,
+        tenant: target.info.tenant,
+        entries: h.records.map((r) => ({
+          name: r.name,
+          status: r.status,
+          method: r.method,
+          appliedAt: r.appliedAt,
+          durationMs: r.durationMs,
+          checksum: checksumState(r, byName.get(r.name)),
+          reason: r.reason,
+        })),
+        note: h.note,
+        error: h.error,
+      };
+    });
+    for (const r of tenants.results) out.push({ target: r.target, database: r.database, schema: '', tenant: r.tenant, entries: [], note: null, error: r.failed?.error ?? null });
+    return { command: 'history' as const, app: runtime.config.app, ok: out.every((t) => t.error === null), targets: out };
   });
 }

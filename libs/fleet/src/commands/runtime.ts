@@ -1,14 +1,19 @@
+import { createHash } from 'node:crypto';
 import { findConfigFile, LoadedConfig, LoadedDatabase, loadConfig } from '../config/load-config';
 import { ConnectionManager } from '../db/connection-manager';
-import { ConnectionSpec, withDatabase } from '../db/connection-spec';
+import { ConnectionSpec, describeConnection, parseConnectionUrl, withDatabase } from '../db/connection-spec';
 import { EmbeddedServer, startEmbeddedServer } from '../db/embedded-server';
 import { resolveConnection } from '../db/resolve-connection';
-import { ClientSettings, ensureDatabase, databaseExists } from '../db/server';
-import { ConfigError } from '../errors';
+import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
+import { ConfigError, errorToJSON } from '../errors';
 import { combineListeners, EventListener } from '../events';
+import { emptyResult } from '../executor/execute-plan';
+import type { TargetResult } from '../executor/result';
 import { loadMigrationsFromDirectory } from '../migration/load-migrations';
 import type { MigrationDefinition } from '../migration/migration';
-import type { Target } from '../targets/target';
+import type { Target, TargetSettings } from '../targets/target';
+import { discoverTenants } from '../tenants/discover';
+import { tenantObjectName } from '../tenants/tenant-id';
 
 /** Options every command takes. Defaults are documented here, where they are applied. */
 export interface CommonOptions {
@@ -20,6 +25,10 @@ export interface CommonOptions {
   workspaceRoot?: string;
   /** Only these database keys of the app (default: all). */
   databases?: string[];
+  /** Only these tenants (default: all). Global tracks still run first. */
+  tenants?: string[];
+  /** Only share `index` of `count` of the tenant and shard targets (1-based), split by a stable hash. */
+  shard?: { index: number; count: number };
   /** Targets worked on at once (default 4). */
   concurrency?: number;
   /** Most open connections per server (default: half of what the server has free, at most 10). */
@@ -36,17 +45,34 @@ export interface CommonOptions {
 
 export const DEFAULT_CONCURRENCY = 4;
 
+/** One database of the app, connected: its global (or shard) targets and its tenant track. */
+export interface ResolvedDatabase {
+  db: LoadedDatabase;
+  spec: ConnectionSpec;
+  maintenanceDatabase: string;
+  /** The database's own targets: the global track, or one per shard. */
+  baseTargets: Target[];
+  tenantMigrations: MigrationDefinition[] | null;
+}
+
+/** Tenant targets of one run, and the results of what could not become a target. */
+export interface TenantResolution {
+  targets: Target[];
+  results: TargetResult[];
+}
+
 /** Everything a command needs for one run: config, targets, connections; `close()` frees it all. */
 export class FleetRuntime {
   private constructor(
     readonly config: LoadedConfig,
-    readonly targets: Target[],
+    readonly databases: ResolvedDatabase[],
     readonly connections: ConnectionManager,
     readonly settings: ClientSettings,
     readonly concurrency: number,
     readonly emit: EventListener,
-    /** Databases that do not exist (only when opened read-only). */
+    /** Database keys whose database does not exist (only when opened read-only). */
     readonly missingDatabases: Set<string>,
+    private readonly options: CommonOptions,
     private readonly embedded: EmbeddedServer | undefined,
   ) {}
 
@@ -62,11 +88,19 @@ export class FleetRuntime {
     if (options.maxConnections !== undefined && (!Number.isInteger(options.maxConnections) || options.maxConnections < 1)) {
       throw new ConfigError(`--max-connections must be a whole number >= 1, got ${options.maxConnections}`);
     }
+    if (options.shard && !(Number.isInteger(options.shard.index) && Number.isInteger(options.shard.count) && options.shard.index >= 1 && options.shard.index <= options.shard.count)) {
+      throw new ConfigError(`--shard must be i/n with 1 <= i <= n, got ${options.shard.index}/${options.shard.count}`);
+    }
     const settings: ClientSettings = { applicationName: `fleet:${config.app}`, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
 
     // Load every migration set before touching any server: a broken file fails fast.
-    const migrations = new Map<string, MigrationDefinition[]>();
-    for (const db of databases) migrations.set(db.key, loadMigrationsFromDirectory(db.migrationsDir, workspaceRoot));
+    const migrations = new Map<string, { base: MigrationDefinition[]; tenant: MigrationDefinition[] | null }>();
+    for (const db of databases) {
+      migrations.set(db.key, {
+        base: loadMigrationsFromDirectory(db.migrationsDir, workspaceRoot),
+        tenant: db.tenants ? loadMigrationsFromDirectory(db.tenants.migrationsDir, workspaceRoot) : null,
+      });
+    }
 
     const sources = databases.map((db) => ({ db, source: resolveConnection(db, env) }));
     let embedded: EmbeddedServer | undefined;
@@ -76,33 +110,116 @@ export class FleetRuntime {
       if (sources.some((s) => s.source.kind === 'embedded')) {
         embedded = await startEmbeddedServer(workspaceRoot, env, (message) => emit({ type: 'notice', message }));
       }
-      const targets: Target[] = [];
+      const resolved: ResolvedDatabase[] = [];
       for (const { db, source } of sources) {
-        let spec: ConnectionSpec;
-        let maintenance: string;
-        if (source.kind === 'embedded') {
-          spec = withDatabase(embedded!.spec, source.database);
-          maintenance = 'postgres';
-        } else if (source.kind === 'libpq') {
-          spec = source.spec;
-          maintenance = source.maintenanceDatabase;
-        } else {
-          spec = source.spec;
-          maintenance = 'postgres';
+        const spec = source.kind === 'embedded' ? withDatabase(embedded!.spec, source.database) : source.spec;
+        const maintenance = source.kind === 'libpq' ? source.maintenanceDatabase : 'postgres';
+        const shardSpecs = db.shards ? shardConnections(db, spec, env) : null;
+        for (const target of shardSpecs ?? [spec]) {
+          if (db.createDatabase && mode.createDatabases) {
+            if (await ensureDatabase(target, settings, maintenance)) emit({ type: 'notice', message: `Created database ${target.database}` });
+          } else if (!mode.createDatabases && !(await databaseExists(target, settings, maintenance).catch(() => true))) {
+            missing.add(target.database);
+          }
         }
-        if (db.createDatabase && mode.createDatabases) {
-          if (await ensureDatabase(spec, settings, maintenance)) emit({ type: 'notice', message: `Created database ${spec.database}` });
-        } else if (!mode.createDatabases && !(await databaseExists(spec, settings, maintenance).catch(() => true))) {
-          missing.add(db.key);
-        }
-        targets.push(databaseTarget(config, db, spec, migrations.get(db.key)!, options));
+        const { base, tenant } = migrations.get(db.key)!;
+        const baseTargets = shardSpecs
+          ? shardSpecs.map((s) => makeTarget(config, db, { connection: s, schema: db.schema, versionTable: db.versionTable, migrations: base, shard: s.database }, options))
+          : [makeTarget(config, db, { connection: spec, schema: db.schema, versionTable: db.versionTable, migrations: base }, options)];
+        resolved.push({ db, spec, maintenanceDatabase: maintenance, baseTargets: shardSpecs ? baseTargets.filter((t) => inShard(t.id, options.shard)) : baseTargets, tenantMigrations: tenant });
       }
-      return new FleetRuntime(config, targets, connections, settings, concurrency, emit, missing, embedded);
+      return new FleetRuntime(config, resolved, connections, settings, concurrency, emit, missing, options, embedded);
     } catch (err) {
       await connections.close();
       await embedded?.stop();
       throw err;
     }
+  }
+
+  /** Phase 0: every database's global track (or its shards). */
+  baseTargets(): Target[] {
+    return this.databases.flatMap((d) => d.baseTargets);
+  }
+
+  /**
+   * Phase 1: discover each database's tenants (on its global schema) and build their targets.
+   * A database whose global track failed gets no tenant target run: its tenants are reported
+   * `not-run`. Invalid tenant ids are reported as failed, never turned into SQL.
+   */
+  async tenantTargets(previous: readonly TargetResult[] = [], mode: { createDatabases: boolean } = { createDatabases: false }): Promise<TenantResolution> {
+    const out: TenantResolution = { targets: [], results: [] };
+    for (const d of this.databases) {
+      const tenants = d.db.tenants;
+      if (!tenants || !d.tenantMigrations) continue;
+      const baseFailed = previous.some((r) => r.app === this.config.app && r.database === d.db.key && r.tenant === null && (r.outcome === 'failed' || r.outcome === 'blocked' || r.outcome === 'not-run'));
+      const discoveryTarget = `${this.config.app}/${d.db.key}/*`;
+      let discovery;
+      try {
+        discovery = this.missingDatabases.has(d.spec.database)
+          ? { tenants: [], invalid: [] }
+          : await (await this.connections.pool(d.spec)).withSession((session) =>
+              discoverTenants(tenants.discover, { query: (sql, params) => session.query(sql, params), app: this.config.app, database: d.db.key }),
+            );
+      } catch (err) {
+        const result = pseudoResult(this.config.app, d, discoveryTarget);
+        result.outcome = 'failed';
+        result.failed = { migration: null, error: { ...errorToJSON(err), message: `tenant discovery failed: ${errorToJSON(err).message}` } };
+        out.results.push(result);
+        continue;
+      }
+      for (const bad of discovery.invalid) {
+        const result = pseudoResult(this.config.app, d, `${this.config.app}/${d.db.key}/${bad.id}`);
+        result.outcome = 'failed';
+        result.failed = { migration: null, error: { code: 'INVALID_IDENTIFIER', message: bad.reason } };
+        out.results.push(result);
+      }
+      const wanted = this.options.tenants ? new Set(this.options.tenants) : null;
+      if (wanted) {
+        const known = new Set(discovery.tenants.map((t) => t.id));
+        for (const id of wanted) {
+          if (!known.has(id)) throw new ConfigError(`--tenant ${id}: no such tenant in ${this.config.app}/${d.db.key} (discovered ${discovery.tenants.length}).`, { tenant: id });
+        }
+      }
+      if (tenants.strategy === 'schema' && discovery.tenants.length > tenants.maxSchemasPerDatabase) {
+        this.emit({
+          type: 'notice',
+          message:
+            `warning: ${this.config.app}/${d.db.key} holds ${discovery.tenants.length} tenant schemas, more than ${tenants.maxSchemasPerDatabase} ` +
+            '(maxSchemasPerDatabase). PostgreSQL catalogs, pg_dump and autovacuum slow down with thousands of schemas; ' +
+            'consider a database per tenant, or shared tables with row-level security.',
+        });
+      }
+      for (const tenant of discovery.tenants) {
+        if (wanted && !wanted.has(tenant.id)) continue;
+        const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
+        if (!inShard(id, this.options.shard)) continue;
+        const target =
+          tenants.strategy === 'schema'
+            ? makeTarget(this.config, d.db, {
+                connection: d.spec,
+                schema: tenantObjectName('tenant schema', tenants.schemaTemplate, tenant.id),
+                versionTable: tenants.versionTable,
+                migrations: d.tenantMigrations,
+                tenant: tenant.id,
+                attributes: tenant.attributes,
+              }, this.options)
+            : makeTarget(this.config, d.db, {
+                connection: withDatabase(d.spec, tenantObjectName('tenant database', tenants.databaseTemplate, tenant.id)),
+                schema: 'public',
+                versionTable: tenants.versionTable,
+                migrations: d.tenantMigrations,
+                tenant: tenant.id,
+                attributes: tenant.attributes,
+                createDatabase: mode.createDatabases && tenants.createDatabase ? d.maintenanceDatabase : null,
+              }, this.options);
+        if (baseFailed) {
+          const result = emptyResult(target);
+          result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: the global track of this database failed' } };
+          out.results.push(result);
+        } else out.targets.push(target);
+      }
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -124,6 +241,13 @@ export async function withRuntime<T>(options: CommonOptions, mode: { createDatab
   }
 }
 
+/** Deterministic split of targets over CI jobs: a stable hash of the target id. */
+export function inShard(targetId: string, shard: { index: number; count: number } | undefined): boolean {
+  if (!shard || shard.count === 1) return true;
+  const bucket = createHash('sha1').update(targetId).digest().readUInt32BE(0) % shard.count;
+  return bucket === shard.index - 1;
+}
+
 function selectDatabases(config: LoadedConfig, keys: string[] | undefined): LoadedDatabase[] {
   if (!keys || keys.length === 0) return config.databases;
   const known = new Map(config.databases.map((d) => [d.key, d]));
@@ -134,21 +258,74 @@ function selectDatabases(config: LoadedConfig, keys: string[] | undefined): Load
   });
 }
 
-function databaseTarget(config: LoadedConfig, db: LoadedDatabase, spec: ConnectionSpec, migrations: MigrationDefinition[], options: CommonOptions): Target {
+function shardConnections(db: LoadedDatabase, base: ConnectionSpec, env: NodeJS.ProcessEnv): ConnectionSpec[] {
+  const urls = env[db.shardUrlsEnv];
+  if (urls) {
+    return urls
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean)
+      .map((u) => {
+        try {
+          return parseConnectionUrl(u);
+        } catch (e) {
+          throw new ConfigError(`${db.shardUrlsEnv} holds an unusable URL (${(e as Error).message}).`, { variable: db.shardUrlsEnv });
+        }
+      });
+  }
+  // Shards live next to the database the connection points at: same server, their own names.
+  return db.shards!.map((name) => withDatabase(base, name === db.database ? name : name.replace(db.database, base.database)));
+}
+
+interface TargetShape {
+  connection: ConnectionSpec;
+  schema: string;
+  versionTable: string;
+  migrations: MigrationDefinition[];
+  tenant?: string;
+  shard?: string;
+  attributes?: Record<string, unknown>;
+  createDatabase?: string | null;
+}
+
+function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
+  const suffix = shape.tenant ?? shape.shard;
+  const id = `${config.app}/${db.key}${suffix ? `/${suffix}` : ''}`;
+  const settings: TargetSettings = {
+    transactionMode: db.transactionMode,
+    lockWaitMs: options.lockWaitMs ?? db.lockWaitMs,
+    lockTimeoutMs: db.lockTimeoutMs,
+    statementTimeoutMs: db.statementTimeoutMs,
+    allowOutOfOrder: db.allowOutOfOrder,
+  };
   return {
-    id: `${config.app}/${db.key}`,
-    info: { id: `${config.app}/${db.key}`, app: config.app, database: db.key, track: 'default', schema: db.schema, tenant: null, attributes: {} },
-    connection: spec,
-    versionTable: db.versionTable,
-    adoptTypeormTable: db.adoptTypeormTable,
-    migrations,
-    settings: {
-      transactionMode: db.transactionMode,
-      lockWaitMs: options.lockWaitMs ?? db.lockWaitMs,
-      lockTimeoutMs: db.lockTimeoutMs,
-      statementTimeoutMs: db.statementTimeoutMs,
-      allowOutOfOrder: db.allowOutOfOrder,
+    id,
+    info: {
+      id,
+      app: config.app,
+      database: db.key,
+      track: shape.tenant ? 'tenant' : 'global',
+      schema: shape.schema,
+      tenant: shape.tenant ?? null,
+      shard: shape.shard ?? null,
+      attributes: shape.attributes ?? {},
     },
-    phase: 0,
+    connection: shape.connection,
+    versionTable: shape.versionTable,
+    adoptTypeormTable: shape.tenant ? null : db.adoptTypeormTable,
+    migrations: shape.migrations,
+    settings,
+    phase: shape.tenant ? 1 : 0,
+    createDatabase: shape.createDatabase ?? null,
   };
 }
+
+function pseudoResult(app: string, d: ResolvedDatabase, id: string): TargetResult {
+  return {
+    ...emptyResult(d.baseTargets[0] ?? makeTarget({ app } as LoadedConfig, d.db, { connection: d.spec, schema: d.db.schema, versionTable: d.db.versionTable, migrations: [] }, {})),
+    target: id,
+    tenant: id.split('/')[2] ?? null,
+  };
+}
+
+export { describeConnection };

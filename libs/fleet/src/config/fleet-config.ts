@@ -40,6 +40,65 @@ export interface DatabaseConfig {
   statementTimeoutMs?: number;
   /** Apply pending migrations older than applied ones instead of failing (default false). */
   allowOutOfOrder?: boolean;
+  /**
+   * The tenant track: after this database's own (global) migrations, the tenant migrations run
+   * on every tenant schema or tenant database.
+   */
+  tenants?: TenantsConfig;
+  /**
+   * Shards: the same migrations run on each shard database instead of on `database`. A number N
+   * means `<database>_shard_0` ... `<database>_shard_{N-1}` on the same server; a list names them.
+   * `<APP>_<KEY>_SHARD_URLS` (comma-separated URLs) overrides both.
+   */
+  shards?: number | string[];
+}
+
+/** A tenant as discovery returns it: an id plus attributes (plan, region...) for conditional migrations. */
+export interface TenantRecord {
+  id: string;
+  attributes?: Record<string, unknown>;
+}
+
+/** What a discovery function gets: read-only SQL on the database's global schema. */
+export interface DiscoveryContext {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  app: string;
+  database: string;
+}
+
+/**
+ * How to find the tenants of a database, at run time:
+ * - `{ sql }`: a query on the global schema returning an `id` column (other columns become attributes);
+ * - `{ list }`: a static list of ids (or records);
+ * - a function returning records.
+ */
+export type TenantDiscovery =
+  | { sql: string }
+  | { list: Array<string | TenantRecord> }
+  | ((context: DiscoveryContext) => Promise<Array<string | TenantRecord>>);
+
+/** The tenant track of a database. */
+export interface TenantsConfig {
+  /** `schema`: one schema per tenant in this database. `database`: one database per tenant. */
+  strategy: 'schema' | 'database';
+  /** The tenant track's migrations directory (relative to the config file). */
+  migrations: string;
+  discover: TenantDiscovery;
+  /** schema strategy: the tenant's schema name (default `tenant_{id}`). */
+  schemaTemplate?: string;
+  /** database strategy: the tenant's database name (default `<database>_{id}`). */
+  databaseTemplate?: string;
+  /** database strategy: create missing tenant databases (default: the database's createDatabase). */
+  createDatabase?: boolean;
+  /** Version table in each tenant schema / database (default: the database's versionTable). */
+  versionTable?: string;
+  /**
+   * Where tenants are registered by `tenant create` (a table in the global schema with an `id`
+   * column). Default: none (discovery must then find new tenants by itself).
+   */
+  registry?: { table: string; schema?: string; idColumn?: string };
+  /** Warn when one database holds more tenant schemas than this (default 500). */
+  maxSchemasPerDatabase?: number;
 }
 
 export interface FleetConfig {

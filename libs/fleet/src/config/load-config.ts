@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, FleetError } from '../errors';
 import { assertConfigIdentifier } from '../identifiers';
-import type { DatabaseConfig, FleetConfig } from './fleet-config';
+import type { DatabaseConfig, FleetConfig, TenantDiscovery, TenantsConfig } from './fleet-config';
 import { ensureTypeScriptLoader } from './typescript-loader';
 
 export const CONFIG_FILE = 'fleet.config.ts';
@@ -31,6 +31,24 @@ export interface LoadedDatabase {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   allowOutOfOrder: boolean;
+  /** The tenant track, or null. */
+  tenants: LoadedTenants | null;
+  /** Shard database names, or null when not sharded. */
+  shards: string[] | null;
+  /** Variable with comma-separated shard URLs (overrides `shards`). */
+  shardUrlsEnv: string;
+}
+
+export interface LoadedTenants {
+  strategy: 'schema' | 'database';
+  migrationsDir: string;
+  discover: TenantDiscovery;
+  schemaTemplate: string;
+  databaseTemplate: string;
+  createDatabase: boolean;
+  versionTable: string;
+  registry: { schema: string; table: string; idColumn: string } | null;
+  maxSchemasPerDatabase: number;
 }
 
 /** Finds an app's config: an explicit path, or `apps/<app>/fleet.config.ts`, or `<app>/fleet.config.ts`. */
@@ -81,6 +99,20 @@ const DATABASE_KEYS = new Set<keyof DatabaseConfig>([
   'lockTimeoutMs',
   'statementTimeoutMs',
   'allowOutOfOrder',
+  'tenants',
+  'shards',
+]);
+
+const TENANT_KEYS = new Set<keyof TenantsConfig>([
+  'strategy',
+  'migrations',
+  'discover',
+  'schemaTemplate',
+  'databaseTemplate',
+  'createDatabase',
+  'versionTable',
+  'registry',
+  'maxSchemasPerDatabase',
 ]);
 
 /** Validates once, up front, with errors that name the file and the field. */
@@ -134,22 +166,105 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       }
     };
     const adopt = db.adoptTypeormTable;
+    const database = identifier('database', `${app}_${key}`.replace(/[^A-Za-z0-9_]/g, '_'));
+    const versionTable = identifier('versionTable', 'fleet_migrations');
+    const createDatabase = bool('createDatabase', false);
+    const tenants = db.tenants === undefined ? null : validateTenants(db.tenants, `databases.${key}.tenants`, { dir, database, versionTable, createDatabase }, fail);
+    let shards: string[] | null = null;
+    if (db.shards !== undefined) {
+      if (tenants) fail(field('shards'), 'cannot be combined with tenants (shard the tenant databases through discovery instead)');
+      if (typeof db.shards === 'number') {
+        if (!Number.isInteger(db.shards) || db.shards < 1 || db.shards > 10_000) fail(field('shards'), 'must be a whole number from 1 to 10000, or a list of database names');
+        shards = Array.from({ length: db.shards }, (_, i) => `${database}_shard_${i}`);
+      } else if (Array.isArray(db.shards) && db.shards.length > 0) {
+        shards = db.shards.map((name, i) => {
+          try {
+            return assertConfigIdentifier(`${field('shards')}[${i}]`, name);
+          } catch (e) {
+            return fail(`${field('shards')}[${i}]`, (e as FleetError).details.reason as string);
+          }
+        });
+        if (new Set(shards).size !== shards.length) fail(field('shards'), 'lists a database twice');
+      } else fail(field('shards'), 'must be a whole number or a non-empty list of database names');
+    }
     return {
       key,
-      database: identifier('database', `${app}_${key}`.replace(/[^A-Za-z0-9_]/g, '_')),
+      database,
       urlEnv: str('urlEnv', `${app}_${key}_DATABASE_URL`.toUpperCase().replace(/[^A-Z0-9_]/g, '_')),
-      createDatabase: bool('createDatabase', false),
+      createDatabase,
       migrationsDir: resolve(dir, db.migrations),
       dataSource: db.dataSource === undefined ? null : resolve(dir, str('dataSource', '')),
       schema: identifier('schema', 'public'),
-      versionTable: identifier('versionTable', 'fleet_migrations'),
+      versionTable,
       adoptTypeormTable: adopt === false ? null : adopt === undefined ? 'migrations' : identifier('adoptTypeormTable', 'migrations'),
       transactionMode: mode,
       lockWaitMs: num('lockWaitMs', 30_000),
       lockTimeoutMs: num('lockTimeoutMs', 0),
       statementTimeoutMs: num('statementTimeoutMs', 0),
       allowOutOfOrder: bool('allowOutOfOrder', false),
+      tenants,
+      shards,
+      shardUrlsEnv: `${app}_${key}_SHARD_URLS`.toUpperCase().replace(/[^A-Z0-9_]/g, '_'),
     };
   });
   return { app, file, dir, workspaceRoot, databases };
+}
+
+function validateTenants(
+  raw: unknown,
+  where: string,
+  parent: { dir: string; database: string; versionTable: string; createDatabase: boolean },
+  fail: (field: string, problem: string) => never,
+): LoadedTenants {
+  if (!raw || typeof raw !== 'object') fail(where, 'must be an object');
+  const t = raw as Partial<TenantsConfig>;
+  for (const k of Object.keys(t)) if (!TENANT_KEYS.has(k as keyof TenantsConfig)) fail(`${where}.${k}`, `is not a known option (known: ${[...TENANT_KEYS].join(', ')})`);
+  if (t.strategy !== 'schema' && t.strategy !== 'database') fail(`${where}.strategy`, 'must be "schema" (a schema per tenant) or "database" (a database per tenant)');
+  if (typeof t.migrations !== 'string' || !t.migrations) fail(`${where}.migrations`, 'must be the path of the tenant migrations directory');
+  const d = t.discover;
+  const validDiscover =
+    typeof d === 'function' ||
+    (!!d && typeof d === 'object' && 'sql' in d && typeof d.sql === 'string' && d.sql.trim() !== '') ||
+    (!!d && typeof d === 'object' && 'list' in d && Array.isArray(d.list));
+  if (!validDiscover) fail(`${where}.discover`, 'must be { sql: "SELECT id ..." }, { list: [...] } or a function returning tenants');
+  const template = (name: 'schemaTemplate' | 'databaseTemplate', fallback: string) => {
+    const v = t[name] ?? fallback;
+    if (typeof v !== 'string' || !v.includes('{id}')) fail(`${where}.${name}`, 'must be a string containing {id}');
+    if (!/^[a-z_][a-z0-9_]*$/.test(v.replace('{id}', 'x'))) fail(`${where}.${name}`, 'may only use a-z, 0-9 and "_" around {id}');
+    return v as string;
+  };
+  let registry: LoadedTenants['registry'] = null;
+  if (t.registry !== undefined) {
+    const r = t.registry as { table?: unknown; schema?: unknown; idColumn?: unknown };
+    const ident = (name: string, value: unknown, fallback: string) => {
+      try {
+        return assertConfigIdentifier(`${where}.registry.${name}`, value ?? fallback);
+      } catch (e) {
+        return fail(`${where}.registry.${name}`, (e as FleetError).details.reason as string);
+      }
+    };
+    registry = { table: ident('table', r?.table, ''), schema: ident('schema', r?.schema, 'public'), idColumn: ident('idColumn', r?.idColumn, 'id') };
+  }
+  const max = t.maxSchemasPerDatabase ?? 500;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) fail(`${where}.maxSchemasPerDatabase`, 'must be a whole number >= 1');
+  let versionTable = parent.versionTable;
+  if (t.versionTable !== undefined) {
+    try {
+      versionTable = assertConfigIdentifier(`${where}.versionTable`, t.versionTable);
+    } catch (e) {
+      fail(`${where}.versionTable`, (e as FleetError).details.reason as string);
+    }
+  }
+  if (t.createDatabase !== undefined && typeof t.createDatabase !== 'boolean') fail(`${where}.createDatabase`, 'must be true or false');
+  return {
+    strategy: t.strategy as 'schema' | 'database',
+    migrationsDir: resolve(parent.dir, t.migrations as string),
+    discover: d as TenantDiscovery,
+    schemaTemplate: template('schemaTemplate', 'tenant_{id}'),
+    databaseTemplate: template('databaseTemplate', `${parent.database.toLowerCase()}_{id}`),
+    createDatabase: t.createDatabase ?? parent.createDatabase,
+    versionTable,
+    registry,
+    maxSchemasPerDatabase: max,
+  };
 }

@@ -1,7 +1,7 @@
 import { ConnectionSpec, databaseKey, serverKey } from './connection-spec';
 import { DatabasePool } from './database-pool';
 import { Semaphore } from './semaphore';
-import { ClientSettings, defaultBudget, probeServer, ServerFacts } from './server';
+import { ClientSettings, defaultBudget, ensureDatabase, probeServer, ServerFacts } from './server';
 
 export interface ConnectionManagerOptions extends ClientSettings {
   /** Most open connections per server; default: half of what the server has free, at most 10. */
@@ -62,6 +62,20 @@ export class ConnectionManager {
       }
     }
     return pool;
+  }
+
+  /**
+   * Creates a database if missing, on a short-lived maintenance connection that counts against
+   * the server budget like every other connection.
+   */
+  async ensureDatabase(spec: ConnectionSpec, maintenanceDatabase: string): Promise<boolean> {
+    const budget = await this.serverBudget(spec);
+    await budget.acquire();
+    try {
+      return await ensureDatabase(spec, this.options, maintenanceDatabase);
+    } finally {
+      budget.release();
+    }
   }
 
   /** Closes one database's pool (its targets are done), freeing budget for other databases. */

@@ -49,7 +49,7 @@ function def(name: string, options: { fail?: boolean; transactional?: boolean; a
 function target(migrations: MigrationDefinition[], mode: 'each' | 'all' = 'each'): Target {
   return {
     id: 'app/db',
-    info: { id: 'app/db', app: 'app', database: 'db', track: 'default', schema: 'public', tenant: null, attributes: { plan: 'free' } },
+    info: { id: 'app/db', app: 'app', database: 'db', track: 'default', schema: 'public', tenant: null, shard: null, attributes: { plan: 'free' } },
     connection: { host: 'h', port: 1, user: 'u', database: 'd' },
     versionTable: 'fleet_migrations',
     adoptTypeormTable: null,

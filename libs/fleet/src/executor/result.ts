@@ -54,6 +54,8 @@ export interface RunReport {
   durationMs: number;
   summary: RunSummary;
   results: TargetResult[];
+  /** Path of the run journal, when one was written. */
+  journal?: string;
 }
 
 export function summarize(results: readonly TargetResult[]): RunSummary {

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
 import type { ConnectionManager } from '../db/connection-manager';
-import { errorToJSON, FleetError } from '../errors';
+import { errorToJSON } from '../errors';
 import type { EventListener } from '../events';
 import type { Target } from '../targets/target';
 import { emptyResult, TargetCommand } from './execute-plan';
@@ -20,72 +20,94 @@ export interface FleetRunOptions {
 }
 
 /**
- * Runs a command over many targets in parallel (p-limit), phase by phase: a database's tenant
- * targets start only if its global track succeeded. Every target ends with a result; one
- * failing target never hides the others.
+ * The targets of one phase: a list, or a function called once the earlier phases are done (the
+ * tenant track is discovered after the global track ran). It may also return ready results for
+ * what could not become a target (invalid tenant ids, tenants of a failed global track).
  */
-export async function runFleet(commandName: string, targets: readonly Target[], command: TargetCommand, options: FleetRunOptions): Promise<RunReport> {
+export type FleetPhase = Target[] | ((previous: readonly TargetResult[]) => Promise<{ targets: Target[]; results: TargetResult[] }>);
+
+/**
+ * Runs a command over many targets in parallel (p-limit), phase by phase. Every target ends with
+ * a result; one failing target never hides the others.
+ */
+export async function runFleet(commandName: string, phases: FleetPhase[], command: TargetCommand, options: FleetRunOptions): Promise<RunReport> {
   const startedAt = new Date();
   const { emit, connections } = options;
-  emit({ type: 'run-start', command: commandName, targets: targets.length, concurrency: options.concurrency });
-
   const limit = pLimit(Math.max(1, options.concurrency));
-  const results = new Map<string, TargetResult>();
-  const remainingPerDatabase = new Map<string, number>();
-  for (const t of targets) remainingPerDatabase.set(databaseKey(t.connection), (remainingPerDatabase.get(databaseKey(t.connection)) ?? 0) + 1);
-  const failedDatabases = new Set<string>();
+  const results: TargetResult[] = [];
+  /** Report order: the order targets were planned in (config order, then tenants by id). */
+  const position = new Map<string, number>();
+  const place = (id: string) => {
+    if (!position.has(id)) position.set(id, position.size);
+  };
   let stop = false;
+  let started = false;
 
-  const runOne = async (target: Target): Promise<void> => {
-    const dbKey = databaseKey(target.connection);
+  const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
     let result: TargetResult;
-    if (stop || (target.phase > 0 && failedDatabases.has(dbKey))) {
+    if (stop) {
       result = emptyResult(target);
-      result.failed = {
-        migration: null,
-        error: stop
-          ? { code: 'NOT_RUN', message: 'not attempted: --fail-fast stopped the run after a failure' }
-          : { code: 'NOT_RUN', message: 'not attempted: the global track of this database failed' },
-      };
+      result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: --fail-fast stopped the run after a failure' } };
     } else {
       emit({ type: 'target-start', target: target.id });
-      const started = Date.now();
+      const t0 = Date.now();
       try {
-        result = options.runTarget
-          ? await options.runTarget(target)
-          : await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit);
+        if (options.runTarget) result = await options.runTarget(target);
+        else {
+          if (target.createDatabase && (await connections.ensureDatabase(target.connection, target.createDatabase))) {
+            emit({ type: 'notice', message: `Created database ${target.connection.database}` });
+          }
+          result = await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit);
+        }
       } catch (err) {
         result = emptyResult(target);
         result.outcome = 'failed';
-        result.failed = { migration: null, error: errorToJSON(err instanceof FleetError || err instanceof Error ? err : new Error(String(err))) };
-        result.durationMs = Date.now() - started;
+        result.failed = { migration: null, error: errorToJSON(err) };
+        result.durationMs = Date.now() - t0;
       }
     }
-    if (result.outcome === 'failed' || result.outcome === 'blocked') {
-      failedDatabases.add(dbKey);
-      if (options.failFast) stop = true;
-    }
-    results.set(target.id, result);
+    if (options.failFast && (result.outcome === 'failed' || result.outcome === 'blocked')) stop = true;
+    results.push(result);
     emit({ type: 'target-end', result });
-    const left = (remainingPerDatabase.get(dbKey) ?? 1) - 1;
-    remainingPerDatabase.set(dbKey, left);
+    // A database whose targets are all done gives its connections back to the server budget.
+    const key = databaseKey(target.connection);
+    const left = (remaining.get(key) ?? 1) - 1;
+    remaining.set(key, left);
     if (left === 0 && !options.runTarget) await connections.release(target.connection);
   };
 
-  const phases = [...new Set(targets.map((t) => t.phase))].sort((a, b) => a - b);
   for (const phase of phases) {
-    await Promise.all(targets.filter((t) => t.phase === phase).map((t) => limit(() => runOne(t))));
+    let targets: Target[];
+    if (Array.isArray(phase)) targets = phase;
+    else {
+      const resolved = await phase([...results]);
+      targets = resolved.targets;
+      for (const r of resolved.results) {
+        place(r.target);
+        results.push(r);
+        if (started) emit({ type: 'targets-added', count: 1 });
+      }
+    }
+    if (!started) {
+      emit({ type: 'run-start', command: commandName, targets: targets.length + results.length, concurrency: options.concurrency });
+      started = true;
+      for (const r of results) emit({ type: 'target-end', result: r });
+    } else if (targets.length) emit({ type: 'targets-added', count: targets.length });
+    targets.forEach((t) => place(t.id));
+    const remaining = new Map<string, number>();
+    for (const t of targets) remaining.set(databaseKey(t.connection), (remaining.get(databaseKey(t.connection)) ?? 0) + 1);
+    await Promise.all(targets.map((t) => limit(() => runOne(t, remaining))));
   }
+  if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 
-  const ordered = targets.map((t) => results.get(t.id)!);
-  const summary = summarize(ordered);
+  const summary = summarize(results);
   const report: RunReport = {
     command: commandName,
     ok: summary.failed === 0 && summary.blocked === 0 && summary.notRun === 0,
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
     summary,
-    results: ordered,
+    results: [...results].sort((a, b) => position.get(a.target)! - position.get(b.target)!),
   };
   emit({ type: 'run-end', report });
   return report;

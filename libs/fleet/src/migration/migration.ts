@@ -11,6 +11,7 @@ export interface TargetInfo {
   track: string;
   schema: string;
   tenant: string | null;
+  shard: string | null;
   attributes: Readonly<Record<string, unknown>>;
 }
 

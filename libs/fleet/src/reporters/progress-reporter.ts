@@ -39,6 +39,10 @@ export class ProgressReporter {
         this.verbose = this.options.verbose ?? event.targets <= 10;
         this.line(`${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}, concurrency ${event.concurrency}`);
         break;
+      case 'targets-added':
+        this.total += event.count;
+        if (this.options.verbose === undefined && this.total > 10) this.verbose = false;
+        break;
       case 'notice':
         this.line(event.message);
         break;

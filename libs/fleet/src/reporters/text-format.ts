@@ -1,6 +1,7 @@
 import type { RunReport } from '../executor/result';
 import type { HistoryReport } from '../commands/history';
 import type { StatusReport } from '../commands/status';
+import type { VerifyReport } from '../commands/verify';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport): string {
@@ -44,8 +45,12 @@ export function formatRunReport(report: RunReport): string {
   return lines.join('\n');
 }
 
+/** Above this many targets, status groups identical states instead of a line per target. */
+export const GROUP_ABOVE = 20;
+
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [];
+  if (report.targets.length > GROUP_ABOVE) return formatGroupedStatus(report);
   for (const t of report.targets) {
     const state = t.state.toUpperCase();
     let detail = `version ${t.version ?? '(none)'}`;
@@ -78,5 +83,42 @@ export function formatHistory(report: HistoryReport): string {
       );
     }
   }
+  return lines.join('\n');
+}
+
+/**
+ * Fleet-scale status: identical states grouped, e.g.
+ *   998 at-head   app1/users (tenant) at CreateProjects...
+ *     2 pending   app1/users (tenant) at CreateUsers...: acme, globex
+ */
+function formatGroupedStatus(report: StatusReport): string {
+  const groups = new Map<string, { state: string; track: string; version: string | null; members: string[]; sample: string | null }>();
+  for (const t of report.targets) {
+    const track = `${t.app}/${t.database} (${t.tenant === null ? (t.target.split('/').length > 2 ? 'shard' : 'global') : 'tenant'})`;
+    const key = `${track}|${t.state}|${t.version}`;
+    const g = groups.get(key) ?? { state: t.state, track, version: t.version, members: [], sample: null };
+    g.members.push(t.tenant ?? t.target);
+    g.sample ??= t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? null);
+    groups.set(key, g);
+  }
+  const lines: string[] = [];
+  for (const g of [...groups.values()].sort((a, b) => a.track.localeCompare(b.track) || b.members.length - a.members.length)) {
+    const who = g.state === 'at-head' && g.members.length > 5 ? '' : `: ${g.members.slice(0, 20).join(', ')}${g.members.length > 20 ? `, ... (${g.members.length - 20} more)` : ''}`;
+    lines.push(`${String(g.members.length).padStart(6)} ${g.state.padEnd(8)} ${g.track} at ${g.version ?? '(none)'}${who}`);
+    if (g.sample) lines.push(`         ${g.sample}`);
+  }
+  const s = report.summary;
+  lines.push(`status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed`);
+  return lines.join('\n');
+}
+
+export function formatVerify(report: VerifyReport): string {
+  const lines: string[] = [];
+  for (const [track, head] of Object.entries(report.heads)) lines.push(`head of ${track}: ${head ?? '(no migrations)'}`);
+  for (const s of report.stragglers.slice(0, 200)) {
+    lines.push(`STRAGGLER ${s.target}: ${s.state} at ${s.version ?? '(none)'}${s.pending.length ? `, ${s.pending.length} pending` : ''}${s.problem ? ` (${s.problem})` : ''}`);
+  }
+  if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);
+  lines.push(report.ok ? `verify: all ${report.targets} target(s) at head` : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)`);
   return lines.join('\n');
 }

@@ -32,4 +32,6 @@ export interface Target {
   settings: TargetSettings;
   /** Targets of a lower phase (global track) run before higher ones (tenant track). */
   phase: number;
+  /** DB-per-tenant: create the target's database first, via this maintenance database. */
+  createDatabase?: string | null;
 }

@@ -13,7 +13,9 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       app: options.config ? undefined : (options.app ?? context.projectName),
       config: options.config,
       workspaceRoot: context.root,
-      databases: options.database ? String(options.database).split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      databases: list(options.database),
+      tenants: list(options.tenant),
+      shard: options.shard ? parseShard(String(options.shard)) : undefined,
       concurrency: options.concurrency,
       maxConnections: options.maxConnections,
       lockWaitMs: options.lockWait,
@@ -32,4 +34,14 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
     },
   );
   return { success: code === 0 };
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value ? String(value).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+/** `i/n`; anything else becomes an invalid shard that the API rejects with its usual message. */
+function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  return m ? { index: Number(m[1]), count: Number(m[2]) } : { index: 0, count: 0 };
 }

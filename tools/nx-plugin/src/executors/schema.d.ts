@@ -3,6 +3,8 @@ export interface FleetExecutorOptions {
   app?: string;
   config?: string;
   database?: string;
+  tenant?: string;
+  shard?: string;
   concurrency?: number;
   maxConnections?: number;
   lockWait?: number;

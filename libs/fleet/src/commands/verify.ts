@@ -1,0 +1,35 @@
+import type { TargetState } from '../planner/planner';
+import { CommonOptions, withRuntime } from './runtime';
+import { fleetStatus } from './status';
+
+export interface VerifyReport {
+  command: 'verify';
+  app: string;
+  /** True when every target is at the head of its track. */
+  ok: boolean;
+  targets: number;
+  atHead: number;
+  /** Head migration per database and track, e.g. { "app1/users (tenant)": "CreateProjects..." }. */
+  heads: Record<string, string | null>;
+  stragglers: Array<{ target: string; state: TargetState; version: string | null; head: string | null; pending: string[]; problem: string | null }>;
+}
+
+/** Proves the fleet converged: every target at the same head as the rest of its track. */
+export function verify(options: CommonOptions): Promise<VerifyReport> {
+  return withRuntime(options, { createDatabases: false }, async (runtime) => {
+    const st = await fleetStatus(runtime);
+    const heads: Record<string, string | null> = {};
+    for (const t of st.targets) if (t.head !== null || t.tenant === null) heads[`${t.app}/${t.database} (${t.tenant === null ? 'global' : 'tenant'})`] ??= t.head;
+    const stragglers = st.targets
+      .filter((t) => t.state !== 'at-head')
+      .map((t) => ({
+        target: t.target,
+        state: t.state,
+        version: t.version,
+        head: t.head,
+        pending: t.pending,
+        problem: t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? null),
+      }));
+    return { command: 'verify', app: st.app, ok: stragglers.length === 0, targets: st.targets.length, atHead: st.targets.length - stragglers.length, heads, stragglers };
+  });
+}
