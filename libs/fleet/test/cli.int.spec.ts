@@ -2,38 +2,12 @@
  * The `fleet` command as a user runs it: separate processes, exit codes, JSON output, the
  * connection sources (URL variable, PGHOST, embedded server) and bad input.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FixtureProject, MigrationSpec, WORKSPACE_ROOT } from './fixtures';
+import { FixtureProject, MigrationSpec } from './fixtures';
+import { runFleet } from './cli';
 import { databaseUrl, dropDatabase, query, testServer, uniqueName } from './pg';
-
-const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `fleet ...args` in a child process with a clean environment plus `env`. */
-export function runFleet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliResult> {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLEET_BIN, ...args], { cwd: WORKSPACE_ROOT, env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };
 const COUNTED: MigrationSpec = { name: 'Counted2000', up: ['INSERT INTO side_effects VALUES (1)', 'SELECT pg_sleep(0.2)'] };
