@@ -15,34 +15,41 @@ describe('nx run app1:*', () => {
     await dropDatabase(audit);
   });
 
-  it('migrates both databases, each with its own version table, then reports them at head', async () => {
+  it('migrates the global track, every tenant schema and the audit database, then reports them at head', async () => {
     const first = await runNx(['run', 'app1:migrate'], env);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/ok\s+app1\/users\s+\(none\) -> CreateProjects1764000100000/);
+    expect(first.stdout).toMatch(/ok\s+app1\/users\s+\(none\) -> CreateTenants1763900000000/);
     expect(first.stdout).toMatch(/ok\s+app1\/audit\s+\(none\) -> IndexAuditActor1764000200000/);
-
-    expect(await query(users, 'SELECT name FROM fleet_migrations ORDER BY id')).toEqual([{ name: 'CreateUsers1764000000000' }, { name: 'CreateProjects1764000100000' }]);
     expect(await query(audit, 'SELECT name FROM fleet_migrations ORDER BY id')).toEqual([{ name: 'CreateAuditEvents1764000000000' }, { name: 'IndexAuditActor1764000200000' }]);
 
+    // Tenants registered in the global schema are migrated by the next run, each in its own schema.
+    await query(users, `INSERT INTO tenants (id, plan) VALUES ('acme', 'pro'), ('globex', 'free')`);
     const second = await runNx(['run', 'app1:migrate'], env);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('0 changed, 2 unchanged');
+    expect(second.stdout).toMatch(/ok\s+app1\/users\/acme\s+\(none\) -> CreateProjects1764000100000/);
+    expect(await query(users, 'SELECT name FROM tenant_globex.fleet_migrations ORDER BY id')).toEqual([
+      { name: 'CreateUsers1764000000000' },
+      { name: 'CreateProjects1764000100000' },
+    ]);
 
     const st = await runNx(['run', 'app1:status', '--json'], env);
     expect(st.code).toBe(0);
     const doc = parseJsonDocument(st.stdout);
-    expect(doc.targets.map((t: { target: string; state: string }) => [t.target, t.state])).toEqual([
-      ['app1/users', 'at-head'],
-      ['app1/audit', 'at-head'],
+    expect(doc.targets.map((t: { target: string; state: string; schema: string }) => [t.target, t.schema, t.state])).toEqual([
+      ['app1/users', 'public', 'at-head'],
+      ['app1/audit', 'public', 'at-head'],
+      ['app1/users/acme', 'tenant_acme', 'at-head'],
+      ['app1/users/globex', 'tenant_globex', 'at-head'],
     ]);
+    expect((await runNx(['run', 'app1:verify'], env)).code).toBe(0);
 
-    const hist = await runNx(['run', 'app1:history'], env);
-    expect(hist.stdout).toContain('CreateProjects1764000100000');
-
-    const back = await runNx(['run', 'app1:revert', '--database=users'], env);
+    const back = await runNx(['run', 'app1:revert', '--database=users', '--tenant=acme'], env);
     expect(back.code).toBe(0);
     const check = await runNx(['run', 'app1:status', '--check'], env);
     expect(check.code).not.toBe(0);
-    expect(check.stdout).toMatch(/PENDING\s+app1\/users/);
+    expect(check.stdout).toMatch(/PENDING\s+app1\/users\/acme/);
+    const verify = await runNx(['run', 'app1:verify'], env);
+    expect(verify.code).not.toBe(0);
+    expect(verify.stdout).toContain('STRAGGLER app1/users/acme');
   }, 120_000);
 });

@@ -66,7 +66,8 @@ export function stamp(options: StampOptions): Promise<RunReport> {
 async function execute(runtime: FleetRuntime, name: string, command: TargetCommand, options: RunOptions, mode: { createDatabases: boolean }): Promise<RunReport> {
   const to = 'to' in command ? command.to : undefined;
   const matches = targetFilter(runtime, to);
-  const base: FleetPhase = runtime.baseTargets().filter(matches);
+  // With --tenant, revert and stamp touch only those tenants; migrate still brings the global track to head first.
+  const base: FleetPhase = options.tenants && command.kind !== 'migrate' ? [] : runtime.baseTargets().filter(matches);
   const tenants: FleetPhase = async (previous) => {
     const resolved = await runtime.tenantTargets(previous, mode);
     return { targets: resolved.targets.filter(matches), results: resolved.results };

@@ -161,6 +161,11 @@ export class FleetRuntime {
               discoverTenants(tenants.discover, { query: (sql, params) => session.query(sql, params), app: this.config.app, database: d.db.key }),
             );
       } catch (err) {
+        if (((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '42P01') {
+          // The registry table does not exist yet: the global track has not created it. No tenants.
+          this.emit({ type: 'notice', message: `${this.config.app}/${d.db.key}: no tenant registry yet (${errorToJSON(err).message}); migrate the global track first` });
+          continue;
+        }
         const result = pseudoResult(this.config.app, d, discoveryTarget);
         result.outcome = 'failed';
         result.failed = { migration: null, error: { ...errorToJSON(err), message: `tenant discovery failed: ${errorToJSON(err).message}` } };

@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 import { Project, User } from '@acme/models';
 
 /**
- * app1's users database, as TypeORM sees it. Fleet reads the entities from here; it connects on
- * its own (see fleet.config.ts), so the URL below only matters to the app itself.
+ * app1's users database, tenant track: the tables every tenant schema has. Fleet reads the
+ * entities from here; it connects on its own (see fleet.config.ts).
  */
 export default new DataSource({
   type: 'postgres',
