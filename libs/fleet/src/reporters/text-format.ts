@@ -6,6 +6,8 @@ import type { VerifyReport } from '../commands/verify';
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport): string {
   const lines: string[] = [];
+  /** Large runs: successful targets grouped by what happened to them; problems one per line. */
+  const groups = new Map<string, number>();
   for (const r of report.results) {
     const parts: string[] = [];
     if (r.applied.length) parts.push(`applied ${r.applied.length}`);
@@ -34,9 +36,15 @@ export function formatRunReport(report: RunReport): string {
         parts.push(String(r.failed?.error.message ?? ''));
     }
     const version = r.versionBefore === r.versionAfter ? `at ${r.versionAfter ?? '(none)'}` : `${r.versionBefore ?? '(none)'} -> ${r.versionAfter ?? '(none)'}`;
-    if (report.results.length <= 50 || r.outcome !== 'unchanged') lines.push(`${head.padEnd(7)} ${r.target}  ${version}  ${parts.join('; ')}`.trimEnd());
+    const fine = r.outcome === 'changed' || r.outcome === 'unchanged';
+    if (report.results.length <= GROUP_ABOVE || !fine) lines.push(`${head.padEnd(7)} ${r.target}  ${version}  ${parts.join('; ')}`.trimEnd());
+    else {
+      const key = `${r.outcome}: ${version}`;
+      groups.set(key, (groups.get(key) ?? 0) + 1);
+    }
     for (const f of r.findings) if (f.severity === 'warning') lines.push(`        warning: ${f.message}`);
   }
+  for (const [key, n] of groups) lines.push(`${String(n).padStart(6)} ${key}`);
   const s = report.summary;
   lines.push(
     `${report.command}: ${s.targets} target(s): ${s.changed} changed, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.notRun} not run ` +
