@@ -56,7 +56,7 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
 
 /** A target's history; before its first migrate, TypeORM's own table stands in (adoption preview). */
 async function readWithAdoption(session: import('../db/session').SqlSession, target: Target): Promise<{ records: AppliedRecord[]; note: string | null }> {
-  const records = await new PostgresVersionStore(session, target.info.schema, target.versionTable, APPLIED_BY).readApplied();
+  const records = (await new PostgresVersionStore(session, target.info.schema, target.versionTable, APPLIED_BY).readApplied()) ?? [];
   if (records.length > 0 || !target.adoptTypeormTable) return { records, note: null };
   const legacy = await readTypeormHistory(session, target.info.schema, target.adoptTypeormTable);
   if (legacy.length === 0) return { records, note: null };

@@ -72,7 +72,7 @@ describe('executeOnTarget (in-memory store)', () => {
     expect(result.outcome).toBe('changed');
     expect(result.applied).toEqual(['A1', 'B2']);
     expect(runner.transactions).toBe(2);
-    expect((await store.readApplied()).map((r) => [r.name, r.status, r.checksum])).toEqual([
+    expect((await store.readApplied())!.map((r) => [r.name, r.status, r.checksum])).toEqual([
       ['A1', 'applied', 'sum-A1'],
       ['B2', 'applied', 'sum-B2'],
     ]);
@@ -86,7 +86,7 @@ describe('executeOnTarget (in-memory store)', () => {
     expect(result.applied).toEqual(['A1']);
     expect(result.failed).toMatchObject({ migration: 'B2', error: { code: 'MIGRATION_FAILED' } });
     expect(String(result.failed!.error.message)).toContain('boom in B2');
-    expect((await store.readApplied()).map((r) => r.name)).toEqual(['A1']);
+    expect((await store.readApplied())!.map((r) => r.name)).toEqual(['A1']);
   });
 
   it('runs every pending migration in one transaction in all mode', async () => {
@@ -106,20 +106,20 @@ describe('executeOnTarget (in-memory store)', () => {
     const seen: string[] = [];
     const nonTx = def('B2', { transactional: false });
     nonTx.instance.up = async () => {
-      seen.push(...(await store.readApplied()).map((r) => `${r.name}:${r.status}`));
+      seen.push(...(await store.readApplied())!.map((r) => `${r.name}:${r.status}`));
     };
     const { result, runner } = await run([def('A1'), nonTx, def('C3')], store, 'all');
     expect(result.applied).toEqual(['A1', 'B2', 'C3']);
     expect(seen).toEqual(['A1:applied', 'B2:started']);
     expect(runner.transactions).toBe(2);
-    expect((await store.readApplied()).find((r) => r.name === 'B2')!.status).toBe('applied');
+    expect((await store.readApplied())!.find((r) => r.name === 'B2')!.status).toBe('applied');
   });
 
   it('leaves a failed non-transactional migration as started, which blocks the next run', async () => {
     const store = new MemoryVersionStore();
     const first = await run([def('A1', { transactional: false, fail: true })], store);
     expect(first.result.outcome).toBe('failed');
-    expect((await store.readApplied())[0]).toMatchObject({ name: 'A1', status: 'started' });
+    expect((await store.readApplied())![0]).toMatchObject({ name: 'A1', status: 'started' });
     const second = await run([def('A1', { transactional: false })], store);
     expect(second.result.outcome).toBe('blocked');
     expect(second.result.findings[0]).toMatchObject({ kind: 'interrupted', migration: 'A1' });
@@ -129,7 +129,7 @@ describe('executeOnTarget (in-memory store)', () => {
     const { result, store, events } = await run([def('A1'), def('B2', { appliesTo: () => 'only for the pro plan' })]);
     expect(result.applied).toEqual(['A1']);
     expect(result.skipped).toEqual([{ migration: 'B2', reason: 'only for the pro plan' }]);
-    expect((await store.readApplied())[1]).toMatchObject({ name: 'B2', status: 'skipped', reason: 'only for the pro plan' });
+    expect((await store.readApplied())![1]).toMatchObject({ name: 'B2', status: 'skipped', reason: 'only for the pro plan' });
     expect(events.some((e) => e.type === 'migration-end' && e.outcome === 'skipped')).toBe(true);
   });
 
@@ -154,6 +154,6 @@ describe('executeOnTarget (in-memory store)', () => {
     );
     expect(result.applied).toEqual(['B2']);
     expect(runner.log).toEqual(['up B2']);
-    expect((await store.readApplied())[0]).toMatchObject({ name: 'A1', method: 'adopt', checksum: 'sum-A1' });
+    expect((await store.readApplied())![0]).toMatchObject({ name: 'A1', method: 'adopt', checksum: 'sum-A1' });
   });
 });

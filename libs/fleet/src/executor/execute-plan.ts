@@ -18,7 +18,7 @@ import {
   Step,
   UpgradeOptions,
 } from '../planner/planner';
-import type { VersionStore } from '../storage/version-store';
+import type { RecordInput, VersionStore } from '../storage/version-store';
 import type { Target } from '../targets/target';
 import type { MigrationRunner } from './migration-runner';
 import type { FindingReport, TargetResult } from './result';
@@ -42,30 +42,34 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
   const { target, store } = ctx;
   const result = emptyResult(target);
 
-  const { created } = await store.ensure();
-  if (created && ctx.readLegacyHistory) await adoptLegacyHistory(ctx);
-
-  const applied = await store.readApplied();
-  result.versionBefore = currentVersion(target.migrations, applied);
-  const plan = makePlan(target, applied, command);
+  let applied = await store.readApplied();
+  // The version table is created lazily, only when something is to be recorded: a track with
+  // nothing to do leaves no trace. TypeORM's history is adopted only while ours does not exist.
+  if (applied === null && ctx.readLegacyHistory) applied = await adoptLegacyHistory(ctx);
+  const history = applied ?? [];
+  result.versionBefore = currentVersion(target.migrations, history);
+  const plan = makePlan(target, history, command);
   result.findings = plan.findings.map(reportFinding);
   ctx.emit({ type: 'plan', target: target.id, steps: plan.steps, findings: plan.findings });
 
   if (plan.blocked) {
     result.outcome = 'blocked';
+    result.versionAfter = result.versionBefore;
   } else {
     try {
+      if (plan.steps.length > 0 && applied === null) await store.ensure();
       if (command.kind === 'migrate') await applySteps(ctx, plan.steps, result);
-      else if (command.kind === 'revert') await revertSteps(ctx, plan.steps, result, applied);
+      else if (command.kind === 'revert') await revertSteps(ctx, plan.steps, result, history);
       else await stampSteps(ctx, plan.steps, result);
       result.outcome = plan.steps.length > 0 ? 'changed' : 'unchanged';
+      result.versionAfter = versionAfterSuccess(target, history, command, result);
     } catch (err) {
       result.outcome = 'failed';
       const migration = (err as MigrationFailedError)?.details?.migration;
       result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err) };
+      result.versionAfter = currentVersion(target.migrations, (await store.readApplied().catch(() => history)) ?? history);
     }
   }
-  result.versionAfter = currentVersion(target.migrations, await store.readApplied().catch(() => applied));
   result.durationMs = Date.now() - started;
   return result;
 }
@@ -81,21 +85,46 @@ function makePlan(target: Target, applied: AppliedRecord[], command: TargetComma
   }
 }
 
-async function adoptLegacyHistory(ctx: ExecuteContext): Promise<void> {
+/** Copies TypeORM's history into a new version table; returns the adopted records (null: nothing to adopt). */
+async function adoptLegacyHistory(ctx: ExecuteContext): Promise<AppliedRecord[] | null> {
   const legacy = await ctx.readLegacyHistory!();
+  if (legacy.length === 0) return null;
   const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
-  for (const row of legacy) {
-    await ctx.store.record({
+  await ctx.store.ensure();
+  await ctx.store.record(
+    ...legacy.map((row) => ({
       name: row.name,
       timestamp: row.timestamp,
       checksum: byName.get(row.name)?.checksum ?? null,
-      status: 'applied',
-      method: 'adopt',
+      status: 'applied' as const,
+      method: 'adopt' as const,
       durationMs: null,
       reason: "adopted from TypeORM's migrations table",
-    });
+    })),
+  );
+  ctx.emit({ type: 'notice', message: `${ctx.target.id}: adopted ${legacy.length} migration(s) from TypeORM's migrations table` });
+  return ctx.store.readApplied();
+}
+
+/** The version after a successful command, computed from the plan instead of re-reading the table. */
+function versionAfterSuccess(target: Target, before: AppliedRecord[], command: TargetCommand, result: TargetResult): string | null {
+  const done = new Set(before.filter((r) => r.status !== 'started').map((r) => r.name));
+  if (command.kind === 'migrate') {
+    for (const name of result.applied) done.add(name);
+    for (const s of result.skipped) done.add(s.migration);
+  } else if (command.kind === 'revert') {
+    for (const name of result.reverted) done.delete(name);
+    for (const s of result.skipped) done.delete(s.migration);
+  } else {
+    for (const entry of result.recorded) {
+      const [action, name] = entry.split(' ');
+      if (action === 'unrecord') done.delete(name);
+      else done.add(name);
+    }
   }
-  if (legacy.length) ctx.emit({ type: 'notice', message: `${ctx.target.id}: adopted ${legacy.length} migration(s) from TypeORM's migrations table` });
+  let version: string | null = null;
+  for (const m of target.migrations) if (done.has(m.name)) version = m.name;
+  return version;
 }
 
 /** Groups steps into transactions: one per migration (`each`) or runs of transactional ones (`all`). */
@@ -126,18 +155,21 @@ async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResu
     }
     const done: Array<{ name: string; skipped?: string }> = [];
     await ctx.runner.inTransaction(async () => {
+      const records: RecordInput[] = [];
       for (const step of group) {
         const migration = byName.get(step.migration)!;
         const skip = await skipReason(ctx, migration);
         if (skip !== null) {
-          await recordSkip(ctx, migration, skip);
+          records.push(skipRecord(ctx, migration, skip));
           done.push({ name: migration.name, skipped: skip });
           continue;
         }
         const durationMs = await runOne(ctx, migration, 'up');
-        await ctx.store.record({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'applied', method: 'run', durationMs, reason: null });
+        records.push({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'applied', method: 'run', durationMs, reason: null });
         done.push({ name: migration.name });
       }
+      // One statement records the whole group, inside the group's transaction.
+      await ctx.store.record(...records);
     });
     // Only now is the group committed.
     for (const d of done) {
@@ -155,7 +187,7 @@ async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResu
 async function applyNonTransactional(ctx: ExecuteContext, migration: MigrationDefinition, result: TargetResult): Promise<void> {
   const skip = await skipReason(ctx, migration);
   if (skip !== null) {
-    await recordSkip(ctx, migration, skip);
+    await ctx.store.record(skipRecord(ctx, migration, skip));
     result.skipped.push({ migration: migration.name, reason: skip });
     return;
   }
@@ -181,9 +213,10 @@ async function skipReason(ctx: ExecuteContext, migration: MigrationDefinition): 
   return typeof verdict === 'string' && verdict ? verdict : 'appliesTo() returned false for this target';
 }
 
-async function recordSkip(ctx: ExecuteContext, migration: MigrationDefinition, reason: string): Promise<void> {
-  await ctx.store.record({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'skipped', method: 'run', durationMs: null, reason });
+/** A conditional migration that does not apply here: recorded `skipped`, with the reason. */
+function skipRecord(ctx: ExecuteContext, migration: MigrationDefinition, reason: string): RecordInput {
   ctx.emit({ type: 'migration-end', target: ctx.target.id, migration: migration.name, direction: 'up', outcome: 'skipped', durationMs: 0, reason });
+  return { name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'skipped', method: 'run', durationMs: null, reason };
 }
 
 async function runOne(ctx: ExecuteContext, migration: MigrationDefinition, direction: 'up' | 'down'): Promise<number> {

@@ -18,14 +18,15 @@ export const APPLIED_BY = `${hostname()}:${process.pid}`;
 export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener): Promise<TargetResult> {
   return pool.withSession(async (session) => {
     const { schema } = target.info;
-    // Unqualified names in migrations land in the target's schema; RESET ALL undoes this on release.
-    await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [quoteIdent(schema)]);
-    if (target.settings.lockTimeoutMs > 0) {
-      await session.query(`SELECT pg_catalog.set_config('lock_timeout', $1, false)`, [`${target.settings.lockTimeoutMs}ms`]);
-    }
-    if (target.settings.statementTimeoutMs > 0) {
-      await session.query(`SELECT pg_catalog.set_config('statement_timeout', $1, false)`, [`${target.settings.statementTimeoutMs}ms`]);
-    }
+    // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
+    // when the connection goes back to the pool. One round trip for every setting.
+    const settings: Array<[string, string]> = [['search_path', quoteIdent(schema)]];
+    if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
+    if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
+    await session.query(
+      `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')}`,
+      settings.flat(),
+    );
     const key = targetLockKey(target.connection.database, schema, target.versionTable);
     return withTargetLock(
       session,

@@ -14,17 +14,20 @@ export class MemoryVersionStore implements VersionStore {
     }
   }
 
-  async ensure(): Promise<{ created: boolean }> {
-    const created = !this.created;
+  async ensure(): Promise<void> {
     this.created = true;
-    return { created };
   }
 
-  async readApplied(): Promise<AppliedRecord[]> {
-    return this.rows.map((r) => ({ ...r }));
+  async readApplied(): Promise<AppliedRecord[] | null> {
+    return this.created ? this.rows.map((r) => ({ ...r })) : null;
   }
 
-  async record(input: RecordInput): Promise<void> {
+  async record(...inputs: RecordInput[]): Promise<void> {
+    if (!this.created) throw new Error('version table does not exist');
+    for (const input of inputs) this.recordOne(input);
+  }
+
+  private recordOne(input: RecordInput): void {
     const row: AppliedRecord = { ...input, appliedAt: new Date(Date.UTC(2000, 0, 1, 0, 0, this.clock++)).toISOString() };
     const index = this.rows.findIndex((r) => r.name === input.name);
     if (index >= 0) this.rows[index] = row;

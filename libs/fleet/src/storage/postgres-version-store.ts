@@ -21,11 +21,11 @@ export class PostgresVersionStore implements VersionStore {
     this.table = qualify(schema, tableName);
   }
 
-  async ensure(): Promise<{ created: boolean }> {
-    if (await tableExists(this.session, this.schema, this.tableName)) return { created: false };
-    await this.session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+  async ensure(): Promise<void> {
+    // One round trip; both statements are no-ops when the objects exist.
     await this.session.query(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)};
+       CREATE TABLE IF NOT EXISTS ${this.table} (
         id bigserial PRIMARY KEY,
         name text NOT NULL UNIQUE,
         timestamp bigint NOT NULL,
@@ -38,23 +38,33 @@ export class PostgresVersionStore implements VersionStore {
         reason text
       )`,
     );
-    return { created: true };
   }
 
-  async readApplied(): Promise<AppliedRecord[]> {
-    if (!(await tableExists(this.session, this.schema, this.tableName))) return [];
-    const rows = await this.session.query<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.table} ORDER BY id`);
-    return rows.map(toRecord);
+  async readApplied(): Promise<AppliedRecord[] | null> {
+    try {
+      const rows = await this.session.query<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.table} ORDER BY id`);
+      return rows.map(toRecord);
+    } catch (err) {
+      // 42P01 undefined_table (or 3F000 invalid_schema_name): no history yet. Callers are never
+      // inside a transaction here, so the failed statement aborts nothing.
+      const code = (err as { code?: string }).code;
+      if (code === '42P01' || code === '3F000') return null;
+      throw err;
+    }
   }
 
-  async record(input: RecordInput): Promise<void> {
+  async record(...inputs: RecordInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    const columns = ['name', 'timestamp', 'checksum', 'status', 'method', 'duration_ms', 'applied_by', 'reason'] as const;
+    const values = inputs.map((_, i) => `(${columns.map((__, j) => `$${i * columns.length + j + 1}`).join(', ')})`).join(', ');
+    const params = inputs.flatMap((input) => [input.name, input.timestamp, input.checksum, input.status, input.method, input.durationMs, this.appliedBy, input.reason]);
     await this.session.query(
-      `INSERT INTO ${this.table} (name, timestamp, checksum, status, method, duration_ms, applied_by, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO ${this.table} (${columns.join(', ')})
+       VALUES ${values}
        ON CONFLICT (name) DO UPDATE SET timestamp = EXCLUDED.timestamp, checksum = EXCLUDED.checksum,
          status = EXCLUDED.status, method = EXCLUDED.method, applied_at = now(),
          duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, reason = EXCLUDED.reason`,
-      [input.name, input.timestamp, input.checksum, input.status, input.method, input.durationMs, this.appliedBy, input.reason],
+      params,
     );
   }
 

@@ -16,11 +16,11 @@ export interface RecordInput {
  * every call runs on the session that holds the target's lock, inside its transaction.
  */
 export interface VersionStore {
-  /** Creates the version table (and its schema) if missing; says whether it was just created. */
-  ensure(): Promise<{ created: boolean }>;
-  /** Applied records in the order they were first recorded. Empty when the table does not exist. */
-  readApplied(): Promise<AppliedRecord[]>;
-  /** Inserts a record, or replaces the one with the same name (started -> applied). */
-  record(input: RecordInput): Promise<void>;
+  /** Creates the version table (and its schema) if missing. */
+  ensure(): Promise<void>;
+  /** Applied records in the order they were first recorded; null when the table does not exist. */
+  readApplied(): Promise<AppliedRecord[] | null>;
+  /** Inserts records, or replaces those with the same name (started -> applied). */
+  record(...inputs: RecordInput[]): Promise<void>;
   unrecord(name: string): Promise<void>;
 }
