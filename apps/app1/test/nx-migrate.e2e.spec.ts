@@ -20,14 +20,14 @@ describe('nx run app1:*', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/ok\s+app1\/users\s+\(none\) -> CreateTenants1763900000000/);
     expect(first.stdout).toMatch(/ok\s+app1\/audit\s+\(none\) -> IndexAuditActor1764000200000/);
-    expect(await query(audit, 'SELECT name FROM fleet_migrations ORDER BY id')).toEqual([{ name: 'CreateAuditEvents1764000000000' }, { name: 'IndexAuditActor1764000200000' }]);
+    expect(await query(audit, 'SELECT name FROM fleet_migrations ORDER BY seq')).toEqual([{ name: 'CreateAuditEvents1764000000000' }, { name: 'IndexAuditActor1764000200000' }]);
 
     // Tenants registered in the global schema are migrated by the next run, each in its own schema.
     await query(users, `INSERT INTO tenants (id, plan) VALUES ('acme', 'pro'), ('globex', 'free')`);
     const second = await runNx(['run', 'app1:migrate'], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/ok\s+app1\/users\/acme\s+\(none\) -> CreateProjects1764000100000/);
-    expect(await query(users, 'SELECT name FROM tenant_globex.fleet_migrations ORDER BY id')).toEqual([
+    expect(await query(users, 'SELECT name FROM tenant_globex.fleet_migrations ORDER BY seq')).toEqual([
       { name: 'CreateUsers1764000000000' },
       { name: 'CreateProjects1764000100000' },
     ]);

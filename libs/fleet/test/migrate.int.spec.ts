@@ -62,7 +62,7 @@ describe('fleet on PostgreSQL', () => {
 
     const rows = await query<{ name: string; checksum: string; status: string; method: string; duration_ms: number }>(
       db,
-      'SELECT name, checksum, status, method, duration_ms FROM fleet_migrations ORDER BY id',
+      'SELECT name, checksum, status, method, duration_ms FROM fleet_migrations ORDER BY seq',
     );
     expect(rows.map((r) => [r.name, r.status, r.method])).toEqual([
       ['CreateUsers1000', 'applied', 'run'],
@@ -220,7 +220,7 @@ describe('fleet on PostgreSQL', () => {
 
     const report = await migrate(opts());
     expect(report.results[0].applied).toEqual(['CreatePosts2000']);
-    const rows = await query<{ name: string; method: string }>(db, 'SELECT name, method FROM fleet_migrations ORDER BY id');
+    const rows = await query<{ name: string; method: string }>(db, 'SELECT name, method FROM fleet_migrations ORDER BY seq');
     expect(rows).toEqual([
       { name: 'CreateUsers1000', method: 'adopt' },
       { name: 'CreatePosts2000', method: 'run' },
@@ -241,7 +241,7 @@ describe('fleet on PostgreSQL', () => {
     const stamped = await stamp({ ...opts(), to: 'CreateTags3000' });
     expect(stamped.results[0].recorded).toEqual(['record CreatePosts2000', 'record CreateTags3000']);
     expect(await tables(db)).toEqual(['fleet_migrations', 'users']); // nothing ran
-    const methods = await query<{ name: string; method: string }>(db, 'SELECT name, method FROM fleet_migrations ORDER BY id');
+    const methods = await query<{ name: string; method: string }>(db, 'SELECT name, method FROM fleet_migrations ORDER BY seq');
     expect(methods.map((m) => m.method)).toEqual(['run', 'stamp', 'stamp']);
 
     await stamp({ ...opts(), to: 'CreateUsers1000' });

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0001 (../shared/workload/0001_create_accounts.sql), verbatim. */
-export class CreateAccounts0001 implements MigrationInterface {
+export class CreateAccounts1764000000001 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE accounts (
     id BIGSERIAL NOT NULL,

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0002 (../shared/workload/0002_create_users.sql), verbatim. */
-export class CreateUsers0002 implements MigrationInterface {
+export class CreateUsers1764000000002 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE users (
     id BIGSERIAL NOT NULL,

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0003 (../shared/workload/0003_create_projects.sql), verbatim. */
-export class CreateProjects0003 implements MigrationInterface {
+export class CreateProjects1764000000003 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE projects (
     id BIGSERIAL NOT NULL,

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0004 (../shared/workload/0004_create_events.sql), verbatim. */
-export class CreateEvents0004 implements MigrationInterface {
+export class CreateEvents1764000000004 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE events (
     id BIGSERIAL NOT NULL,

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0005 (../shared/workload/0005_add_indexes.sql), verbatim. */
-export class AddIndexes0005 implements MigrationInterface {
+export class AddIndexes1764000000005 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE INDEX ix_projects_account_id ON projects (account_id);
 CREATE INDEX ix_events_project_id_occurred_at ON events (project_id, occurred_at);

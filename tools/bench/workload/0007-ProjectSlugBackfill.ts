@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0007 (../shared/workload/0007_project_slug_backfill.sql), verbatim. */
-export class ProjectSlugBackfill0007 implements MigrationInterface {
+export class ProjectSlugBackfill1764000000007 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE projects ADD COLUMN slug VARCHAR(200);
 UPDATE projects SET slug = lower(regexp_replace(name, '[^A-Za-z0-9]+', '-', 'g')) WHERE slug IS NULL;

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Workload revision 0010 (../shared/workload/0010_create_api_keys.sql), verbatim. */
-export class CreateApiKeys0010 implements MigrationInterface {
+export class CreateApiKeys1764000000010 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE api_keys (
     id BIGSERIAL NOT NULL,

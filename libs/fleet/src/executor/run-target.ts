@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { DatabasePool } from '../db/database-pool';
 import type { EventListener } from '../events';
-import { quoteIdent } from '../identifiers';
+import { qualify, quoteIdent } from '../identifiers';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
 import { PostgresVersionStore, readTypeormHistory } from '../storage/postgres-version-store';
 import type { Target } from '../targets/target';
@@ -23,20 +23,25 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const settings: Array<[string, string]> = [['search_path', quoteIdent(schema)]];
     if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
     if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
-    await session.query(
-      `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')}`,
-      settings.flat(),
-    );
     const key = targetLockKey(target.connection.database, schema, target.versionTable);
+    const params: unknown[] = settings.flat();
+    // One round trip: session settings, the first try for the lock, and whether a history exists.
+    const [prep] = await session.query<{ locked: boolean; has_table: boolean }>(
+      `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')},
+              pg_catalog.pg_try_advisory_lock($${params.length + 1}::int4, $${params.length + 2}::int4) AS locked,
+              pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table`,
+      [...params, key.classId, key.objectId, qualify(schema, target.versionTable)],
+    );
     return withTargetLock(
       session,
       key,
-      { waitMs: target.settings.lockWaitMs, target: target.id, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
+      { waitMs: target.settings.lockWaitMs, target: target.id, acquired: prep.locked, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
       () =>
         executeOnTarget(
           {
             target,
-            store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY),
+            // After waiting for the lock, another runner may have created the table: look again.
+            store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined),
             runner: new QueryRunnerMigrationRunner(session.queryRunner),
             emit,
             readLegacyHistory: target.adoptTypeormTable ? () => readTypeormHistory(session, schema, target.adoptTypeormTable!) : undefined,

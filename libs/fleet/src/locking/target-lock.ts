@@ -25,6 +25,8 @@ export interface LockOptions {
   /** Called once when the lock is busy and we start waiting. */
   onWait?: (holder: LockHolder | undefined) => void;
   pollMs?: number;
+  /** The caller already tried once (batched with other session setup) and got this answer. */
+  acquired?: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ async function tryLock(session: SqlSession, key: LockKey): Promise<boolean> {
 }
 
 async function acquire(session: SqlSession, key: LockKey, options: LockOptions): Promise<void> {
-  if (await tryLock(session, key)) return;
+  if (options.acquired ?? (await tryLock(session, key))) return;
   const started = Date.now();
   options.onWait?.(await lockHolder(session, key));
   let delay = options.pollMs ?? 25;

@@ -30,10 +30,10 @@ export async function readHistories(session: SqlSession, tables: ReadonlyArray<{
   for (let i = 0; i < existing.length; i += BULK_CHUNK) {
     const chunk = existing.slice(i, i + BULK_CHUNK);
     const sql = chunk
-      .map((t, j) => `(SELECT $${j * 2 + 1}::text AS fleet_schema, $${j * 2 + 2}::text AS fleet_table, id, ${SELECT_COLUMNS} FROM ${qualify(t.schema, t.table)})`)
+      .map((t, j) => `(SELECT $${j * 2 + 1}::text AS fleet_schema, $${j * 2 + 2}::text AS fleet_table, seq, ${SELECT_COLUMNS} FROM ${qualify(t.schema, t.table)})`)
       .join(' UNION ALL ');
-    const rows = await session.query<RawRow & { fleet_schema: string; fleet_table: string; id: string }>(
-      `${sql} ORDER BY fleet_schema, fleet_table, id`,
+    const rows = await session.query<RawRow & { fleet_schema: string; fleet_table: string; seq: number }>(
+      `${sql} ORDER BY fleet_schema, fleet_table, seq`,
       chunk.flatMap((t) => [t.schema, t.table]),
     );
     statements++;

@@ -5,18 +5,23 @@ import type { RecordInput, VersionStore } from './version-store';
 
 /**
  * The version table of one target, `<schema>.<table>`:
- *   name, timestamp, checksum, status (applied | skipped | started), method (run | stamp | adopt),
- *   applied_at, duration_ms, applied_by, reason.
- * Rows are ordered by `id` (the order they were recorded).
+ *   name (primary key), seq (the order rows were recorded), timestamp, checksum,
+ *   status (applied | skipped | started), method (run | stamp | adopt), applied_at, duration_ms,
+ *   applied_by, reason.
+ * Deliberately small (no sequence, one index): thousands of tenants each create one.
+ * Every write happens under the target's lock, so `seq` is assigned here, not by the server.
  */
 export class PostgresVersionStore implements VersionStore {
   private readonly table: string;
+  private lastSeq = 0;
 
   constructor(
     private readonly session: SqlSession,
     readonly schema: string,
     readonly tableName: string,
     private readonly appliedBy: string,
+    /** What the caller already knows about the table (from the statement that took the lock). */
+    private knownToExist?: boolean,
   ) {
     this.table = qualify(schema, tableName);
   }
@@ -26,8 +31,8 @@ export class PostgresVersionStore implements VersionStore {
     await this.session.query(
       `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)};
        CREATE TABLE IF NOT EXISTS ${this.table} (
-        id bigserial PRIMARY KEY,
-        name text NOT NULL UNIQUE,
+        name text PRIMARY KEY,
+        seq integer NOT NULL,
         timestamp bigint NOT NULL,
         checksum text,
         status text NOT NULL CHECK (status IN ('applied', 'skipped', 'started')),
@@ -38,26 +43,32 @@ export class PostgresVersionStore implements VersionStore {
         reason text
       )`,
     );
+    this.knownToExist = true;
   }
 
   async readApplied(): Promise<AppliedRecord[] | null> {
-    try {
-      const rows = await this.session.query<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.table} ORDER BY id`);
-      return rows.map(toRecord);
-    } catch (err) {
-      // 42P01 undefined_table (or 3F000 invalid_schema_name): no history yet. Callers are never
-      // inside a transaction here, so the failed statement aborts nothing.
-      const code = (err as { code?: string }).code;
-      if (code === '42P01' || code === '3F000') return null;
-      throw err;
-    }
+    if (this.knownToExist === undefined) this.knownToExist = await tableExists(this.session, this.schema, this.tableName);
+    if (!this.knownToExist) return null;
+    const rows = await this.session.query<RawRow & { seq: number }>(`SELECT seq, ${SELECT_COLUMNS} FROM ${this.table} ORDER BY seq`);
+    this.lastSeq = rows.length ? rows[rows.length - 1].seq : 0;
+    return rows.map(toRecord);
   }
 
   async record(...inputs: RecordInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    const columns = ['name', 'timestamp', 'checksum', 'status', 'method', 'duration_ms', 'applied_by', 'reason'] as const;
+    const columns = ['name', 'seq', 'timestamp', 'checksum', 'status', 'method', 'duration_ms', 'applied_by', 'reason'] as const;
     const values = inputs.map((_, i) => `(${columns.map((__, j) => `$${i * columns.length + j + 1}`).join(', ')})`).join(', ');
-    const params = inputs.flatMap((input) => [input.name, input.timestamp, input.checksum, input.status, input.method, input.durationMs, this.appliedBy, input.reason]);
+    const params = inputs.flatMap((input) => [
+      input.name,
+      ++this.lastSeq,
+      input.timestamp,
+      input.checksum,
+      input.status,
+      input.method,
+      input.durationMs,
+      this.appliedBy,
+      input.reason,
+    ]);
     await this.session.query(
       `INSERT INTO ${this.table} (${columns.join(', ')})
        VALUES ${values}
@@ -115,7 +126,7 @@ export async function tableExists(session: SqlSession, schema: string, table: st
 export async function readTypeormHistory(session: SqlSession, schema: string, table: string): Promise<Array<{ name: string; timestamp: number }>> {
   if (!(await tableExists(session, schema, table))) return [];
   const rows = await session.query<{ name: string; timestamp: string }>(
-    `SELECT name, timestamp::text AS timestamp FROM ${qualify(schema, table)} ORDER BY id`,
+    `SELECT name, timestamp::text AS timestamp FROM ${qualify(schema, table)} ORDER BY id` /* TypeORM's table has a serial id */,
   );
   return rows.map((r) => ({ name: r.name, timestamp: Number(r.timestamp) }));
 }

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4]`
+ *
+ * The WORKLOAD.md benchmark, all contenders in one run on the same server, each on a fresh
+ * database of N empty tenant schemas: psql in one session and in 4 sessions (the lower bound),
+ * Fleet, and the naive TypeORM pattern (a DataSource per tenant, sequential). Reports wall time,
+ * time per tenant, peak connections (sampled from pg_stat_activity), peak RSS, and ratios. Then
+ * fleet-scale status (Fleet's bulk read vs one query per tenant). Absolute numbers vary with the
+ * machine: compare the ratios. Results also go to tools/bench/results/latest.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { status } from '@fleet/core';
+
+const ROOT = resolve(__dirname, '..', '..');
+const server = {
+  host: process.env.PGHOST || '127.0.0.1',
+  port: Number(process.env.PGPORT || 5432),
+  user: process.env.PGUSER || 'root',
+  password: process.env.PGPASSWORD || undefined,
+};
+const urlOf = (db: string) =>
+  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function admin<T>(db: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ ...server, database: db });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function freshFleet(db: string, n: number): Promise<void> {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bad tenant count ${n}`);
+  await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`));
+  await admin('postgres', (c) => c.query(`CREATE DATABASE "${db}"`));
+  await admin(db, (c) => c.query(`DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format('CREATE SCHEMA %I', 'tenant_' || lpad(i::text, 4, '0')); END LOOP; END $$`));
+}
+
+async function dropDb(db: string): Promise<void> {
+  await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`));
+}
+
+/** Samples how many backends are connected to `db`, every 20 ms, until stopped. */
+function sampleConnections(db: string): { stop: () => Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const client = new Client({ ...server, database: 'postgres' });
+  const loop = (async () => {
+    await client.connect();
+    while (running) {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`, [db]);
+      peak = Math.max(peak, rows[0].n);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await client.end();
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr, wallMs: Date.now() - started }));
+  });
+}
+
+/** The workload's SQL, taken from the migration classes themselves (so psql runs the same text). */
+function workloadSql(): Array<{ version: string; sql: string }> {
+  const dir = join(__dirname, 'workload');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const cls = Object.values(require(join(dir, f)))[0] as new () => { up(q: unknown): Promise<void> };
+      const captured: string[] = [];
+      void new cls().up({ query: async (sql: string) => captured.push(sql) });
+      return { version: f.slice(0, 4), sql: captured.join(';\n') };
+    });
+}
+
+function psqlScript(tenants: string[], workload: Array<{ version: string; sql: string }>): string {
+  const parts: string[] = [];
+  for (const t of tenants) {
+    parts.push(`SET search_path TO ${t};`, 'BEGIN;', 'CREATE TABLE schema_version (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());');
+    for (const w of workload) parts.push(w.sql.trim().replace(/;?$/, ';'), `INSERT INTO schema_version (version) VALUES ('${w.version}');`);
+    parts.push('COMMIT;');
+  }
+  return parts.join('\n');
+}
+
+const tenantNames = (n: number) => Array.from({ length: n }, (_, i) => `tenant_${String(i + 1).padStart(4, '0')}`);
+
+interface Row {
+  contender: string;
+  tenants: number;
+  wallMs: number;
+  engineMs: number | null;
+  peakConnections: number;
+  maxRssMb: number | null;
+}
+
+async function checkResult(db: string, n: number, versionTable: string): Promise<void> {
+  const [{ tables, versions, public_tables }] = await admin(db, async (c) =>
+    (
+      await c.query(
+        `SELECT (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name <> $1) AS tables,
+                (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name = $1) AS versions,
+                (SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public') AS public_tables`,
+        [versionTable],
+      )
+    ).rows,
+  );
+  if (tables !== n * 5 || versions !== n || public_tables !== 0) {
+    throw new Error(`${db}: expected ${n * 5} tables, ${n} version tables and nothing in public; got ${tables}, ${versions}, ${public_tables}`);
+  }
+}
+
+async function psqlContender(label: string, db: string, n: number, sessions: number, dir: string): Promise<Row> {
+  await freshFleet(db, n);
+  const workload = workloadSql();
+  const names = tenantNames(n);
+  const files = Array.from({ length: sessions }, (_, s) => {
+    const file = join(dir, `${label}-${s}.sql`);
+    writeFileSync(file, psqlScript(names.filter((_, i) => i % sessions === s), workload));
+    return file;
+  });
+  const sampler = sampleConnections(db);
+  const started = Date.now();
+  const results = await Promise.all(
+    files.map((f) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', server.host, '-p', String(server.port), '-U', server.user, '-d', db, '-f', f], { PGPASSWORD: server.password ?? '' })),
+  );
+  const wallMs = Date.now() - started;
+  const peak = await sampler.stop();
+  for (const r of results) if (r.code !== 0) throw new Error(`${label} failed: ${r.stderr}`);
+  await checkResult(db, n, 'schema_version');
+  return { contender: label, tenants: n, wallMs, engineMs: null, peakConnections: peak, maxRssMb: null };
+}
+
+async function nodeContender(label: string, runner: string, db: string, n: number, args: string[], versionTable: string): Promise<Row> {
+  await freshFleet(db, n);
+  const sampler = sampleConnections(db);
+  const r = await run(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'runners', runner), ...args], { BENCH_DATABASE_URL: urlOf(db), SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') });
+  const peak = await sampler.stop();
+  if (r.code !== 0) throw new Error(`${label} failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  if (!out.ok) throw new Error(`${label} reported failures: ${JSON.stringify(out.summary)}`);
+  await checkResult(db, n, versionTable);
+  return { contender: label, tenants: n, wallMs: r.wallMs, engineMs: out.engineMs, peakConnections: peak, maxRssMb: Math.round(out.maxRssKb / 1024) };
+}
+
+async function statusContenders(db: string, n: number): Promise<Array<{ contender: string; ms: number; statements: number }>> {
+  const t0 = Date.now();
+  const report = await status({ config: join(__dirname, 'fleet.config.ts'), workspaceRoot: ROOT, env: { BENCH_DATABASE_URL: urlOf(db) } });
+  const fleetMs = Date.now() - t0;
+  if (report.summary['at-head'] !== n + 1) throw new Error(`status: expected ${n} tenants and the global track at head, got ${JSON.stringify(report.summary)}`);
+  const t1 = Date.now();
+  await admin(db, async (c) => {
+    for (const t of tenantNames(n)) await c.query(`SELECT name FROM "${t}".fleet_migrations ORDER BY seq`);
+  });
+  const naiveMs = Date.now() - t1;
+  return [
+    { contender: 'fleet status (bulk catalog read)', ms: fleetMs, statements: report.statements },
+    { contender: 'one query per tenant', ms: naiveMs, statements: n },
+  ];
+}
+
+async function main(): Promise<void> {
+  const n = arg('tenants', 1000);
+  const memoryTenants = arg('memory-tenants', 0);
+  const concurrency = arg('concurrency', 4);
+  const dir = join(tmpdir(), `fleet-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const db = (s: string) => `fleet_bench_${s}_${process.pid}`;
+  const rows: Row[] = [];
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  try {
+    log(`benchmark: ${n} tenants, server ${server.host}:${server.port}`);
+    rows.push(await psqlContender('psql, 1 session', db('psql1'), n, 1, dir));
+    log(`  done: ${rows.at(-1)!.contender}`);
+    rows.push(await psqlContender('psql, 4 sessions', db('psql4'), n, 4, dir));
+    log(`  done: ${rows.at(-1)!.contender}`);
+    rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('fleet'), n, [String(concurrency)], 'fleet_migrations'));
+    log(`  done: ${rows.at(-1)!.contender}`);
+    const statusRows = await statusContenders(db('fleet'), n);
+    rows.push(await nodeContender('naive TypeORM (DataSource per tenant)', 'naive-typeorm.ts', db('naive'), n, [], 'typeorm_migrations'));
+    log(`  done: ${rows.at(-1)!.contender}`);
+    if (memoryTenants > 0) {
+      rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('mem'), memoryTenants, [String(concurrency)], 'fleet_migrations'));
+      log(`  done: memory run, ${memoryTenants} tenants`);
+    }
+
+    const psql4 = rows[1].wallMs;
+    const fleet = rows[2];
+    const naive = rows.find((r) => r.contender.startsWith('naive'))!;
+    const lines = [
+      `| contender | tenants | wall (s) | ms / tenant | peak connections | peak RSS (MB) | wall / psql 4 sessions |`,
+      `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+      ...rows.map(
+        (r) =>
+          `| ${r.contender} | ${r.tenants} | ${(r.wallMs / 1000).toFixed(2)} | ${(r.wallMs / r.tenants).toFixed(1)} | ${r.peakConnections} | ${r.maxRssMb ?? '-'} | ${r.tenants === n ? (r.wallMs / psql4).toFixed(2) : '-'} |`,
+      ),
+      '',
+      `Fleet vs psql 4 sessions: ${(fleet.wallMs / psql4).toFixed(2)}x (target <= 1.25x); Fleet in-process time vs psql 4 sessions: ${((fleet.engineMs ?? 0) / psql4).toFixed(2)}x`,
+      `Naive TypeORM vs Fleet: ${(naive.wallMs / fleet.wallMs).toFixed(2)}x slower (target >= 3x)`,
+      '',
+      `| status of ${n} tenants | ms | statements |`,
+      `| --- | ---: | ---: |`,
+      ...statusRows.map((s) => `| ${s.contender} | ${s.ms} | ${s.statements} |`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), tenants: n, rows, status: statusRows }, null, 2));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    for (const s of ['psql1', 'psql4', 'fleet', 'naive', 'mem']) await dropDb(db(s)).catch(() => undefined);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exit(1);
+});
