@@ -9,4 +9,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['**/?(*.)+(spec|test).ts'],
+  // Real-database tests on a shared 2-core machine: generous, so load never fails a correct test.
+  testTimeout: 30_000,
 };

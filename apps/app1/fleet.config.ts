@@ -19,6 +19,7 @@ export default defineFleetConfig({
         strategy: 'schema',
         schemaTemplate: 'tenant_{id}',
         migrations: './src/databases/users/migrations/tenant',
+        dataSource: './src/databases/users/tenant.data-source.ts',
         discover: { sql: 'SELECT id, plan, region FROM public.tenants ORDER BY id' },
         registry: { table: 'tenants' },
       },

@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { status } from '@fleet/core';
+import { createTenant, status } from '@fleet/core';
 
 const ROOT = resolve(__dirname, '..', '..');
 const server = {
@@ -44,7 +44,8 @@ async function freshFleet(db: string, n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad tenant count ${n}`);
   await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`));
   await admin('postgres', (c) => c.query(`CREATE DATABASE "${db}"`));
-  await admin(db, (c) => c.query(`DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format('CREATE SCHEMA %I', 'tenant_' || lpad(i::text, 4, '0')); END LOOP; END $$`));
+  const width = Math.max(4, String(n).length);
+  await admin(db, (c) => c.query(`DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format('CREATE SCHEMA %I', 'tenant_' || lpad(i::text, ${width}, '0')); END LOOP; END $$`));
 }
 
 async function dropDb(db: string): Promise<void> {
@@ -112,7 +113,7 @@ function psqlScript(tenants: string[], workload: Array<{ version: string; sql: s
   return parts.join('\n');
 }
 
-const tenantNames = (n: number) => Array.from({ length: n }, (_, i) => `tenant_${String(i + 1).padStart(4, '0')}`);
+const tenantNames = (n: number) => Array.from({ length: n }, (_, i) => `tenant_${String(i + 1).padStart(Math.max(4, String(n).length), '0')}`);
 
 interface Row {
   contender: string;
@@ -172,20 +173,43 @@ async function nodeContender(label: string, runner: string, db: string, n: numbe
   return { contender: label, tenants: n, wallMs: r.wallMs, engineMs: out.engineMs, peakConnections: peak, maxRssMb: Math.round(out.maxRssKb / 1024) };
 }
 
+/**
+ * Fleet's status (warm: its modules are loaded by a first call) against the same job done with
+ * one query per tenant; both open their connection and list the tenants.
+ */
 async function statusContenders(db: string, n: number): Promise<Array<{ contender: string; ms: number; statements: number }>> {
+  const options = { config: join(__dirname, 'fleet.config.ts'), workspaceRoot: ROOT, env: { BENCH_DATABASE_URL: urlOf(db) } };
+  await status(options);
   const t0 = Date.now();
-  const report = await status({ config: join(__dirname, 'fleet.config.ts'), workspaceRoot: ROOT, env: { BENCH_DATABASE_URL: urlOf(db) } });
+  const report = await status(options);
   const fleetMs = Date.now() - t0;
   if (report.summary['at-head'] !== n + 1) throw new Error(`status: expected ${n} tenants and the global track at head, got ${JSON.stringify(report.summary)}`);
   const t1 = Date.now();
   await admin(db, async (c) => {
-    for (const t of tenantNames(n)) await c.query(`SELECT name FROM "${t}".fleet_migrations ORDER BY seq`);
+    const { rows } = await c.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1`);
+    for (const r of rows) await c.query(`SELECT name, checksum, status FROM "${r.nspname}".fleet_migrations ORDER BY seq`);
   });
   const naiveMs = Date.now() - t1;
   return [
     { contender: 'fleet status (bulk catalog read)', ms: fleetMs, statements: report.statements },
-    { contender: 'one query per tenant', ms: naiveMs, statements: n },
+    { contender: 'one query per tenant', ms: naiveMs, statements: n + 1 },
   ];
+}
+
+/** `createTenant` one after the other on an empty fleet: what a signup handler waits for. */
+async function onboarding(db: string, count: number): Promise<{ medianMs: number; p90Ms: number; count: number }> {
+  await dropDb(db);
+  await admin('postgres', (c) => c.query(`CREATE DATABASE "${db}"`));
+  const options = { config: join(__dirname, 'onboard.config.ts'), workspaceRoot: ROOT, env: { BENCH_DATABASE_URL: urlOf(db) } };
+  await createTenant({ ...options, id: 'warmup' });
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = Date.now();
+    await createTenant({ ...options, id: `signup_${i}` });
+    times.push(Date.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { medianMs: times[Math.floor(count / 2)], p90Ms: times[Math.floor(count * 0.9)], count };
 }
 
 async function main(): Promise<void> {
@@ -206,13 +230,10 @@ async function main(): Promise<void> {
     rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('fleet'), n, [String(concurrency)], 'fleet_migrations'));
     log(`  done: ${rows.at(-1)!.contender}`);
     const statusRows = await statusContenders(db('fleet'), n);
+    const onboard = await onboarding(db('onboard'), 20);
+    log(`  done: onboarding`);
     rows.push(await nodeContender('naive TypeORM (DataSource per tenant)', 'naive-typeorm.ts', db('naive'), n, [], 'typeorm_migrations'));
     log(`  done: ${rows.at(-1)!.contender}`);
-    if (memoryTenants > 0) {
-      rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('mem'), memoryTenants, [String(concurrency)], 'fleet_migrations'));
-      log(`  done: memory run, ${memoryTenants} tenants`);
-    }
-
     const psql4 = rows[1].wallMs;
     const fleet = rows[2];
     const naive = rows.find((r) => r.contender.startsWith('naive'))!;
@@ -230,13 +251,25 @@ async function main(): Promise<void> {
       `| status of ${n} tenants | ms | statements |`,
       `| --- | ---: | ---: |`,
       ...statusRows.map((s) => `| ${s.contender} | ${s.ms} | ${s.statements} |`),
+      '',
+      `Onboarding one tenant (createTenant: registry check, schema, the ten workload migrations, registry row), ` +
+        `${onboard.count} in a row: median ${onboard.medianMs} ms, p90 ${onboard.p90Ms} ms`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (memoryTenants > 0) {
+      log(`memory run: ${memoryTenants} tenants`);
+      const mem = await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('mem'), memoryTenants, [String(concurrency)], 'fleet_migrations');
+      rows.push(mem);
+      process.stdout.write(
+        `\nMemory: Fleet migrated ${mem.tenants} tenants in ${(mem.wallMs / 1000).toFixed(1)} s ` +
+          `(${(mem.wallMs / mem.tenants).toFixed(1)} ms/tenant), peak RSS ${mem.maxRssMb} MB (target < 250 MB), peak connections ${mem.peakConnections}\n`,
+      );
+    }
     mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), tenants: n, rows, status: statusRows }, null, 2));
+    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), tenants: n, rows, status: statusRows, onboarding: onboard }, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    for (const s of ['psql1', 'psql4', 'fleet', 'naive', 'mem']) await dropDb(db(s)).catch(() => undefined);
+    for (const s of ['psql1', 'psql4', 'fleet', 'naive', 'mem', 'onboard']) await dropDb(db(s)).catch(() => undefined);
   }
 }
 

@@ -2,4 +2,5 @@ export default {
   displayName: 'nx-plugin',
   preset: '../../jest.preset.js',
   rootDir: __dirname,
+  testTimeout: 30_000,
 };

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { CommandOptions, EXIT_USAGE, runCommand, Verb, VERBS } from './run-command';
 
 export const USAGE = `Usage: fleet <command> --app <app> [options]
+       fleet tenant create <id> --app <app> [--attr plan=pro ...]
+       fleet tenant drop <id> --app <app> --yes
 
 Commands:
   migrate   apply pending migrations to every database of the app (--to <migration>)
@@ -10,6 +12,9 @@ Commands:
   history   list what each database's version table recorded
   stamp     record migrations as applied WITHOUT running them (--to <migration> | base)
   verify    check that every target (every tenant) is at the head of its track; list stragglers
+  drift     compare each database (each tenant shape) with the entities; exit 1 on drift
+  tenant create <id>   onboard a tenant: schema (or database), tenant track to head, registry row
+  tenant drop <id>     delete a tenant's schema (or database) and registry row (needs --yes)
 
 Options:
   --app <name>            the app (its config is apps/<name>/fleet.config.ts)
@@ -24,6 +29,8 @@ Options:
   --lock-wait <ms>        how long to wait for another runner's lock (default: config, 30000)
   --fail-fast             stop starting targets after the first failure
   --allow-out-of-order    apply pending migrations older than applied ones
+  --html <file>           status: also write a self-contained HTML view of the fleet
+  --journal <path|latest> status --html: draw a run journal (its failures) instead of live status
   --json                  print one JSON document instead of text
   --verbose               print every migration, even for large fleets
   -h, --help              this text
@@ -52,6 +59,10 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
         check: { type: 'boolean' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        attr: { type: 'string', multiple: true },
+        html: { type: 'string' },
+        journal: { type: 'string' },
+        yes: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -60,9 +71,24 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
   }
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return { help: true };
-  const verb = positionals[0];
-  if (!(VERBS as readonly string[]).includes(verb)) return { error: `unknown command "${verb}" (commands: ${VERBS.join(', ')})` };
-  if (positionals.length > 1) return { error: `unexpected argument "${positionals[1]}"` };
+  let verb = positionals[0];
+  let tenantId: string | undefined;
+  if (verb === 'tenant') {
+    const sub = positionals[1];
+    if (sub !== 'create' && sub !== 'drop') return { error: 'usage: fleet tenant create <id> | fleet tenant drop <id> --yes' };
+    if (positionals.length !== 3) return { error: `fleet tenant ${sub} takes exactly one tenant id` };
+    verb = `tenant-${sub}`;
+    tenantId = positionals[2];
+  } else {
+    if (!(VERBS as readonly string[]).includes(verb) || verb.startsWith('tenant-')) return { error: `unknown command "${verb}" (commands: ${VERBS.filter((v) => !v.startsWith('tenant-')).join(', ')}, tenant)` };
+    if (positionals.length > 1) return { error: `unexpected argument "${positionals[1]}"` };
+  }
+  const attributes: Record<string, string> = {};
+  for (const a of values.attr ?? []) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) return { error: `--attr takes key=value, got "${a}"` };
+    attributes[a.slice(0, eq)] = a.slice(eq + 1);
+  }
   const int = (name: string, value: string | undefined): number | undefined | { error: string } => {
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value)) return { error: `--${name} must be a whole number, got "${value}"` };
@@ -104,6 +130,11 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
       check: values.check,
       json: values.json,
       verbose: values.verbose,
+      html: values.html,
+      journal: values.journal,
+      tenantId,
+      attributes: Object.keys(attributes).length ? attributes : undefined,
+      yes: values.yes,
     },
   };
 }

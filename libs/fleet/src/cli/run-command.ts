@@ -4,12 +4,17 @@ import { migrate, revert, stamp } from '../commands/run-commands';
 import type { CommonOptions } from '../commands/runtime';
 import { status } from '../commands/status';
 import { ProgressReporter } from '../reporters/progress-reporter';
-import { formatHistory, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
+import { formatDrift, formatHistory, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
 import { verify } from '../commands/verify';
+import { createTenant, dropTenant } from '../commands/tenants';
+import { drift } from '../commands/drift';
 import { combineListeners, FleetEvent } from '../events';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { journalView, renderFleetHtml, statusView } from '../reporters/html-report';
+import type { RunJournal } from '../journal/run-journal';
 
-export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify'] as const;
+export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'tenant-create', 'tenant-drop'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export interface CommandOptions extends CommonOptions {
@@ -21,7 +26,17 @@ export interface CommandOptions extends CommonOptions {
   failFast?: boolean;
   allowOutOfOrder?: boolean;
   verbose?: boolean;
-  /** Write run journals here (default `<workspace>/.fleet/runs`; false: none). */
+  /** status: also write a self-contained HTML view of the fleet to this file. */
+  html?: string;
+  /** status --html: draw a run journal instead (a path, or `latest` for the app's newest run). */
+  journal?: string;
+  /** tenant-create / tenant-drop: the tenant id. */
+  tenantId?: string;
+  /** tenant-create: registry attributes (plan, region...). */
+  attributes?: Record<string, string>;
+  /** tenant-drop: the explicit confirmation. */
+  yes?: boolean;
+  /** Write run journals here (default FLEET_JOURNAL_DIR, else `<workspace>/.fleet/runs`; false: none). */
   journalDir?: string | false;
 }
 
@@ -45,7 +60,8 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
   // Text: a progress view on stderr. JSON: a stream of JSON events on stderr; stdout keeps one document.
   const listener = options.json ? jsonEventStream(io.stderr, !!options.verbose) : new ProgressReporter(io.stderr, { isTTY: io.isTTY, verbose: options.verbose }).listener;
   const common: CommonOptions = { ...options, onEvent: combineListeners(listener, options.onEvent) };
-  const journalDir = options.journalDir === false ? undefined : (options.journalDir ?? join(options.workspaceRoot ?? process.cwd(), '.fleet', 'runs'));
+  const journalDir =
+    options.journalDir === false ? undefined : (options.journalDir ?? (options.env ?? process.env).FLEET_JOURNAL_DIR ?? join(options.workspaceRoot ?? process.cwd(), '.fleet', 'runs'));
   const print = (doc: unknown, text: string) => io.stdout(options.json ? `${JSON.stringify(doc, null, 2)}\n` : `${text}\n`);
   try {
     switch (verb) {
@@ -66,7 +82,24 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
         return report.ok ? EXIT_OK : EXIT_FAILED;
       }
       case 'status': {
+        if (options.journal !== undefined) {
+          if (!options.html) throw new ConfigError('--journal draws a run journal as HTML: pass --html <file> too.');
+          const file = options.journal === 'latest' ? join(journalDir ?? '.fleet/runs', `latest-${options.app ?? 'app'}.json`) : options.journal;
+          let journal: RunJournal;
+          try {
+            journal = JSON.parse(readFileSync(file, 'utf8')) as RunJournal;
+          } catch (cause) {
+            throw new ConfigError(`Cannot read the run journal ${file}: ${(cause as Error).message}`, { file }, { cause });
+          }
+          writeFileSync(options.html, renderFleetHtml(journalView(journal)));
+          print({ command: verb, ok: true, html: options.html, journal: file }, `wrote ${options.html} from the run journal ${file}`);
+          return EXIT_OK;
+        }
         const report = await status(common);
+        if (options.html) {
+          writeFileSync(options.html, renderFleetHtml(statusView(report)));
+          io.stderr(`wrote ${options.html}\n`);
+        }
         print(report, formatStatus(report));
         if (!report.ok) return EXIT_FAILED;
         return options.check && report.summary.pending > 0 ? EXIT_FAILED : EXIT_OK;
@@ -75,6 +108,26 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
         const report = await verify(common);
         print(report, formatVerify(report));
         return report.ok ? EXIT_OK : EXIT_FAILED;
+      }
+      case 'drift': {
+        const report = await drift(common);
+        print(report, formatDrift(report));
+        return report.ok ? EXIT_OK : EXIT_FAILED;
+      }
+      case 'tenant-create': {
+        const result = await createTenant({ ...common, id: options.tenantId ?? '', attributes: options.attributes, database: options.databases?.[0] });
+        const { report, ...rest } = result;
+        print(
+          { command: verb, ok: true, ...rest, durationMs: report.durationMs },
+          `tenant ${result.tenant}: ${result.registered ? 'created' : 'already existed'} in ${result.location} (${result.target}); ` +
+            `${result.applied.length} migration(s) applied, ${(report.durationMs / 1000).toFixed(2)} s`,
+        );
+        return EXIT_OK;
+      }
+      case 'tenant-drop': {
+        const result = await dropTenant({ ...common, id: options.tenantId ?? '', confirm: options.yes === true, database: options.databases?.[0] });
+        print({ command: verb, ok: true, ...result }, `tenant ${result.tenant}: dropped ${result.dropped} and its registry row`);
+        return EXIT_OK;
       }
       case 'history': {
         const report = await history(common);

@@ -198,25 +198,7 @@ export class FleetRuntime {
         if (wanted && !wanted.has(tenant.id)) continue;
         const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
         if (!inShard(id, this.options.shard)) continue;
-        const target =
-          tenants.strategy === 'schema'
-            ? makeTarget(this.config, d.db, {
-                connection: d.spec,
-                schema: tenantObjectName('tenant schema', tenants.schemaTemplate, tenant.id),
-                versionTable: tenants.versionTable,
-                migrations: d.tenantMigrations,
-                tenant: tenant.id,
-                attributes: tenant.attributes,
-              }, this.options)
-            : makeTarget(this.config, d.db, {
-                connection: withDatabase(d.spec, tenantObjectName('tenant database', tenants.databaseTemplate, tenant.id)),
-                schema: 'public',
-                versionTable: tenants.versionTable,
-                migrations: d.tenantMigrations,
-                tenant: tenant.id,
-                attributes: tenant.attributes,
-                createDatabase: mode.createDatabases && tenants.createDatabase ? d.maintenanceDatabase : null,
-              }, this.options);
+        const target = this.tenantTarget(d, tenant, mode);
         if (baseFailed) {
           const result = emptyResult(target);
           result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: the global track of this database failed' } };
@@ -225,6 +207,30 @@ export class FleetRuntime {
       }
     }
     return out;
+  }
+
+  /** The target of one tenant (no discovery): its schema or database, the tenant track, its attributes. */
+  tenantTarget(d: ResolvedDatabase, tenant: { id: string; attributes?: Record<string, unknown> }, mode: { createDatabases: boolean }): Target {
+    const tenants = d.db.tenants!;
+    const shape = {
+      versionTable: tenants.versionTable,
+      migrations: d.tenantMigrations!,
+      tenant: tenant.id,
+      attributes: tenant.attributes ?? {},
+    };
+    return tenants.strategy === 'schema'
+      ? makeTarget(this.config, d.db, { ...shape, connection: d.spec, schema: tenantObjectName('tenant schema', tenants.schemaTemplate, tenant.id) }, this.options)
+      : makeTarget(
+          this.config,
+          d.db,
+          {
+            ...shape,
+            connection: withDatabase(d.spec, tenantObjectName('tenant database', tenants.databaseTemplate, tenant.id)),
+            schema: 'public',
+            createDatabase: mode.createDatabases && tenants.createDatabase ? d.maintenanceDatabase : null,
+          },
+          this.options,
+        );
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,9 @@
-import { ConfigError } from '../errors';
+import { ConfigError, FleetError } from '../errors';
+import type { RunReport } from '../executor/result';
+import { runFleet } from '../executor/run-fleet';
+import { targetLockKey, withTargetLock } from '../locking/target-lock';
+import { withDatabase } from '../db/connection-spec';
+import { withClient } from '../db/server';
 import { assertConfigIdentifier, qualify, quoteIdent } from '../identifiers';
 import { assertTenantId } from '../tenants/tenant-id';
 import type { ResolvedDatabase } from './runtime';
@@ -58,4 +63,120 @@ export function registerTenants(options: RegisterTenantsOptions): Promise<number
   return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, (runtime) =>
     insertIntoRegistry(runtime, tenantDatabase(runtime, database), tenants),
   );
+}
+
+export interface CreateTenantOptions extends Omit<CommonOptions, 'tenants'> {
+  /** The new tenant's id (checked before any SQL runs). */
+  id: string;
+  /** Registry columns to set (plan, region...); also what conditional migrations see. */
+  attributes?: NewTenant['attributes'];
+  /** The tenant database key, when the app has several. */
+  database?: string;
+}
+
+export interface CreateTenantResult {
+  tenant: string;
+  target: string;
+  /** Schema (schema strategy) or database (database strategy) that holds the tenant. */
+  location: string;
+  /** False when the tenant already existed (the call is idempotent). */
+  registered: boolean;
+  applied: string[];
+  report: RunReport;
+}
+
+/**
+ * Onboards a tenant the way every tenant got its tables: the global track to head, then the
+ * tenant track from the first migration to head on the new schema (or database), under the
+ * tenant's lock; the registry row is written only once the tenant is at head. Idempotent, and
+ * safe when two calls race for the same id (the lock serialises them, the insert ignores a dup).
+ */
+export async function createTenant(options: CreateTenantOptions): Promise<CreateTenantResult> {
+  const id = assertTenantId(options.id); // before any connection, let alone SQL
+  const { database, attributes, ...common } = options;
+  return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, async (runtime) => {
+    const d = tenantDatabase(runtime, database);
+    if (!d.db.tenants?.registry) {
+      throw new ConfigError(`tenant create needs a registry: set tenants.registry ({ table: 'tenants' }) for ${runtime.config.app}/${d.db.key}.`);
+    }
+    const target = runtime.tenantTarget(d, { id, attributes: attributes ?? {} }, { createDatabases: true });
+    const report = await runFleet('tenant create', [d.baseTargets, [target]], { kind: 'migrate', ensureHistory: true }, {
+      concurrency: 1,
+      connections: runtime.connections,
+      emit: runtime.emit,
+    });
+    const result = report.results.find((r) => r.target === target.id);
+    if (!report.ok || !result) {
+      const failed = report.results.find((r) => r.outcome !== 'changed' && r.outcome !== 'unchanged');
+      throw new TenantOnboardingError(id, String(failed?.failed?.error.message ?? failed?.findings.map((f) => f.message).join('; ') ?? 'unknown error'), report);
+    }
+    const registered = (await insertIntoRegistry(runtime, d, [{ id, attributes }])) === 1;
+    return {
+      tenant: id,
+      target: target.id,
+      location: d.db.tenants.strategy === 'schema' ? target.info.schema : target.connection.database,
+      registered,
+      applied: result.applied,
+      report,
+    };
+  });
+}
+
+export interface DropTenantOptions extends Omit<CommonOptions, 'tenants'> {
+  id: string;
+  database?: string;
+  /** Must be true: dropping a tenant deletes its schema or database with all its data. */
+  confirm: boolean;
+}
+
+/**
+ * Deletes a tenant: its schema (CASCADE) or database, and its registry row. Refuses without
+ * `confirm`, and for a tenant that discovery does not know.
+ */
+export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: string; dropped: string }> {
+  const id = assertTenantId(options.id);
+  if (options.confirm !== true) {
+    throw new ConfigError(`Refusing to drop tenant ${id} without confirmation: it deletes the tenant's schema or database and all its data. Pass --yes.`);
+  }
+  const { database, confirm: _confirm, ...common } = options;
+  return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: false }, async (runtime) => {
+    const d = tenantDatabase(runtime, database);
+    const known = await runtime.tenantTargets();
+    const target = known.targets.find((t) => t.info.tenant === id && t.info.database === d.db.key);
+    if (!target) throw new ConfigError(`Unknown tenant ${id} in ${runtime.config.app}/${d.db.key}: nothing dropped.`, { tenant: id });
+    const registry = d.db.tenants!.registry;
+    const pool = await runtime.connections.pool(d.spec);
+    if (d.db.tenants!.strategy === 'schema') {
+      await pool.withSession(async (session) => {
+        const key = targetLockKey(target.connection.database, target.info.schema, target.versionTable);
+        await withTargetLock(session, key, { waitMs: target.settings.lockWaitMs, target: target.id }, async () => {
+          await session.query('BEGIN');
+          try {
+            await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(target.info.schema)} CASCADE`);
+            if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
+            await session.query('COMMIT');
+          } catch (err) {
+            await session.query('ROLLBACK');
+            throw err;
+          }
+        });
+      });
+      return { tenant: id, dropped: `schema ${target.info.schema}` };
+    }
+    await runtime.connections.release(target.connection);
+    await withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.connection.database)} WITH (FORCE)`),
+    );
+    if (registry) {
+      await pool.withSession((session) => session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]));
+    }
+    return { tenant: id, dropped: `database ${target.connection.database}` };
+  });
+}
+
+/** Onboarding did not reach head; the registry was not written, a retry continues where it stopped. */
+export class TenantOnboardingError extends FleetError {
+  constructor(tenant: string, reason: string, readonly report: RunReport) {
+    super('TENANT_ONBOARDING_FAILED', `Tenant ${tenant} was not created: ${reason}. It is not registered; fix the cause and run tenant create again.`, { tenant });
+  }
 }

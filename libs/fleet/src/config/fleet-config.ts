@@ -83,6 +83,8 @@ export interface TenantsConfig {
   strategy: 'schema' | 'database';
   /** The tenant track's migrations directory (relative to the config file). */
   migrations: string;
+  /** Module exporting the TypeORM DataSource whose entities every tenant maps (drift checks). */
+  dataSource?: string;
   discover: TenantDiscovery;
   /** schema strategy: the tenant's schema name (default `tenant_{id}`). */
   schemaTemplate?: string;

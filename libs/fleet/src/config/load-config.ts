@@ -42,6 +42,7 @@ export interface LoadedDatabase {
 export interface LoadedTenants {
   strategy: 'schema' | 'database';
   migrationsDir: string;
+  dataSource: string | null;
   discover: TenantDiscovery;
   schemaTemplate: string;
   databaseTemplate: string;
@@ -106,6 +107,7 @@ const DATABASE_KEYS = new Set<keyof DatabaseConfig>([
 const TENANT_KEYS = new Set<keyof TenantsConfig>([
   'strategy',
   'migrations',
+  'dataSource',
   'discover',
   'schemaTemplate',
   'databaseTemplate',
@@ -259,6 +261,7 @@ function validateTenants(
   return {
     strategy: t.strategy as 'schema' | 'database',
     migrationsDir: resolve(parent.dir, t.migrations as string),
+    dataSource: t.dataSource === undefined ? null : typeof t.dataSource === 'string' && t.dataSource ? resolve(parent.dir, t.dataSource) : fail(`${where}.dataSource`, 'must be the path of a module exporting a DataSource'),
     discover: d as TenantDiscovery,
     schemaTemplate: template('schemaTemplate', 'tenant_{id}'),
     databaseTemplate: template('databaseTemplate', `${parent.database.toLowerCase()}_{id}`),

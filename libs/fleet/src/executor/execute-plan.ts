@@ -24,7 +24,8 @@ import type { MigrationRunner } from './migration-runner';
 import type { FindingReport, TargetResult } from './result';
 
 export type TargetCommand =
-  | ({ kind: 'migrate' } & UpgradeOptions)
+  /** `ensureHistory`: create the schema and version table even with nothing to apply (onboarding). */
+  | ({ kind: 'migrate'; ensureHistory?: boolean } & UpgradeOptions)
   | ({ kind: 'revert' } & RevertOptions)
   | { kind: 'stamp'; to: string };
 
@@ -57,7 +58,7 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
     result.versionAfter = result.versionBefore;
   } else {
     try {
-      if (plan.steps.length > 0 && applied === null) await store.ensure();
+      if (applied === null && (plan.steps.length > 0 || (command.kind === 'migrate' && command.ensureHistory))) await store.ensure();
       if (command.kind === 'migrate') await applySteps(ctx, plan.steps, result);
       else if (command.kind === 'revert') await revertSteps(ctx, plan.steps, result, history);
       else await stampSteps(ctx, plan.steps, result);

@@ -2,6 +2,7 @@ import type { RunReport } from '../executor/result';
 import type { HistoryReport } from '../commands/history';
 import type { StatusReport } from '../commands/status';
 import type { VerifyReport } from '../commands/verify';
+import type { DriftReport } from '../commands/drift';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport): string {
@@ -128,5 +129,31 @@ export function formatVerify(report: VerifyReport): string {
   }
   if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);
   lines.push(report.ok ? `verify: all ${report.targets} target(s) at head` : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)`);
+  return lines.join('\n');
+}
+
+export function formatDrift(report: DriftReport): string {
+  const lines: string[] = [];
+  let clean = 0;
+  for (const t of report.targets) {
+    if (t.state === 'clean') {
+      clean++;
+      if (report.targets.length <= GROUP_ABOVE) lines.push(`CLEAN    ${t.target}`);
+      continue;
+    }
+    if (t.state === 'unchecked') {
+      lines.push(`UNCHECKED ${t.target}: no dataSource configured for this track`);
+      continue;
+    }
+    if (t.state === 'error') {
+      lines.push(`ERROR    ${t.target}: ${String(t.error?.message)}`);
+      continue;
+    }
+    lines.push(`DRIFT    ${t.target}`);
+    for (const c of t.changes) lines.push(`         ${c.message}`);
+  }
+  for (const s of report.shapes) lines.push(`shape ${s.shape.slice(0, 8)} of ${s.database}: ${s.tenants} tenant(s), e.g. ${s.example}`);
+  const drifted = report.targets.filter((t) => t.state === 'drift' || t.state === 'error').length;
+  lines.push(`drift: ${report.targets.length} target(s): ${clean} clean, ${drifted} drifted or failed; ${report.comparisons} entity comparison(s)`);
   return lines.join('\n');
 }

@@ -26,6 +26,11 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       check: options.check,
       failFast: options.failFast,
       allowOutOfOrder: options.allowOutOfOrder,
+      html: options.html,
+      journal: options.journal,
+      tenantId: options.id,
+      attributes: options.attr ? parseAttributes(String(options.attr)) : undefined,
+      yes: options.yes,
     },
     {
       stdout: (text) => process.stdout.write(text),
@@ -44,4 +49,14 @@ function list(value: string | undefined): string[] | undefined {
 function parseShard(value: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(value);
   return m ? { index: Number(m[1]), count: Number(m[2]) } : { index: 0, count: 0 };
+}
+
+/** `plan=pro,region=eu` -> { plan: 'pro', region: 'eu' }. */
+function parseAttributes(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
 }

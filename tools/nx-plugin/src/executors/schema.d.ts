@@ -15,4 +15,10 @@ export interface FleetExecutorOptions {
   check?: boolean;
   failFast?: boolean;
   allowOutOfOrder?: boolean;
+  html?: string;
+  journal?: string;
+  /** tenant-create / tenant-drop */
+  id?: string;
+  attr?: string;
+  yes?: boolean;
 }

@@ -1,0 +1,118 @@
+import { DataSource, EntitySchema, MixedList } from 'typeorm';
+import { ConfigError } from '../errors';
+import { ensureTypeScriptLoader } from '../config/typescript-loader';
+import type { ConnectionSpec } from '../db/connection-spec';
+import { quoteIdent } from '../identifiers';
+
+export interface DriftChange {
+  kind:
+    | 'missing-table'
+    | 'missing-column'
+    | 'extra-column'
+    | 'changed-column'
+    | 'missing-index'
+    | 'extra-index'
+    | 'missing-constraint'
+    | 'extra-constraint'
+    | 'changed-comment'
+    | 'other'
+    | 'differs-from-majority';
+  /** What the change is about, e.g. `users.nickname`. */
+  object: string;
+  /** Readable sentence. */
+  message: string;
+  /** The SQL TypeORM would run to make the schema match the entities (never run by Fleet). */
+  sql?: string;
+}
+
+/** The entities of a TypeORM DataSource module (its default export, or a `dataSource` export). */
+export function loadEntities(modulePath: string): { entities: MixedList<Function | string | EntitySchema>; options: Record<string, unknown> } {
+  ensureTypeScriptLoader();
+  let mod: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(modulePath);
+  } catch (cause) {
+    throw new ConfigError(`The data source module ${modulePath} failed to load: ${(cause as Error)?.message ?? cause}`, { module: modulePath }, { cause });
+  }
+  const ds = (mod.default ?? mod.dataSource ?? mod.AppDataSource) as DataSource | undefined;
+  if (!ds || typeof ds !== 'object' || !('options' in ds)) {
+    throw new ConfigError(`${modulePath} must export a TypeORM DataSource (export default new DataSource({...})).`, { module: modulePath });
+  }
+  return { entities: ds.options.entities ?? [], options: ds.options as unknown as Record<string, unknown> };
+}
+
+/**
+ * Compares one schema with the entities, read-only: TypeORM's schema builder computes the SQL that
+ * would make them match; Fleet turns it into readable changes and runs none of it.
+ */
+export async function entityDrift(spec: ConnectionSpec, schema: string, modulePath: string, applicationName: string): Promise<DriftChange[]> {
+  const { entities, options } = loadEntities(modulePath);
+  const ds = new DataSource({
+    type: 'postgres',
+    host: spec.host,
+    port: spec.port,
+    username: spec.user,
+    password: spec.password,
+    database: spec.database,
+    schema,
+    entities,
+    namingStrategy: options.namingStrategy as never,
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
+    applicationName,
+    poolSize: 1,
+    extra: { max: 1, options: `-c search_path=${quoteIdent(schema)}` },
+  });
+  await ds.initialize();
+  try {
+    const log = await ds.driver.createSchemaBuilder().log();
+    return log.upQueries.map((q) => describeQuery(q.query, schema));
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** Names without quotes and without the target's own schema. */
+function name(raw: string, schema: string): string {
+  return raw.replace(/"/g, '').replace(new RegExp(`^${schema}\\.`), '');
+}
+
+export function describeQuery(sql: string, schema: string): DriftChange {
+  const q = sql.trim();
+  let m: RegExpExecArray | null;
+  if ((m = /^CREATE TABLE ("[^"]+"(?:\."[^"]+")?)/.exec(q))) {
+    const t = name(m[1], schema);
+    return { kind: 'missing-table', object: t, message: `missing table ${t}`, sql: q };
+  }
+  if ((m = /^ALTER TABLE ("[^"]+"(?:\."[^"]+")?) ADD "([^"]+)" (.*)$/.exec(q))) {
+    const t = name(m[1], schema);
+    return { kind: 'missing-column', object: `${t}.${m[2]}`, message: `missing column ${t}.${m[2]} (${m[3]})`, sql: q };
+  }
+  if ((m = /^ALTER TABLE ("[^"]+"(?:\."[^"]+")?) DROP COLUMN "([^"]+)"/.exec(q))) {
+    const t = name(m[1], schema);
+    return { kind: 'extra-column', object: `${t}.${m[2]}`, message: `extra column ${t}.${m[2]} (not mapped by the entities)`, sql: q };
+  }
+  if ((m = /^ALTER TABLE ("[^"]+"(?:\."[^"]+")?) ALTER COLUMN "([^"]+)" (.*)$/.exec(q))) {
+    const t = name(m[1], schema);
+    return { kind: 'changed-column', object: `${t}.${m[2]}`, message: `column ${t}.${m[2]} differs: ${m[3]}`, sql: q };
+  }
+  if ((m = /^ALTER TABLE ("[^"]+"(?:\."[^"]+")?) ADD CONSTRAINT "([^"]+)"/.exec(q))) {
+    const t = name(m[1], schema);
+    return { kind: 'missing-constraint', object: `${t}.${m[2]}`, message: `missing constraint ${m[2]} on ${t}`, sql: q };
+  }
+  if ((m = /^ALTER TABLE ("[^"]+"(?:\."[^"]+")?) DROP CONSTRAINT "([^"]+)"/.exec(q))) {
+    const t = name(m[1], schema);
+    return { kind: 'extra-constraint', object: `${t}.${m[2]}`, message: `extra constraint ${m[2]} on ${t}`, sql: q };
+  }
+  if ((m = /^CREATE (?:UNIQUE )?INDEX "([^"]+)" ON ("[^"]+"(?:\."[^"]+")?)/.exec(q))) {
+    const t = name(m[2], schema);
+    return { kind: 'missing-index', object: `${t}.${m[1]}`, message: `missing index ${m[1]} on ${t}`, sql: q };
+  }
+  if ((m = /^DROP INDEX ("[^"]+"(?:\."[^"]+")?)/.exec(q))) {
+    const i = name(m[1], schema);
+    return { kind: 'extra-index', object: i, message: `extra index ${i} (not declared by the entities)`, sql: q };
+  }
+  if (/^COMMENT ON/.test(q)) return { kind: 'changed-comment', object: q.split(' ').slice(2, 4).join(' '), message: `comment differs: ${q}`, sql: q };
+  return { kind: 'other', object: '', message: `differs: ${q}`, sql: q };
+}
