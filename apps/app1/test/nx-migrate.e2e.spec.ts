@@ -43,6 +43,16 @@ describe('nx run app1:*', () => {
     ]);
     expect((await runNx(['run', 'app1:verify'], env)).code).toBe(0);
 
+    // Onboarding through Nx, then the real entities match every database and tenant shape.
+    const created = await runNx(['run', 'app1:tenant-create', '--id=initech', '--attr=plan=pro'], env);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('tenant initech: created in tenant_initech');
+    const drift = await runNx(['run', 'app1:drift'], env);
+    expect(drift.stdout).toContain('drift: 5 target(s): 5 clean');
+    expect(drift.code).toBe(0);
+    await query(users, `DROP TABLE tenant_initech.projects`);
+    expect((await runNx(['run', 'app1:tenant-drop', '--id=initech', '--yes'], env)).code).toBe(0);
+
     const back = await runNx(['run', 'app1:revert', '--database=users', '--tenant=acme'], env);
     expect(back.code).toBe(0);
     const check = await runNx(['run', 'app1:status', '--check'], env);
