@@ -117,6 +117,15 @@ describe('tenant fleets on PostgreSQL', () => {
     expect((await verify(opts())).ok).toBe(true);
   }, 60_000);
 
+  it('warns when a database holds more tenant schemas than the configured cap', async () => {
+    setupSchemaFleet({}, { maxSchemasPerDatabase: 2 });
+    await migrate(opts());
+    await addTenants(ids(3));
+    const notices: string[] = [];
+    await migrate(opts({ onEvent: (e: FleetEvent) => e.type === 'notice' && notices.push(e.message) }));
+    expect(notices.some((n) => n.includes('holds 3 tenant schemas, more than 2') && n.includes('row-level security'))).toBe(true);
+  });
+
   it('touches no tenant when the global track fails', async () => {
     setupSchemaFleet({}, { discover: { list: ['a1', 'b2'] } });
     project.writeMigration('global', { name: 'Broken2000', up: ['SELECT 1/0'] });
