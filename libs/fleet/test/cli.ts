@@ -10,11 +10,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `fleet ...args` in a child process with a clean environment plus `env`. */
-export function runFleet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliResult> {
+/** Runs a Node script in a child process with a clean environment (PATH, HOME, CI) plus `env`. */
+export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliResult> {
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLEET_BIN, ...args], { cwd: WORKSPACE_ROOT, env: { ...base, ...env } });
+    const child = spawn(process.execPath, [script, ...args], { cwd: WORKSPACE_ROOT, env: { ...base, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -26,4 +26,9 @@ export function runFleet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `fleet ...args` as a user would. */
+export function runFleet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return runNode(FLEET_BIN, args, env, timeoutMs);
 }

@@ -72,3 +72,22 @@ export class FixtureProject {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+/**
+ * The usual tenant fleet of the tests: database `main` (URL in FX_MAIN_URL) whose global track
+ * holds a `tenants` registry, and a schema-per-tenant track in ./tenant.
+ */
+export function tenantFleetConfig(options: Record<string, unknown> = {}, tenantOptions: Record<string, unknown> = {}): unknown {
+  return {
+    app: 'fx',
+    databases: {
+      main: {
+        migrations: './global',
+        createDatabase: true,
+        urlEnv: 'FX_MAIN_URL',
+        ...options,
+        tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants ORDER BY id' }, registry: { table: 'tenants' }, ...tenantOptions },
+      },
+    },
+  };
+}

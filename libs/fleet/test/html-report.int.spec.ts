@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { chromium, Browser } from 'playwright-core';
 import { migrate } from '../src/commands/run-commands';
 import { registerTenants } from '../src/commands/tenants';
-import { FixtureProject, WORKSPACE_ROOT } from './fixtures';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
 import { runFleet } from './cli';
 import { databaseUrl, dropDatabase, query, uniqueName } from './pg';
 
@@ -33,17 +33,7 @@ describe('status --html in Chromium', () => {
     project = new FixtureProject('html');
     db = uniqueName('fleet_t_html');
     env = { FX_MAIN_URL: databaseUrl(db) };
-    project.writeConfig({
-      app: 'fx',
-      databases: {
-        main: {
-          migrations: './global',
-          createDatabase: true,
-          urlEnv: 'FX_MAIN_URL',
-          tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants ORDER BY id' }, registry: { table: 'tenants' } },
-        },
-      },
-    });
+    project.writeConfig(tenantFleetConfig());
     project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)'] });
     project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)'] });
     const opts = { config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env };

@@ -8,7 +8,7 @@ import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import { history } from '../src/commands/history';
 import type { FleetEvent } from '../src/events';
-import { FixtureProject, MigrationSpec, WORKSPACE_ROOT } from './fixtures';
+import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
 import { runFleet } from './cli';
 import { databaseUrl, dropDatabase, query, uniqueName, withAdmin } from './pg';
 
@@ -38,19 +38,9 @@ describe('tenant fleets on PostgreSQL', () => {
     db = uniqueName('fleet_t_fleet');
     databases.push(db);
     env = { FX_MAIN_URL: databaseUrl(db) };
-    project.writeConfig({
-      app: 'fx',
-      databases: {
-        main: {
-          migrations: './global',
-          createDatabase: true,
-          urlEnv: 'FX_MAIN_URL',
-          lockWaitMs: 20_000,
-          ...options,
-          tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id, plan FROM public.tenants ORDER BY id' }, ...tenantOptions },
-        },
-      },
-    });
+    project.writeConfig(
+      tenantFleetConfig({ lockWaitMs: 20_000, ...options }, { discover: { sql: 'SELECT id, plan FROM public.tenants ORDER BY id' }, registry: undefined, ...tenantOptions }),
+    );
     project.writeMigration('global', REGISTRY);
     project.writeMigration('tenant', T_USERS);
   }
