@@ -1,0 +1,34 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNodes, FLEET_TARGETS } from './plugin';
+
+describe('createNodes', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'fleet-plugin-'));
+    for (const dir of ['apps/shop', 'tools/bench']) {
+      mkdirSync(join(root, dir), { recursive: true });
+      writeFileSync(join(root, dir, 'fleet.config.ts'), 'export default {}');
+    }
+    writeFileSync(join(root, 'apps/shop/project.json'), '{}');
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('gives every project with a fleet.config.ts the Fleet targets, uncached, and ignores non-projects', async () => {
+    const [pattern, fn] = createNodes;
+    expect(pattern).toBe('**/fleet.config.ts');
+    const results = await fn(['apps/shop/fleet.config.ts', 'tools/bench/fleet.config.ts'], {}, { workspaceRoot: root, nxJsonConfiguration: {} });
+    const byFile = Object.fromEntries(results);
+    const shop = byFile['apps/shop/fleet.config.ts'].projects!['apps/shop'];
+    expect(Object.keys(shop.targets!)).toEqual([...FLEET_TARGETS]);
+    expect(shop.targets!.migrate).toMatchObject({ executor: '@fleet/nx-plugin:migrate', cache: false, options: { config: 'apps/shop/fleet.config.ts' } });
+    expect(byFile['tools/bench/fleet.config.ts'].projects).toBeUndefined();
+  });
+
+  it('prefixes target names when asked', async () => {
+    const [, fn] = createNodes;
+    const results = await fn(['apps/shop/fleet.config.ts'], { targetPrefix: 'db-' }, { workspaceRoot: root, nxJsonConfiguration: {} });
+    expect(Object.keys(results[0][1].projects!['apps/shop'].targets!)[0]).toBe('db-migrate');
+  });
+});
