@@ -1,0 +1,7 @@
+export interface MigrationGeneratorSchema {
+  project: string;
+  name: string;
+  database?: string;
+  track?: 'global' | 'tenant';
+  timestamp?: number;
+}
