@@ -17,6 +17,8 @@ export type { StatusReport, TargetStatus } from './commands/status';
 export { history } from './commands/history';
 export { verify } from './commands/verify';
 export { drift } from './commands/drift';
+export { generateMigrationSql } from './commands/generate';
+export type { GenerateOptions, GeneratedSql } from './commands/generate';
 export type { DriftReport, TargetDrift } from './commands/drift';
 export type { DriftChange } from './drift/entity-diff';
 export { registerTenants, createTenant, dropTenant, TenantOnboardingError } from './commands/tenants';

@@ -47,6 +47,16 @@ export function loadEntities(modulePath: string): { entities: MixedList<Function
  * would make them match; Fleet turns it into readable changes and runs none of it.
  */
 export async function entityDrift(spec: ConnectionSpec, schema: string, modulePath: string, applicationName: string): Promise<DriftChange[]> {
+  const { up } = await schemaBuilderSql(spec, schema, modulePath, applicationName);
+  return up.map((q) => describeQuery(q, schema));
+}
+
+/**
+ * The SQL TypeORM's schema builder would run to make `schema` match the entities (up) and to
+ * undo it (down), computed read-only; references to the schema itself are removed, so the SQL
+ * fits any tenant schema.
+ */
+export async function schemaBuilderSql(spec: ConnectionSpec, schema: string, modulePath: string, applicationName: string): Promise<{ up: string[]; down: string[] }> {
   const { entities, options } = loadEntities(modulePath);
   const ds = new DataSource({
     type: 'postgres',
@@ -67,7 +77,8 @@ export async function entityDrift(spec: ConnectionSpec, schema: string, modulePa
   await ds.initialize();
   try {
     const log = await ds.driver.createSchemaBuilder().log();
-    return log.upQueries.map((q) => describeQuery(q.query, schema));
+    const neutral = (sql: string) => sql.split(`${quoteIdent(schema)}.`).join('').replace(/\s+$/, '');
+    return { up: log.upQueries.map((q) => neutral(q.query)), down: log.downQueries.map((q) => neutral(q.query)).reverse() };
   } finally {
     await ds.destroy();
   }

@@ -1,5 +1,6 @@
 import { generateFiles, joinPathFragments, logger, readProjectConfiguration, type Tree } from '@nx/devkit';
-import type { LoadedDatabase } from '@fleet/core';
+import { generateMigrationSql, type GeneratedSql, type LoadedDatabase } from '@fleet/core';
+import { join } from 'node:path';
 import { readFleetConfig } from './lib/read-fleet-config';
 import type { MigrationGeneratorSchema } from './schema';
 
@@ -11,6 +12,7 @@ export interface NormalizedMigrationOptions {
   className: string;
   fileName: string;
   directory: string;
+  configPath: string;
 }
 
 /** Validates the options against the app's Fleet config and decides where the file goes. */
@@ -33,7 +35,7 @@ export function normalizeOptions(tree: Tree, options: MigrationGeneratorSchema):
   const directory = track === 'tenant' ? db.tenants!.migrationsDir : db.migrationsDir;
   const timestamp = options.timestamp ?? Date.now();
   if (!Number.isInteger(timestamp) || timestamp <= 0) throw new Error(`--timestamp must be a positive whole number, got ${options.timestamp}`);
-  return { app: config.app, database: db.key, track, name: options.name, className: `${options.name}${timestamp}`, fileName: `${timestamp}-${options.name}`, directory };
+  return { app: config.app, database: db.key, track, name: options.name, className: `${options.name}${timestamp}`, fileName: `${timestamp}-${options.name}`, directory, configPath };
 }
 
 /** `nx g @fleet/nx-plugin:migration AddUserNickname --project app1 --database users --track tenant` */
@@ -44,8 +46,26 @@ export async function migrationGenerator(tree: Tree, options: MigrationGenerator
   const clash = existing.find((f) => f.replace(/\.[jt]s$/, '').replace(/^\d+-/, '') === o.name);
   if (clash) throw new Error(`A migration named ${o.name} exists already in ${o.directory} (${clash}); choose another name.`);
   // The template is already formatted; the workspace configures no formatter for formatFiles.
-  generateFiles(tree, joinPathFragments(__dirname, 'files'), o.directory, { ...o, tmpl: '' });
+  let sql: GeneratedSql = { up: [], down: [] };
+  if (options.generate) {
+    sql = await generateMigrationSql({ config: join(tree.root, o.configPath), workspaceRoot: tree.root, database: o.database, track: o.track });
+    if (sql.up.length === 0) {
+      throw new Error(`The entities of ${o.app}/${o.database} (${o.track} track) match its migrations: nothing to generate.`);
+    }
+  }
+  generateFiles(tree, joinPathFragments(__dirname, 'files'), o.directory, {
+    ...o,
+    generated: !!options.generate,
+    up: sql.up.map(sqlLiteral),
+    down: sql.down.map(sqlLiteral),
+    tmpl: '',
+  });
   logger.info(`Created ${joinPathFragments(o.directory, `${o.fileName}.ts`)} (${o.app}/${o.database}, ${o.track} track)`);
 }
 
 export default migrationGenerator;
+
+/** An SQL string as a TypeScript template literal. */
+export function sqlLiteral(sql: string): string {
+  return '`' + sql.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
+}

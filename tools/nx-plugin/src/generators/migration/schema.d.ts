@@ -4,4 +4,6 @@ export interface MigrationGeneratorSchema {
   database?: string;
   track?: 'global' | 'tenant';
   timestamp?: number;
+  /** Fill up/down from the difference between the entities and a scratch database at head. */
+  generate?: boolean;
 }
