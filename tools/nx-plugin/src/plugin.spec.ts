@@ -21,7 +21,8 @@ describe('createNodes', () => {
     const results = await fn(['apps/shop/fleet.config.ts', 'tools/bench/fleet.config.ts'], {}, { workspaceRoot: root, nxJsonConfiguration: {} });
     const byFile = Object.fromEntries(results);
     const shop = byFile['apps/shop/fleet.config.ts'].projects!['apps/shop'];
-    expect(Object.keys(shop.targets!)).toEqual([...FLEET_TARGETS]);
+    expect(Object.keys(shop.targets!)).toEqual([...FLEET_TARGETS, 'cadence-check']);
+    expect(shop.targets!['cadence-check']).toMatchObject({ cache: true, inputs: expect.arrayContaining(['{workspaceRoot}/fleet.cadence.json', '^production']) });
     expect(shop.targets!.migrate).toMatchObject({ executor: '@fleet/nx-plugin:migrate', cache: false, options: { config: 'apps/shop/fleet.config.ts' } });
     expect(byFile['tools/bench/fleet.config.ts'].projects).toBeUndefined();
   });

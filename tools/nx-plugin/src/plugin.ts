@@ -35,5 +35,12 @@ function fleetProject(configFile: string, options: FleetPluginOptions, workspace
       metadata: { description: `Fleet ${verb} for this app's databases`, technologies: ['fleet', 'typeorm', 'postgresql'] },
     };
   }
+  // The cadence check depends only on code: the app, the shared models, the cadence record.
+  targets[`${options.targetPrefix ?? ''}cadence-check`] = {
+    executor: '@fleet/nx-plugin:cadence-check',
+    cache: true,
+    inputs: ['default', '^production', '{workspaceRoot}/fleet.cadence.json'],
+    metadata: { description: 'Check the cadence of shared tables for this app', technologies: ['fleet'] },
+  };
   return { projects: { [root]: { targets } } };
 }

@@ -13,6 +13,8 @@ Commands:
   stamp     record migrations as applied WITHOUT running them (--to <migration> | base)
   verify    check that every target (every tenant) is at the head of its track; list stragglers
   drift     compare each database (each tenant shape) with the entities; exit 1 on drift
+  cadence-check  check the cadence of shared tables across the workspace's apps (fleet.cadence.json)
+  shared-tables  list the tables several apps map, and which apps map them
   tenant create <id>   onboard a tenant: schema (or database), tenant track to head, registry row
   tenant drop <id>     delete a tenant's schema (or database) and registry row (needs --yes)
 

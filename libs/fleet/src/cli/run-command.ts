@@ -4,17 +4,19 @@ import { migrate, revert, stamp } from '../commands/run-commands';
 import type { CommonOptions } from '../commands/runtime';
 import { status } from '../commands/status';
 import { ProgressReporter } from '../reporters/progress-reporter';
-import { formatDrift, formatHistory, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
+import { formatCadence, formatDrift, formatHistory, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
 import { verify } from '../commands/verify';
 import { createTenant, dropTenant } from '../commands/tenants';
 import { drift } from '../commands/drift';
+import { cadenceCheck } from '../commands/cadence';
+import { sharedTables, tableMappings, workspaceApps } from '../cadence/shared-tables';
 import { combineListeners, FleetEvent } from '../events';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { journalView, renderFleetHtml, statusView } from '../reporters/html-report';
 import type { RunJournal } from '../journal/run-journal';
 
-export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'tenant-create', 'tenant-drop'] as const;
+export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'cadence-check', 'shared-tables', 'tenant-create', 'tenant-drop'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export interface CommandOptions extends CommonOptions {
@@ -113,6 +115,17 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
         const report = await drift(common);
         print(report, formatDrift(report));
         return report.ok ? EXIT_OK : EXIT_FAILED;
+      }
+      case 'cadence-check': {
+        const report = await cadenceCheck({ workspaceRoot: options.workspaceRoot, env: options.env, app: options.app });
+        print(report, formatCadence(report));
+        return report.ok ? EXIT_OK : EXIT_FAILED;
+      }
+      case 'shared-tables': {
+        const shared = sharedTables(await tableMappings(workspaceApps(options.workspaceRoot ?? process.cwd())));
+        const doc = { command: verb, ok: true, shared: [...shared].map(([table, mappedBy]) => ({ table, mappedBy })) };
+        print(doc, doc.shared.map((s) => `${s.table}: ${s.mappedBy.map((m) => `${m.app} (${m.database}, ${m.track})`).join(', ')}`).join('\n') || 'no shared tables');
+        return EXIT_OK;
       }
       case 'tenant-create': {
         const result = await createTenant({ ...common, id: options.tenantId ?? '', attributes: options.attributes, database: options.databases?.[0] });

@@ -3,6 +3,7 @@ import type { HistoryReport } from '../commands/history';
 import type { StatusReport } from '../commands/status';
 import type { VerifyReport } from '../commands/verify';
 import type { DriftReport } from '../commands/drift';
+import type { CadenceReport } from '../commands/cadence';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport): string {
@@ -155,5 +156,12 @@ export function formatDrift(report: DriftReport): string {
   for (const s of report.shapes) lines.push(`shape ${s.shape.slice(0, 8)} of ${s.database}: ${s.tenants} tenant(s), e.g. ${s.example}`);
   const drifted = report.targets.filter((t) => t.state === 'drift' || t.state === 'error').length;
   lines.push(`drift: ${report.targets.length} target(s): ${clean} clean, ${drifted} drifted or failed; ${report.comparisons} entity comparison(s)`);
+  return lines.join('\n');
+}
+
+export function formatCadence(report: CadenceReport): string {
+  const lines = report.shared.map((s) => `shared table ${s.table}: ${s.mappedBy.map((m) => `${m.app} (${m.database}, ${m.track})`).join(', ')}`);
+  for (const p of report.problems) lines.push(`FAIL (${p.rule}) ${p.message}`);
+  lines.push(`cadence-check: ${report.shared.length} shared table(s), ${report.steps} cadence step(s), ${report.problems.length} problem(s)`);
   return lines.join('\n');
 }
