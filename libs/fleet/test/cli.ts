@@ -11,10 +11,10 @@ export interface CliResult {
 }
 
 /** Runs a Node script in a child process with a clean environment (PATH, HOME, CI) plus `env`. */
-export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliResult> {
+export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, cwd = WORKSPACE_ROOT): Promise<CliResult> {
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: WORKSPACE_ROOT, env: { ...base, ...env } });
+    const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...base, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
