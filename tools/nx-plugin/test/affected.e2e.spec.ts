@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runNode } from '../../../libs/fleet/test/cli';
-import { testServer } from '../../../libs/fleet/test/pg';
+import { dropDatabase, testServer } from '../../../libs/fleet/test/pg';
 import { WORKSPACE_ROOT } from './run-nx';
 
 const WORKSPACE_PACKAGES: Record<string, string> = {
@@ -107,4 +107,22 @@ describe('nx affected with Fleet', () => {
     git(repo, 'commit', '-qm', 'app2 index');
     expect(await affected()).toEqual(['app2']);
   }, 120_000);
+
+  it('generates a new app whose inferred migrate target works right away', async () => {
+    const name = `shop${Date.now().toString(36)}`;
+    const generated = await inRepo(['g', '@fleet/nx-plugin:app', name, '--tenants']);
+    expect(generated.stdout + generated.stderr).toContain(`Created apps/${name}`);
+    expect(generated.code).toBe(0);
+    expect((await inRepo(['show', 'projects'])).stdout).toContain(name);
+    try {
+      const first = await inRepo(['run', `${name}:migrate`]);
+      expect(first.stdout).toContain(`Created database ${name}_main`);
+      expect(first.code).toBe(0);
+      const created = await inRepo(['run', `${name}:tenant-create`, '--id=acme']);
+      expect(created.code).toBe(0);
+      expect((await inRepo(['run', `${name}:verify`])).stdout).toContain('all 2 target(s) at head');
+    } finally {
+      await dropDatabase(`${name}_main`);
+    }
+  }, 180_000);
 });
