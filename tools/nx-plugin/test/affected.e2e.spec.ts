@@ -116,7 +116,7 @@ describe('nx affected with Fleet', () => {
     expect((await inRepo(['show', 'projects'])).stdout).toContain(name);
     try {
       const first = await inRepo(['run', `${name}:migrate`]);
-      expect(first.stdout).toContain(`Created database ${name}_main`);
+      expect(first.stdout + first.stderr).toContain(`Created database ${name}_main`);
       expect(first.code).toBe(0);
       const created = await inRepo(['run', `${name}:tenant-create`, '--id=acme']);
       expect(created.code).toBe(0);
