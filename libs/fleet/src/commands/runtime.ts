@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { findConfigFile, LoadedConfig, LoadedDatabase, loadConfig } from '../config/load-config';
 import { ConnectionManager } from '../db/connection-manager';
-import { ConnectionSpec, describeConnection, parseConnectionUrl, withDatabase } from '../db/connection-spec';
+import { ConnectionSpec, parseConnectionUrl, withDatabase } from '../db/connection-spec';
 import { EmbeddedServer, startEmbeddedServer } from '../db/embedded-server';
 import { resolveConnection } from '../db/resolve-connection';
 import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
@@ -331,12 +331,23 @@ function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape
   };
 }
 
+/** A result for what could not become a target (a failed discovery, an unsafe tenant id). */
 function pseudoResult(app: string, d: ResolvedDatabase, id: string): TargetResult {
   return {
-    ...emptyResult(d.baseTargets[0] ?? makeTarget({ app } as LoadedConfig, d.db, { connection: d.spec, schema: d.db.schema, versionTable: d.db.versionTable, migrations: [] }, {})),
     target: id,
+    app,
+    database: d.db.key,
+    schema: d.db.schema,
     tenant: id.split('/')[2] ?? null,
+    outcome: 'not-run',
+    applied: [],
+    skipped: [],
+    reverted: [],
+    recorded: [],
+    failed: null,
+    findings: [],
+    versionBefore: null,
+    versionAfter: null,
+    durationMs: 0,
   };
 }
-
-export { describeConnection };
