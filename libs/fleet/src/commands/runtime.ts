@@ -7,7 +7,7 @@ import { resolveConnection } from '../db/resolve-connection';
 import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
 import { ConfigError, errorToJSON } from '../errors';
 import { combineListeners, EventListener } from '../events';
-import { emptyResult } from '../executor/execute-plan';
+import { blankResult, emptyResult } from '../executor/execute-plan';
 import type { TargetResult } from '../executor/result';
 import { loadMigrationsFromDirectory } from '../migration/load-migrations';
 import type { MigrationDefinition } from '../migration/migration';
@@ -333,21 +333,5 @@ function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape
 
 /** A result for what could not become a target (a failed discovery, an unsafe tenant id). */
 function pseudoResult(app: string, d: ResolvedDatabase, id: string): TargetResult {
-  return {
-    target: id,
-    app,
-    database: d.db.key,
-    schema: d.db.schema,
-    tenant: id.split('/')[2] ?? null,
-    outcome: 'not-run',
-    applied: [],
-    skipped: [],
-    reverted: [],
-    recorded: [],
-    failed: null,
-    findings: [],
-    versionBefore: null,
-    versionAfter: null,
-    durationMs: 0,
-  };
+  return blankResult({ target: id, app, database: d.db.key, schema: d.db.schema, tenant: id.split('/')[2] ?? null });
 }

@@ -289,12 +289,13 @@ export function reportFinding(f: Finding): FindingReport {
 }
 
 export function emptyResult(target: Target): TargetResult {
+  return blankResult({ target: target.id, app: target.info.app, database: target.info.database, schema: target.info.schema, tenant: target.info.tenant });
+}
+
+/** A result with nothing done yet (`not-run`), for a target or for what could not become one. */
+export function blankResult(who: Pick<TargetResult, 'target' | 'app' | 'database' | 'schema' | 'tenant'>): TargetResult {
   return {
-    target: target.id,
-    app: target.info.app,
-    database: target.info.database,
-    schema: target.info.schema,
-    tenant: target.info.tenant,
+    ...who,
     outcome: 'not-run',
     applied: [],
     skipped: [],
