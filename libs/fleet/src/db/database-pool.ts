@@ -38,11 +38,11 @@ export class DatabasePool {
       throw connectionError(this.spec, cause);
     }
     let broken: Error | undefined;
+    const session = new TargetSession(queryRunner, client);
     try {
-      return await fn(new TargetSession(queryRunner, client));
-    } catch (err) {
-      throw err;
+      return await fn(session);
     } finally {
+      broken = session.brokenBy;
       try {
         if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction();
         // Nothing a target set (search_path, timeouts) may leak to the next target.

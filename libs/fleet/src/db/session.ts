@@ -12,10 +12,18 @@ export interface SqlSession {
  * the search_path, the transaction and the version rows all live on one session.
  */
 export class TargetSession implements SqlSession {
+  /** Set when the session must not go back to the pool (its state is unknown). */
+  brokenBy: Error | undefined;
+
   constructor(
     readonly queryRunner: QueryRunner,
     private readonly client: PoolClient,
   ) {}
+
+  /** The pool destroys this connection instead of reusing it. */
+  markBroken(reason: Error): void {
+    this.brokenBy ??= reason;
+  }
 
   async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
     const result = await this.client.query(sql, params as unknown[] | undefined);

@@ -33,13 +33,29 @@ export interface LockOptions {
  * Holds the target's session-level advisory lock around fn, on the session that runs the
  * migrations, and releases it in the same finally.
  */
-export async function withTargetLock<T>(session: SqlSession, key: LockKey, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withTargetLock<T>(session: LockSession, key: LockKey, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   await acquire(session, key, options);
+  let outcome: { value: T } | { error: unknown };
   try {
-    return await fn();
-  } finally {
-    await session.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
+    outcome = { value: await fn() };
+  } catch (error) {
+    outcome = { error };
   }
+  try {
+    await session.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
+  } catch (unlockError) {
+    // The session is unusable (terminated, server restarting): a session-level lock ends with
+    // its session, which the pool now destroys. What happened to the target is the news, not this.
+    session.markBroken?.(unlockError as Error);
+    if ('value' in outcome) return outcome.value;
+  }
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+/** A session that can be told it must not be reused (TargetSession). */
+export interface LockSession extends SqlSession {
+  markBroken?(reason: Error): void;
 }
 
 async function tryLock(session: SqlSession, key: LockKey): Promise<boolean> {

