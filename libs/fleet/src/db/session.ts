@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { QueryRunner } from 'typeorm';
+import { ConnectionError } from '../errors';
 
 /** The one thing Fleet's own SQL needs from a connection: parameterised queries returning rows. */
 export interface SqlSession {
@@ -26,8 +27,16 @@ export class TargetSession implements SqlSession {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    const result = await this.client.query(sql, params as unknown[] | undefined);
-    return result.rows as T[];
+    try {
+      const result = await this.client.query(sql, params as unknown[] | undefined);
+      return result.rows as T[];
+    } catch (err) {
+      if (/not queryable|Connection terminated|connection error/i.test((err as Error)?.message ?? '')) {
+        this.markBroken(err as Error);
+        throw new ConnectionError(`The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error).message}`, {}, { cause: err });
+      }
+      throw err;
+    }
   }
 
   /** The backend pid of this session (for lock-holder messages and tests). */

@@ -1,5 +1,6 @@
 import type { QueryRunner } from 'typeorm';
 import type { MigrationDefinition } from '../migration/migration';
+import { ConnectionError, FleetError } from '../errors';
 
 /**
  * How the executor runs code and transactions on a target. The Postgres implementation drives a
@@ -14,11 +15,17 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
   constructor(private readonly queryRunner: QueryRunner) {}
 
   async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.queryRunner.startTransaction();
+    try {
+      await this.queryRunner.startTransaction();
+    } catch (err) {
+      throw connectionLost(this.queryRunner, err);
+    }
     let result: T;
     try {
       result = await fn();
     } catch (err) {
+      // A dead connection took its transaction with it: nothing to roll back, and the news is the lost connection.
+      if (this.queryRunner.isReleased) throw connectionLost(this.queryRunner, err);
       try {
         await this.queryRunner.rollbackTransaction();
       } catch (rollbackError) {
@@ -27,11 +34,32 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
       }
       throw err;
     }
-    await this.queryRunner.commitTransaction();
+    try {
+      await this.queryRunner.commitTransaction();
+    } catch (err) {
+      throw connectionLost(this.queryRunner, err);
+    }
     return result;
   }
 
   async run(migration: MigrationDefinition, direction: 'up' | 'down'): Promise<void> {
-    await migration.instance[direction](this.queryRunner);
+    try {
+      await migration.instance[direction](this.queryRunner);
+    } catch (err) {
+      throw connectionLost(this.queryRunner, err);
+    }
   }
+}
+
+/**
+ * TypeORM releases a QueryRunner whose connection dies, and the next call only says "Query runner
+ * already released". Say what happened instead.
+ */
+export function connectionLost(queryRunner: QueryRunner, err: unknown): unknown {
+  if (!queryRunner.isReleased || err instanceof FleetError) return err; // already says what happened
+  return new ConnectionError(
+    `The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error)?.message ?? err}`,
+    {},
+    { cause: err },
+  );
 }
