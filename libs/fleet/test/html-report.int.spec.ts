@@ -54,7 +54,7 @@ describe('status --html in Chromium', () => {
     // A run where umbrella fails, then a partial state: acme and globex migrated, the rest pending.
     const run = await runFleet(['migrate', '--config', config, '--tenant', 'acme,globex,umbrella', '--json'], { ...env, FLEET_JOURNAL_DIR: journals });
     expect(run.code).toBe(1);
-    const journal = JSON.parse(run.stdout).journal as string;
+    expect(JSON.parse(run.stdout).journal).toContain(journals);
 
     const live = project.path('status.html');
     const st = await runFleet(['status', '--config', config, '--html', live], env);
@@ -77,7 +77,8 @@ describe('status --html in Chromium', () => {
     expect(await page.locator('#shown').textContent()).toBe('1 of 5 targets shown');
 
     const fromJournal = project.path('run.html');
-    const jr = await runFleet(['status', '--config', config, '--html', fromJournal, '--journal', journal], env);
+    const jr = await runFleet(['status', '--config', config, '--html', fromJournal, '--journal', 'latest'], { ...env, FLEET_JOURNAL_DIR: journals });
+    expect(jr.stdout).toContain(`from the run journal ${journals}/latest-fx.json`);
     expect(jr.code).toBe(0);
     await page.goto(`file://${fromJournal}`);
     expect(await page.locator('#failures tbody tr').count()).toBe(1);

@@ -12,6 +12,7 @@ import { cadenceCheck } from '../commands/cadence';
 import { sharedTables, tableMappings, workspaceApps } from '../cadence/shared-tables';
 import { combineListeners, FleetEvent } from '../events';
 import { join } from 'node:path';
+import { findConfigFile, loadConfig } from '../config/load-config';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { journalView, renderFleetHtml, statusView } from '../reporters/html-report';
 import type { RunJournal } from '../journal/run-journal';
@@ -86,7 +87,8 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
       case 'status': {
         if (options.journal !== undefined) {
           if (!options.html) throw new ConfigError('--journal draws a run journal as HTML: pass --html <file> too.');
-          const file = options.journal === 'latest' ? join(journalDir ?? '.fleet/runs', `latest-${options.app ?? 'app'}.json`) : options.journal;
+          const app = options.app ?? (typeof options.config === 'string' ? loadConfig(findConfigFile(options.workspaceRoot ?? process.cwd(), undefined, options.config), options.workspaceRoot ?? process.cwd()).app : undefined);
+          const file = options.journal === 'latest' ? join(journalDir ?? '.fleet/runs', `latest-${app}.json`) : options.journal;
           let journal: RunJournal;
           try {
             journal = JSON.parse(readFileSync(file, 'utf8')) as RunJournal;
