@@ -22,7 +22,7 @@ Options:
   --app <name>            the app (its config is apps/<name>/fleet.config.ts)
   --config <path>         a fleet.config.ts elsewhere (instead of --app)
   --database <a,b>        only these databases of the app
-  --tenant <a,b>          only these tenants (global tracks still run first)
+  --tenant <a,b>          only these tenants (migrate still runs the global track first)
   --shard <i/n>           only this share of the tenant/shard targets (CI jobs splitting a fleet)
   --to <migration>        target migration (migrate, revert, stamp)
   --steps <n>             how many migrations to revert (default 1)

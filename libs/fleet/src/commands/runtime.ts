@@ -25,7 +25,7 @@ export interface CommonOptions {
   workspaceRoot?: string;
   /** Only these database keys of the app (default: all). */
   databases?: string[];
-  /** Only these tenants (default: all). Global tracks still run first. */
+  /** Only these tenants (default: all). `migrate` still brings the global tracks to head first; `revert` and `stamp` touch only the tenants. */
   tenants?: string[];
   /** Only share `index` of `count` of the tenant and shard targets (1-based), split by a stable hash. */
   shard?: { index: number; count: number };
