@@ -255,7 +255,6 @@ describe('tenant fleets on PostgreSQL', () => {
     await addTenants(ids(40));
     await query(db, 'CREATE TABLE public.side_effects (tenant text)');
     project.writeMigration('tenant', { name: 'Count2000', up: ['INSERT INTO public.side_effects VALUES (current_schema())', 'SELECT pg_sleep(0.01)'] });
-    const journalDir = project.path('journal');
     const [a, b] = await Promise.all([
       runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env),
       runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env),
@@ -277,6 +276,5 @@ describe('tenant fleets on PostgreSQL', () => {
     expect(j.before).toHaveLength(41);
     expect(j.results).toHaveLength(41);
     rmSync(journal);
-    void journalDir;
   }, 60_000);
 });
