@@ -48,3 +48,34 @@ export async function dropDatabase(name: string): Promise<void> {
 export async function query<T = Record<string, unknown>>(database: string, sql: string, params: unknown[] = []): Promise<T[]> {
   return withAdmin(async (c) => (await c.query(sql, params)).rows as T[], database);
 }
+
+/** The pid of an active backend on `database` whose query contains `fragment`; throws after timeoutMs. */
+export async function waitForBackend(database: string, fragment: string, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const rows = await query<{ pid: number }>('postgres', `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND strpos(query, $2) > 0`, [database, fragment]);
+    if (rows.length) return rows[0].pid;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no active backend on ${database} running ${JSON.stringify(fragment)} within ${timeoutMs} ms`);
+}
+
+/** Samples pg_stat_activity until stopped: the most connections `applicationName` held on `database` at once. */
+export function samplePeakConnections(database: string, applicationName: string): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rows = await query<{ n: number }>('postgres', 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [database, applicationName]);
+      peak = Math.max(peak, rows[0].n);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
+}

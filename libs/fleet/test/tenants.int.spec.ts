@@ -10,7 +10,7 @@ import { history } from '../src/commands/history';
 import type { FleetEvent } from '../src/events';
 import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
 import { runFleet } from './cli';
-import { databaseUrl, dropDatabase, query, uniqueName, withAdmin } from './pg';
+import { databaseUrl, dropDatabase, query, samplePeakConnections, uniqueName, withAdmin } from './pg';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`], down: ['DROP TABLE tenants'] };
 const T_USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)'], down: ['DROP TABLE users'] };
@@ -171,18 +171,9 @@ describe('tenant fleets on PostgreSQL', () => {
     await migrate(opts());
     await addTenants(ids(60));
     project.writeMigration('tenant', { name: 'Slow2000', up: ['SELECT pg_sleep(0.03)'] });
-    let peak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const rows = await query<{ n: number }>('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'fleet:fx' AND datname = $1`, [db]);
-        peak = Math.max(peak, rows[0].n);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
+    const sampler = samplePeakConnections(db, 'fleet:fx');
     const report = await migrate(opts({ concurrency: 8, maxConnections: 3 }));
-    sampling = false;
-    await sampler;
+    const peak = await sampler.stop();
     expect(report.ok).toBe(true);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(3);
