@@ -38,6 +38,7 @@ export async function generateMigrationSql(options: GenerateOptions): Promise<Ge
     const target: Target = { ...base, id: `${base.id} (scratch)`, connection: scratch, adoptTypeormTable: null, createDatabase: null, phase: 0 };
     await withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (c) => c.query(`CREATE DATABASE ${quoteIdent(scratch.database)}`));
     try {
+      await runtime.resolveExtensions();
       const report = await runFleet('generate', [[target]], { kind: 'migrate', ensureHistory: true }, { concurrency: 1, connections: runtime.connections, emit: runtime.emit });
       if (!report.ok) {
         const r = report.results[0];

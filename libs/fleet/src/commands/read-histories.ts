@@ -2,9 +2,9 @@ import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
 import { errorToJSON } from '../errors';
 import type { AppliedRecord } from '../planner/planner';
-import { APPLIED_BY } from '../executor/run-target';
-import { key, readHistories } from '../storage/bulk-history';
-import { PostgresVersionStore, readTypeormHistory } from '../storage/postgres-version-store';
+import type { SqlSession } from '../db/session';
+import { existingTables, key, readHistories } from '../storage/bulk-history';
+import { readTypeormHistory } from '../storage/postgres-version-store';
 import type { Target } from '../targets/target';
 import type { FleetRuntime } from './runtime';
 
@@ -35,15 +35,20 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
         try {
           const pool = await runtime.connections.pool(spec);
           await pool.withSession(async (session) => {
-            const single = group.filter((t) => t.adoptTypeormTable);
-            const bulk = group.filter((t) => !t.adoptTypeormTable);
-            for (const t of single) {
-              histories.set(t.id, { ...(await readWithAdoption(session, t)), error: null });
-              statements += 2;
-            }
-            const read = await readHistories(session, bulk.map((t) => ({ schema: t.info.schema, table: t.versionTable })));
+            const read = await readHistories(session, group.map((t) => ({ schema: t.info.schema, table: t.versionTable })));
             statements += read.statements;
-            for (const t of bulk) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
+            for (const t of group) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
+            // Before its first migrate, a target that TypeORM migrated shows TypeORM's history
+            // (adoption preview). One catalog query finds those tables; only they are read one by one.
+            const fresh = group.filter((t) => t.adoptTypeormTable && histories.get(t.id)!.records.length === 0);
+            const legacy = await existingTables(session, fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })));
+            if (fresh.length) statements++;
+            const withLegacy = new Set(legacy.map((l) => key(l.schema, l.table)));
+            for (const t of fresh) {
+              if (!withLegacy.has(key(t.info.schema, t.adoptTypeormTable!))) continue;
+              histories.set(t.id, { ...(await adoptionPreview(session, t)), error: null });
+              statements++;
+            }
           });
         } catch (err) {
           for (const t of group) histories.set(t.id, { records: [], note: null, error: errorToJSON(err) });
@@ -54,11 +59,10 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
   return { histories, statements };
 }
 
-/** A target's history; before its first migrate, TypeORM's own table stands in (adoption preview). */
-async function readWithAdoption(session: import('../db/session').SqlSession, target: Target): Promise<{ records: AppliedRecord[]; note: string | null }> {
-  const records = (await new PostgresVersionStore(session, target.info.schema, target.versionTable, APPLIED_BY).readApplied()) ?? [];
-  if (records.length > 0 || !target.adoptTypeormTable) return { records, note: null };
-  const legacy = await readTypeormHistory(session, target.info.schema, target.adoptTypeormTable);
+/** Before its first migrate, TypeORM's own table stands in for a target's history (adoption preview). */
+async function adoptionPreview(session: SqlSession, target: Target): Promise<{ records: AppliedRecord[]; note: string | null }> {
+  const records: AppliedRecord[] = [];
+  const legacy = await readTypeormHistory(session, target.info.schema, target.adoptTypeormTable!);
   if (legacy.length === 0) return { records, note: null };
   const byName = new Map(target.migrations.map((m) => [m.name, m]));
   return {

@@ -72,6 +72,7 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     const resolved = await runtime.tenantTargets(previous, mode);
     return { targets: resolved.targets.filter(matches), results: resolved.results };
   };
+  if (command.kind === 'migrate') await runtime.resolveExtensions();
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
   if (journal) runtime.emit({ type: 'notice', message: `Run journal: ${journal.path}` });
   const report = await runFleet(name, command.kind === 'revert' ? [tenants, base] : [base, tenants], command, {

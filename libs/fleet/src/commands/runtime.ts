@@ -13,7 +13,8 @@ import { loadMigrationsFromDirectory } from '../migration/load-migrations';
 import type { MigrationDefinition } from '../migration/migration';
 import type { Target, TargetSettings } from '../targets/target';
 import { discoverTenants } from '../tenants/discover';
-import { tenantObjectName } from '../tenants/tenant-id';
+import { extensionsImpliedBy, ExtensionNeeds } from '../extensions/extensions';
+import { tenancyStrategy, TenancyStrategy, TenantLocation } from '../tenancy/strategy';
 
 /** Options every command takes. Defaults are documented here, where they are applied. */
 export interface CommonOptions {
@@ -53,6 +54,13 @@ export interface ResolvedDatabase {
   /** The database's own targets: the global track, or one per shard. */
   baseTargets: Target[];
   tenantMigrations: MigrationDefinition[] | null;
+  /** How its tenants live (null: no tenant track). */
+  strategy: TenancyStrategy | null;
+  /**
+   * The extensions this database needs (one list, filled by `resolveExtensions`), and where they
+   * go for its own targets and for its tenant targets (a tenant database has its own schema).
+   */
+  extensions: { names: string[]; base: ExtensionNeeds; tenant: ExtensionNeeds | null };
 }
 
 /** Tenant targets of one run, and the results of what could not become a target. */
@@ -123,10 +131,27 @@ export class FleetRuntime {
           }
         }
         const { base, tenant } = migrations.get(db.key)!;
+        const strategy = db.tenants ? tenancyStrategy(db.tenants) : null;
+        const shared = strategy && db.tenants ? strategy.sharedSchemas(db.tenants) : [];
+        const names = [...db.extensions];
+        const extensions = {
+          names,
+          base: { names, schema: strategy && db.tenants ? strategy.extensionSchema(db.tenants, db.schema) : db.schema, visible: [db.schema, ...shared] },
+          tenant: strategy && db.tenants ? { names, schema: strategy.extensionSchema(db.tenants, 'public'), visible: ['public', ...shared] } : null,
+        };
+        const baseShape = { schema: db.schema, searchPath: [db.schema, ...shared], extensions: extensions.base, versionTable: db.versionTable, migrations: base };
         const baseTargets = shardSpecs
-          ? shardSpecs.map((s) => makeTarget(config, db, { connection: s, schema: db.schema, versionTable: db.versionTable, migrations: base, shard: s.database }, options))
-          : [makeTarget(config, db, { connection: spec, schema: db.schema, versionTable: db.versionTable, migrations: base }, options)];
-        resolved.push({ db, spec, maintenanceDatabase: maintenance, baseTargets: shardSpecs ? baseTargets.filter((t) => inShard(t.id, options.shard)) : baseTargets, tenantMigrations: tenant });
+          ? shardSpecs.map((s) => makeTarget(config, db, { ...baseShape, connection: s, shard: s.database }, options))
+          : [makeTarget(config, db, { ...baseShape, connection: spec }, options)];
+        resolved.push({
+          db,
+          spec,
+          maintenanceDatabase: maintenance,
+          baseTargets: shardSpecs ? baseTargets.filter((t) => inShard(t.id, options.shard)) : baseTargets,
+          tenantMigrations: tenant,
+          strategy,
+          extensions,
+        });
       }
       return new FleetRuntime(config, resolved, connections, settings, concurrency, emit, missing, options, embedded);
     } catch (err) {
@@ -185,15 +210,8 @@ export class FleetRuntime {
           if (!known.has(id)) throw new ConfigError(`--tenant ${id}: no such tenant in ${this.config.app}/${d.db.key} (discovered ${discovery.tenants.length}).`, { tenant: id });
         }
       }
-      if (tenants.strategy === 'schema' && discovery.tenants.length > tenants.maxSchemasPerDatabase) {
-        this.emit({
-          type: 'notice',
-          message:
-            `warning: ${this.config.app}/${d.db.key} holds ${discovery.tenants.length} tenant schemas, more than ${tenants.maxSchemasPerDatabase} ` +
-            '(maxSchemasPerDatabase). PostgreSQL catalogs, pg_dump and autovacuum slow down with thousands of schemas; ' +
-            'consider a database per tenant, or shared tables with row-level security.',
-        });
-      }
+      const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${this.config.app}/${d.db.key}`);
+      if (warning) this.emit({ type: 'notice', message: warning });
       for (const tenant of discovery.tenants) {
         if (wanted && !wanted.has(tenant.id)) continue;
         const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
@@ -212,25 +230,41 @@ export class FleetRuntime {
   /** The target of one tenant (no discovery): its schema or database, the tenant track, its attributes. */
   tenantTarget(d: ResolvedDatabase, tenant: { id: string; attributes?: Record<string, unknown> }, mode: { createDatabases: boolean }): Target {
     const tenants = d.db.tenants!;
-    const shape = {
-      versionTable: tenants.versionTable,
-      migrations: d.tenantMigrations!,
-      tenant: tenant.id,
-      attributes: tenant.attributes ?? {},
-    };
-    return tenants.strategy === 'schema'
-      ? makeTarget(this.config, d.db, { ...shape, connection: d.spec, schema: tenantObjectName('tenant schema', tenants.schemaTemplate, tenant.id) }, this.options)
-      : makeTarget(
-          this.config,
-          d.db,
-          {
-            ...shape,
-            connection: withDatabase(d.spec, tenantObjectName('tenant database', tenants.databaseTemplate, tenant.id)),
-            schema: 'public',
-            createDatabase: mode.createDatabases && tenants.createDatabase ? d.maintenanceDatabase : null,
-          },
-          this.options,
-        );
+    const location = this.tenantLocation(d, tenant.id, mode);
+    return makeTarget(
+      this.config,
+      d.db,
+      {
+        connection: location.connection,
+        schema: location.schema,
+        searchPath: [location.schema, ...d.strategy!.sharedSchemas(tenants)],
+        extensions: d.extensions.tenant,
+        createDatabase: location.createDatabase,
+        versionTable: tenants.versionTable,
+        migrations: d.tenantMigrations!,
+        tenant: tenant.id,
+        attributes: tenant.attributes ?? {},
+      },
+      this.options,
+    );
+  }
+
+  /** Where a tenant of `d` lives (its schema or its database). */
+  tenantLocation(d: ResolvedDatabase, id: string, mode: { createDatabases: boolean } = { createDatabases: false }): TenantLocation {
+    return d.strategy!.locate({ spec: d.spec, maintenanceDatabase: d.maintenanceDatabase, tenants: d.db.tenants! }, id, mode);
+  }
+
+  /**
+   * Completes each database's extension list before a migrate: the config's, those its entities
+   * imply (TypeORM's rule, read from the `dataSource` modules), and `more` (e.g. what the tenant
+   * lint found its migrations create). Reads entity metadata only; no connection.
+   */
+  async resolveExtensions(more: Map<string, string[]> = new Map()): Promise<void> {
+    for (const d of this.databases) {
+      const found = [...(more.get(d.db.key) ?? [])];
+      for (const module of [d.db.dataSource, d.db.tenants?.dataSource]) if (module) found.push(...(await extensionsImpliedBy(module)));
+      for (const name of found) if (!d.extensions.names.includes(name)) d.extensions.names.push(name);
+    }
   }
 
   async close(): Promise<void> {
@@ -291,6 +325,8 @@ function shardConnections(db: LoadedDatabase, base: ConnectionSpec, env: NodeJS.
 interface TargetShape {
   connection: ConnectionSpec;
   schema: string;
+  searchPath: string[];
+  extensions: ExtensionNeeds | null;
   versionTable: string;
   migrations: MigrationDefinition[];
   tenant?: string;
@@ -323,7 +359,10 @@ function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape
     },
     connection: shape.connection,
     versionTable: shape.versionTable,
-    adoptTypeormTable: shape.tenant ? null : db.adoptTypeormTable,
+    searchPath: shape.searchPath,
+    extensions: shape.extensions,
+    // A tenant schema or database that TypeORM migrated has its own `migrations` table: adopted too.
+    adoptTypeormTable: db.adoptTypeormTable,
     migrations: shape.migrations,
     settings,
     phase: shape.tenant ? 1 : 0,

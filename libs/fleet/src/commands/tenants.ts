@@ -100,6 +100,7 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
       throw new ConfigError(`tenant create needs a registry: set tenants.registry ({ table: 'tenants' }) for ${runtime.config.app}/${d.db.key}.`);
     }
     const target = runtime.tenantTarget(d, { id, attributes: attributes ?? {} }, { createDatabases: true });
+    await runtime.resolveExtensions();
     const report = await runFleet('tenant create', [d.baseTargets, [target]], { kind: 'migrate', ensureHistory: true }, {
       concurrency: 1,
       connections: runtime.connections,
@@ -114,7 +115,7 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
     return {
       tenant: id,
       target: target.id,
-      location: d.db.tenants.strategy === 'schema' ? target.info.schema : target.connection.database,
+      location: d.strategy!.locationName(runtime.tenantLocation(d, id)),
       registered,
       applied: result.applied,
       report,
@@ -145,32 +146,25 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
     const target = known.targets.find((t) => t.info.tenant === id && t.info.database === d.db.key);
     if (!target) throw new ConfigError(`Unknown tenant ${id} in ${runtime.config.app}/${d.db.key}: nothing dropped.`, { tenant: id });
     const registry = d.db.tenants!.registry;
+    const location = runtime.tenantLocation(d, id);
+    const home = { spec: d.spec, maintenanceDatabase: d.maintenanceDatabase, tenants: d.db.tenants! };
     const pool = await runtime.connections.pool(d.spec);
-    if (d.db.tenants!.strategy === 'schema') {
-      await pool.withSession(async (session) => {
-        const key = targetLockKey(target.connection.database, target.info.schema, target.versionTable);
-        await withTargetLock(session, key, { waitMs: target.settings.lockWaitMs, target: target.id }, async () => {
-          await session.query('BEGIN');
-          try {
-            await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(target.info.schema)} CASCADE`);
+    // The tenant's lock is held for the whole drop: no migrate of this tenant runs meanwhile.
+    const dropped = await pool.withSession((lockSession) =>
+      withTargetLock(lockSession, targetLockKey(target.connection.database, target.info.schema, target.versionTable), { waitMs: target.settings.lockWaitMs, target: target.id }, () =>
+        d.strategy!.drop({
+          home,
+          location,
+          onHome: async (fn) => fn(lockSession),
+          onMaintenance: (fn) => withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (client) => fn({ query: async (sql, params) => (await client.query(sql, params as unknown[])).rows })),
+          releaseTenantDatabase: () => runtime.connections.release(target.connection),
+          unregister: async (session) => {
             if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
-            await session.query('COMMIT');
-          } catch (err) {
-            await session.query('ROLLBACK');
-            throw err;
-          }
-        });
-      });
-      return { tenant: id, dropped: `schema ${target.info.schema}` };
-    }
-    await runtime.connections.release(target.connection);
-    await withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (client) =>
-      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.connection.database)} WITH (FORCE)`),
+          },
+        }),
+      ),
     );
-    if (registry) {
-      await pool.withSession((session) => session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]));
-    }
-    return { tenant: id, dropped: `database ${target.connection.database}` };
+    return { tenant: id, dropped };
   });
 }
 

@@ -41,6 +41,13 @@ export interface DatabaseConfig {
   /** Apply pending migrations older than applied ones instead of failing (default false). */
   allowOutOfOrder?: boolean;
   /**
+   * PostgreSQL extensions this database needs, beyond those its entities imply (uuid columns imply
+   * `uuid-ossp`, citext columns `citext`...: TypeORM's own rule) and those its tenant track's
+   * migrations create. Installed once per database (each tenant database, for DB-per-tenant)
+   * before its tracks run; in schema-per-tenant into the shared schema (`tenants.sharedSchemas`).
+   */
+  extensions?: string[];
+  /**
    * The tenant track: after this database's own (global) migrations, the tenant migrations run
    * on every tenant schema or tenant database.
    */
@@ -99,6 +106,13 @@ export interface TenantsConfig {
    * column). Default: none (discovery must then find new tenants by itself).
    */
   registry?: { table: string; schema?: string; idColumn?: string };
+  /**
+   * schema strategy: schemas on every session's search_path after the target's own schema (the
+   * global schema's and each tenant's), for objects all tenants share. Default `['extensions']`:
+   * the database's extensions are installed into the first. A tenant migration's unqualified name
+   * that its own schema lacks resolves here, so keep tables out of these schemas.
+   */
+  sharedSchemas?: string[];
   /** Warn when one database holds more tenant schemas than this (default 500). */
   maxSchemasPerDatabase?: number;
 }

@@ -31,6 +31,8 @@ export interface LoadedDatabase {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   allowOutOfOrder: boolean;
+  /** Extensions named in the config (the entities' and migrations' are added at run time). */
+  extensions: string[];
   /** The tenant track, or null. */
   tenants: LoadedTenants | null;
   /** Shard database names, or null when not sharded. */
@@ -49,6 +51,8 @@ export interface LoadedTenants {
   createDatabase: boolean;
   versionTable: string;
   registry: { schema: string; table: string; idColumn: string } | null;
+  /** schema strategy: schemas after the target's own on every search_path (first: extensions). */
+  sharedSchemas: string[];
   maxSchemasPerDatabase: number;
 }
 
@@ -100,6 +104,7 @@ const DATABASE_KEYS = new Set<keyof DatabaseConfig>([
   'lockTimeoutMs',
   'statementTimeoutMs',
   'allowOutOfOrder',
+  'extensions',
   'tenants',
   'shards',
 ]);
@@ -114,8 +119,12 @@ const TENANT_KEYS = new Set<keyof TenantsConfig>([
   'createDatabase',
   'versionTable',
   'registry',
+  'sharedSchemas',
   'maxSchemasPerDatabase',
 ]);
+
+/** Extension names as PostgreSQL ships them (`uuid-ossp`, `pgcrypto`, `btree_gist`...). */
+export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /** Validates once, up front, with errors that name the file and the field. */
 export function validateConfig(raw: unknown, file: string, workspaceRoot: string): LoadedConfig {
@@ -189,6 +198,14 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
         if (new Set(shards).size !== shards.length) fail(field('shards'), 'lists a database twice');
       } else fail(field('shards'), 'must be a whole number or a non-empty list of database names');
     }
+    let extensions: string[] = [];
+    if (db.extensions !== undefined) {
+      if (!Array.isArray(db.extensions)) fail(field('extensions'), 'must be a list of extension names');
+      extensions = [...new Set(db.extensions)];
+      extensions.forEach((e, i) => {
+        if (typeof e !== 'string' || !EXTENSION_NAME.test(e)) fail(`${field('extensions')}[${i}]`, 'must be an extension name (a-z, 0-9, "_", "-")');
+      });
+    }
     return {
       key,
       database,
@@ -204,6 +221,7 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       lockTimeoutMs: num('lockTimeoutMs', 0),
       statementTimeoutMs: num('statementTimeoutMs', 0),
       allowOutOfOrder: bool('allowOutOfOrder', false),
+      extensions,
       tenants,
       shards,
       shardUrlsEnv: `${app}_${key}_SHARD_URLS`.toUpperCase().replace(/[^A-Z0-9_]/g, '_'),
@@ -258,6 +276,18 @@ function validateTenants(
     }
   }
   if (t.createDatabase !== undefined && typeof t.createDatabase !== 'boolean') fail(`${where}.createDatabase`, 'must be true or false');
+  let sharedSchemas = ['extensions'];
+  if (t.sharedSchemas !== undefined) {
+    if (t.strategy !== 'schema') fail(`${where}.sharedSchemas`, 'only applies to the schema strategy (a tenant database keeps its extensions in its own schema)');
+    if (!Array.isArray(t.sharedSchemas) || t.sharedSchemas.length === 0) fail(`${where}.sharedSchemas`, 'must be a non-empty list of schema names');
+    sharedSchemas = t.sharedSchemas.map((name, i) => {
+      try {
+        return assertConfigIdentifier(`${where}.sharedSchemas[${i}]`, name);
+      } catch (e) {
+        return fail(`${where}.sharedSchemas[${i}]`, (e as FleetError).details.reason as string);
+      }
+    });
+  }
   return {
     strategy: t.strategy as 'schema' | 'database',
     migrationsDir: resolve(parent.dir, t.migrations as string),
@@ -268,6 +298,7 @@ function validateTenants(
     createDatabase: t.createDatabase ?? parent.createDatabase,
     versionTable,
     registry,
+    sharedSchemas: t.strategy === 'schema' ? sharedSchemas : [],
     maxSchemasPerDatabase: max,
   };
 }

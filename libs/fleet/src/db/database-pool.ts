@@ -1,6 +1,7 @@
 import { Client, ClientConfig, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { ConnectionSpec } from './connection-spec';
+import { createBoundQueryRunner } from './schema-binding';
 import { Semaphore } from './semaphore';
 import { ClientSettings, clientConfig, connectionError } from './server';
 import { TargetSession } from './session';
@@ -26,10 +27,14 @@ export class DatabasePool {
     private readonly options: DatabasePoolOptions,
   ) {}
 
-  /** Checks a connection out, runs fn on it, and returns it clean (RESET ALL) or destroys it. */
-  async withSession<T>(fn: (session: TargetSession) => Promise<T>): Promise<T> {
+  /**
+   * Checks a connection out, runs fn on it, and returns it clean (RESET ALL) or destroys it.
+   * `schema`: the session's QueryRunner resolves the Table API's bare names in this schema, as if
+   * the DataSource had been built for it (see schema-binding.ts); default: the server's choice.
+   */
+  async withSession<T>(fn: (session: TargetSession) => Promise<T>, schema?: string): Promise<T> {
     const dataSource = await this.initialized();
-    const queryRunner = dataSource.createQueryRunner();
+    const queryRunner = schema === undefined ? dataSource.createQueryRunner() : createBoundQueryRunner(dataSource, schema);
     let client: PoolClient;
     try {
       client = (await queryRunner.connect()) as PoolClient;
@@ -79,7 +84,8 @@ export class DatabasePool {
       migrations: [],
       synchronize: false,
       migrationsRun: false,
-      // Extensions are the global track's business, never installed implicitly into a tenant schema.
+      // Extensions are installed once per database, into the shared schema (extensions.ts), never
+      // implicitly by TypeORM into whatever schema a session happens to point at.
       installExtensions: false,
       poolSize: this.options.maxConnections,
       extra: {

@@ -52,6 +52,8 @@ function target(migrations: MigrationDefinition[], mode: 'each' | 'all' = 'each'
     info: { id: 'app/db', app: 'app', database: 'db', track: 'default', schema: 'public', tenant: null, shard: null, attributes: { plan: 'free' } },
     connection: { host: 'h', port: 1, user: 'u', database: 'd' },
     versionTable: 'fleet_migrations',
+    searchPath: ['public'],
+    extensions: null,
     adoptTypeormTable: null,
     migrations,
     settings: { transactionMode: mode, lockWaitMs: 0, lockTimeoutMs: 0, statementTimeoutMs: 0, allowOutOfOrder: false },

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
 import type { ConnectionManager } from '../db/connection-manager';
 import { errorToJSON } from '../errors';
+import { ensureExtensions } from '../extensions/extensions';
 import type { EventListener } from '../events';
 import type { Target } from '../targets/target';
 import { emptyResult, TargetCommand } from './execute-plan';
@@ -42,6 +43,22 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   };
   let stop = false;
   let started = false;
+  /** Each database's extensions are checked (and installed) once per run, before its first target. */
+  const prepared = new Map<string, Promise<void>>();
+  const prepare = (target: Target): Promise<void> => {
+    const needs = target.extensions;
+    if (command.kind !== 'migrate' || !needs || needs.names.length === 0) return Promise.resolve();
+    const k = databaseKey(target.connection);
+    let done = prepared.get(k);
+    if (!done) {
+      done = (async () => {
+        const installed = await (await connections.pool(target.connection)).withSession((session) => ensureExtensions(session, target.connection.database, needs));
+        if (installed.length) emit({ type: 'notice', message: `Installed extension(s) ${installed.join(', ')} in schema ${needs.schema} of database ${target.connection.database}` });
+      })();
+      prepared.set(k, done);
+    }
+    return done;
+  };
 
   const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
     let result: TargetResult;
@@ -57,6 +74,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
           if (target.createDatabase && (await connections.ensureDatabase(target.connection, target.createDatabase))) {
             emit({ type: 'notice', message: `Created database ${target.connection.database}` });
           }
+          await prepare(target);
           result = await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit);
         }
       } catch (err) {

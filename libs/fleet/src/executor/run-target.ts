@@ -13,25 +13,29 @@ export const APPLIED_BY = `${hostname()}:${process.pid}`;
 
 /**
  * Runs one command on one target over a pooled connection: scopes search_path and timeouts to
- * the session, takes the target's advisory lock, then hands over to the executor.
+ * the session, takes the target's advisory lock, then hands over to the executor. The migrations
+ * get a QueryRunner bound to the target's schema: TypeORM's Table API resolves bare names there.
  */
 export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener): Promise<TargetResult> {
   return pool.withSession(async (session) => {
     const { schema } = target.info;
     // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
     // when the connection goes back to the pool. One round trip for every setting.
-    const settings: Array<[string, string]> = [['search_path', quoteIdent(schema)]];
+    const settings: Array<[string, string]> = [['search_path', target.searchPath.map(quoteIdent).join(', ')]];
     if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
     if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
     const key = targetLockKey(target.connection.database, schema, target.versionTable);
     const params: unknown[] = settings.flat();
     // One round trip: session settings, the first try for the lock, and whether a history exists.
-    const [prep] = await session.query<{ locked: boolean; has_table: boolean }>(
+    const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean }>(
       `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')},
               pg_catalog.pg_try_advisory_lock($${params.length + 1}::int4, $${params.length + 2}::int4) AS locked,
-              pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table`,
-      [...params, key.classId, key.objectId, qualify(schema, target.versionTable)],
+              pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table,
+              pg_catalog.to_regclass($${params.length + 4}) IS NOT NULL AS has_legacy`,
+      [...params, key.classId, key.objectId, qualify(schema, target.versionTable), qualify(schema, target.adoptTypeormTable ?? target.versionTable)],
     );
+    // TypeORM's history is looked for only where its table exists (or might, after a lock wait).
+    const adopt = target.adoptTypeormTable && (prep.has_legacy || !prep.locked) ? target.adoptTypeormTable : null;
     return withTargetLock(
       session,
       key,
@@ -44,10 +48,10 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
             store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined),
             runner: new QueryRunnerMigrationRunner(session.queryRunner),
             emit,
-            readLegacyHistory: target.adoptTypeormTable ? () => readTypeormHistory(session, schema, target.adoptTypeormTable!) : undefined,
+            readLegacyHistory: adopt ? () => readTypeormHistory(session, schema, adopt) : undefined,
           },
           command,
         ),
     );
-  });
+  }, target.info.schema);
 }

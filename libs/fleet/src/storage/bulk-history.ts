@@ -18,17 +18,7 @@ export async function readHistories(session: SqlSession, tables: ReadonlyArray<{
 }> {
   const histories = new Map<string, AppliedRecord[]>();
   if (tables.length === 0) return { histories, statements: 0 };
-  // Schemas and table names as two arrays (a row-constructor IN over unnest() plans badly: seconds
-  // for 1000 pairs); the exact pairs are kept below.
-  const wanted = new Set(tables.map((t) => key(t.schema, t.table)));
-  const existing = (
-    await session.query<{ schema: string; table: string }>(
-      `SELECT n.nspname AS schema, c.relname AS table
-         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[]) AND c.relname = ANY($2::text[])`,
-      [[...new Set(tables.map((t) => t.schema))], [...new Set(tables.map((t) => t.table))]],
-    )
-  ).filter((t) => wanted.has(key(t.schema, t.table)));
+  const existing = await existingTables(session, tables);
   let statements = 1;
   for (const t of tables) histories.set(key(t.schema, t.table), []);
   for (let i = 0; i < existing.length; i += BULK_CHUNK) {
@@ -45,6 +35,24 @@ export async function readHistories(session: SqlSession, tables: ReadonlyArray<{
     for (const row of rows) histories.get(key(row.fleet_schema, row.fleet_table))!.push(toRecord(row));
   }
   return { histories, statements };
+}
+
+/**
+ * Which of these (schema, table) pairs exist, in one catalog query. Schemas and table names go as
+ * two arrays (a row-constructor IN over unnest() plans badly: seconds for 1000 pairs); the exact
+ * pairs are kept afterwards.
+ */
+export async function existingTables(session: SqlSession, tables: ReadonlyArray<{ schema: string; table: string }>): Promise<Array<{ schema: string; table: string }>> {
+  if (tables.length === 0) return [];
+  const wanted = new Set(tables.map((t) => key(t.schema, t.table)));
+  return (
+    await session.query<{ schema: string; table: string }>(
+      `SELECT n.nspname AS schema, c.relname AS table
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[]) AND c.relname = ANY($2::text[])`,
+      [[...new Set(tables.map((t) => t.schema))], [...new Set(tables.map((t) => t.table))]],
+    )
+  ).filter((t) => wanted.has(key(t.schema, t.table)));
 }
 
 export function key(schema: string, table: string): string {

@@ -1,4 +1,5 @@
 import type { ConnectionSpec } from '../db/connection-spec';
+import type { ExtensionNeeds } from '../extensions/extensions';
 import type { MigrationDefinition, TargetInfo } from '../migration/migration';
 
 export type TransactionMode = 'each' | 'all';
@@ -26,6 +27,13 @@ export interface Target {
   info: TargetInfo;
   connection: ConnectionSpec;
   versionTable: string;
+  /**
+   * The session's search_path while the target's migrations run: its own schema first (where
+   * unqualified CREATEs land), then the database's shared schemas (extensions).
+   */
+  searchPath: string[];
+  /** Extensions its database must have before `migrate` runs here (checked once per database and run). */
+  extensions: ExtensionNeeds | null;
   /** TypeORM's migrations table to adopt history from, or null. */
   adoptTypeormTable: string | null;
   migrations: MigrationDefinition[];
