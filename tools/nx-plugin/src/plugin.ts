@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Executors behind the inferred targets, in the order `nx show project` lists them. */
-export const FLEET_TARGETS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'tenant-create', 'tenant-drop'] as const;
+export const FLEET_TARGETS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'lint', 'tenant-create', 'tenant-drop'] as const;
 
 export interface FleetPluginOptions {
   /** Prefix for the inferred target names (default none: `migrate`, `status`...). */

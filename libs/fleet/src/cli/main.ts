@@ -13,6 +13,9 @@ Commands:
   stamp     record migrations as applied WITHOUT running them (--to <migration> | base)
   verify    check that every target (every tenant) is at the head of its track; list stragglers
   drift     compare each database (each tenant shape) with the entities; exit 1 on drift
+  lint      check the SQL each tenant-track migration issues (run on a scratch database) for what
+            cannot run per tenant: "public". names, other schemas, SET search_path/ROLE, extensions
+            (--fix: remove the "public". qualifiers TypeORM's generator writes, nothing else)
   cadence-check  check the cadence of shared tables across the workspace's apps (fleet.cadence.json)
   shared-tables  list the tables several apps map, and which apps map them
   tenant create <id>   onboard a tenant: schema (or database), tenant track to head, registry row
@@ -33,6 +36,7 @@ Options:
   --allow-out-of-order    apply pending migrations older than applied ones
   --html <file>           status: also write a self-contained HTML view of the fleet
   --journal <path|latest> status --html: draw a run journal (its failures) instead of live status
+  --fix                   lint: rewrite tenant-track files without their "public". qualifiers
   --json                  print one JSON document instead of text
   --verbose               print every migration, even for large fleets
   -h, --help              this text
@@ -65,6 +69,7 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
         html: { type: 'string' },
         journal: { type: 'string' },
         yes: { type: 'boolean' },
+        fix: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -137,6 +142,7 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
       tenantId,
       attributes: Object.keys(attributes).length ? attributes : undefined,
       yes: values.yes,
+      fix: values.fix,
     },
   };
 }

@@ -4,7 +4,8 @@ import { migrate, revert, stamp } from '../commands/run-commands';
 import type { CommonOptions } from '../commands/runtime';
 import { status } from '../commands/status';
 import { ProgressReporter } from '../reporters/progress-reporter';
-import { formatCadence, formatDrift, formatHistory, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
+import { formatCadence, formatDrift, formatHistory, formatLint, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
+import { lint } from '../commands/lint';
 import { verify } from '../commands/verify';
 import { createTenant, dropTenant } from '../commands/tenants';
 import { drift } from '../commands/drift';
@@ -17,7 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { journalView, renderFleetHtml, statusView } from '../reporters/html-report';
 import type { RunJournal } from '../journal/run-journal';
 
-export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'cadence-check', 'shared-tables', 'tenant-create', 'tenant-drop'] as const;
+export const VERBS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'lint', 'cadence-check', 'shared-tables', 'tenant-create', 'tenant-drop'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export interface CommandOptions extends CommonOptions {
@@ -39,6 +40,8 @@ export interface CommandOptions extends CommonOptions {
   attributes?: Record<string, string>;
   /** tenant-drop: the explicit confirmation. */
   yes?: boolean;
+  /** lint: remove the `"public".` qualifiers from tenant-track migration files. */
+  fix?: boolean;
   /** Write run journals here (default FLEET_JOURNAL_DIR, else `<workspace>/.fleet/runs`; false: none). */
   journalDir?: string | false;
 }
@@ -116,6 +119,11 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
       case 'drift': {
         const report = await drift(common);
         print(report, formatDrift(report));
+        return report.ok ? EXIT_OK : EXIT_FAILED;
+      }
+      case 'lint': {
+        const report = await lint({ ...common, fix: options.fix });
+        print(report, formatLint(report, options.workspaceRoot ?? process.cwd()));
         return report.ok ? EXIT_OK : EXIT_FAILED;
       }
       case 'cadence-check': {

@@ -1,13 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CADENCE_FILE, CadenceMigration, CadenceRecord, readCadence } from '../cadence/cadence-record';
-import { inspectTrack, tablesChangedBy } from '../cadence/inspect-track';
+import { tablesChangedBy } from '../cadence/tables-changed';
+import { schemaBuilderSql } from '../drift/entity-diff';
 import { sharedTables, TableMapping, tableMappings, workspaceApps } from '../cadence/shared-tables';
 import type { LoadedConfig } from '../config/load-config';
 import { ConfigError } from '../errors';
 import type { MigrationDefinition } from '../migration/migration';
 import { generateMigrationSql } from './generate';
 import { withRuntime } from './runtime';
+import { runTrackOnScratch, withScratchDatabase } from './scratch';
 
 export interface CadenceProblem {
   /** a: a shared entity changed without a migration in a mapping app; b: a migration changes a shared table outside a step; c: the record is incomplete or out of order. */
@@ -45,7 +47,11 @@ interface TrackFacts {
   pendingTables: string[];
 }
 
-/** Runs every track that maps a shared table on a scratch database (see inspectTrack). */
+/**
+ * Runs every track that maps a shared table on a scratch database, by the same engine as migrate
+ * (scratch.ts), recording the SQL each migration issues; then compares the result with the
+ * track's entities.
+ */
 async function inspectSharedTracks(apps: LoadedConfig[], shared: Map<string, TableMapping[]>, options: CadenceOptions): Promise<TrackFacts[]> {
   const wanted = new Set([...shared.values()].flat().map(trackKey));
   const out: TrackFacts[] = [];
@@ -54,13 +60,26 @@ async function inspectSharedTracks(apps: LoadedConfig[], shared: Map<string, Tab
     const mine = keys.filter((k) => wanted.has(trackKey(k)));
     if (mine.length === 0) continue;
     await withRuntime({ config: app, workspaceRoot: options.workspaceRoot, env: options.env }, { createDatabases: false }, async (runtime) => {
+      await runtime.resolveExtensions();
       for (const m of mine) {
         const d = runtime.databases.find((x) => x.db.key === m.database)!;
-        const migrations = m.track === 'tenant' ? d.tenantMigrations! : d.baseTargets[0].migrations;
-        const schema = m.track === 'tenant' ? runtime.tenantTarget(d, { id: 'scratch' }, { createDatabases: false }).info.schema : d.db.schema;
+        const migrations = m.track === 'tenant' ? d.tenantMigrations! : d.globalTemplate.migrations;
         const dataSource = m.track === 'tenant' ? d.db.tenants!.dataSource : d.db.dataSource;
-        const result = await inspectTrack({ server: d.spec, maintenanceDatabase: d.maintenanceDatabase, settings: runtime.settings, schema, migrations, dataSource });
-        out.push({ mapping: m, migrations, touched: result.touched, pendingTables: await tablesChangedBy(result.pending) });
+        const facts = await withScratchDatabase(runtime, d, async (scratch) => {
+          const run = await runTrackOnScratch(runtime, d, m.track, scratch);
+          const failed = run.report.results.find((r) => r.outcome !== 'changed' && r.outcome !== 'unchanged');
+          if (failed) {
+            throw new ConfigError(
+              `The ${m.track} migrations of ${runtime.config.app}/${d.db.key} do not run on a scratch database: ${String(failed.failed?.error.message ?? failed.findings.map((f) => f.message).join(' '))}`,
+            );
+          }
+          const touched = new Map<string, string[]>();
+          for (const migration of migrations) touched.set(migration.name, await tablesChangedBy(run.issued.get(migration.name) ?? []));
+          await runtime.connections.release(scratch);
+          const pending = dataSource ? (await schemaBuilderSql(scratch, run.target.info.schema, dataSource, runtime.settings.applicationName)).up : [];
+          return { touched, pendingTables: await tablesChangedBy(pending) };
+        });
+        out.push({ mapping: m, migrations, ...facts });
       }
     });
   }

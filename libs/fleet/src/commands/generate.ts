@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { withDatabase } from '../db/connection-spec';
-import { withClient } from '../db/server';
 import { schemaBuilderSql } from '../drift/entity-diff';
 import { ConfigError } from '../errors';
-import { runFleet } from '../executor/run-fleet';
-import { quoteIdent } from '../identifiers';
-import type { Target } from '../targets/target';
 import { CommonOptions, withRuntime } from './runtime';
+import { runTrackOnScratch, withScratchDatabase } from './scratch';
 
 export interface GenerateOptions extends Omit<CommonOptions, 'databases' | 'tenants'> {
   database: string;
@@ -33,22 +28,17 @@ export async function generateMigrationSql(options: GenerateOptions): Promise<Ge
     if (!dataSource) {
       throw new ConfigError(`${runtime.config.app}/${d.db.key} (${track} track) has no dataSource in its Fleet config: the entities to compare with are unknown.`);
     }
-    const scratch = withDatabase(d.spec, `fleet_scratch_${randomBytes(6).toString('hex')}`);
-    const base: Target = track === 'tenant' ? runtime.tenantTarget(d, { id: 'scratch' }, { createDatabases: false }) : d.baseTargets[0];
-    const target: Target = { ...base, id: `${base.id} (scratch)`, connection: scratch, adoptTypeormTable: null, createDatabase: null, phase: 0 };
-    await withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (c) => c.query(`CREATE DATABASE ${quoteIdent(scratch.database)}`));
-    try {
-      await runtime.resolveExtensions();
-      const report = await runFleet('generate', [[target]], { kind: 'migrate', ensureHistory: true }, { concurrency: 1, connections: runtime.connections, emit: runtime.emit });
-      if (!report.ok) {
-        const r = report.results[0];
-        throw new ConfigError(`The ${track} migrations of ${runtime.config.app}/${d.db.key} do not reach head on a scratch database: ${String(r.failed?.error.message ?? r.findings.map((f) => f.message).join(' '))}`);
+    await runtime.resolveExtensions();
+    return withScratchDatabase(runtime, d, async (scratch) => {
+      const run = await runTrackOnScratch(runtime, d, track, scratch);
+      const failed = run.report.results.find((r) => r.outcome !== 'changed' && r.outcome !== 'unchanged');
+      if (failed) {
+        throw new ConfigError(
+          `The ${track} migrations of ${runtime.config.app}/${d.db.key} do not reach head on a scratch database: ${String(failed.failed?.error.message ?? failed.findings.map((f) => f.message).join(' '))}`,
+        );
       }
       await runtime.connections.release(scratch);
-      return await schemaBuilderSql(scratch, target.info.schema, dataSource, runtime.settings.applicationName);
-    } finally {
-      await runtime.connections.release(scratch);
-      await withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch.database)} WITH (FORCE)`));
-    }
+      return schemaBuilderSql(scratch, run.target.info.schema, dataSource, runtime.settings.applicationName);
+    });
   });
 }

@@ -3,6 +3,7 @@ import type { TargetCommand } from '../executor/execute-plan';
 import type { RunReport } from '../executor/result';
 import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
+import { prepareMigrate } from './lint';
 import { fleetStatus } from './status';
 import { BASE } from '../planner/planner';
 import type { Target } from '../targets/target';
@@ -72,7 +73,8 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     const resolved = await runtime.tenantTargets(previous, mode);
     return { targets: resolved.targets.filter(matches), results: resolved.results };
   };
-  if (command.kind === 'migrate') await runtime.resolveExtensions();
+  // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
+  if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
   if (journal) runtime.emit({ type: 'notice', message: `Run journal: ${journal.path}` });
   const report = await runFleet(name, command.kind === 'revert' ? [tenants, base] : [base, tenants], command, {

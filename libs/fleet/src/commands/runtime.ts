@@ -51,8 +51,10 @@ export interface ResolvedDatabase {
   db: LoadedDatabase;
   spec: ConnectionSpec;
   maintenanceDatabase: string;
-  /** The database's own targets: the global track, or one per shard. */
+  /** The database's own targets: the global track, or one per shard (only this run's share with --shard). */
   baseTargets: Target[];
+  /** One of its own targets whatever the share (scratch runs copy it). */
+  globalTemplate: Target;
   tenantMigrations: MigrationDefinition[] | null;
   /** How its tenants live (null: no tenant track). */
   strategy: TenancyStrategy | null;
@@ -71,6 +73,9 @@ export interface TenantResolution {
 
 /** Everything a command needs for one run: config, targets, connections; `close()` frees it all. */
 export class FleetRuntime {
+  /** Extensions implied by each DataSource module's entities (read once per run). */
+  private readonly implied = new Map<string, Promise<string[]>>();
+
   private constructor(
     readonly config: LoadedConfig,
     readonly databases: ResolvedDatabase[],
@@ -148,6 +153,7 @@ export class FleetRuntime {
           spec,
           maintenanceDatabase: maintenance,
           baseTargets: shardSpecs ? baseTargets.filter((t) => inShard(t.id, options.shard)) : baseTargets,
+          globalTemplate: baseTargets[0],
           tenantMigrations: tenant,
           strategy,
           extensions,
@@ -262,7 +268,11 @@ export class FleetRuntime {
   async resolveExtensions(more: Map<string, string[]> = new Map()): Promise<void> {
     for (const d of this.databases) {
       const found = [...(more.get(d.db.key) ?? [])];
-      for (const module of [d.db.dataSource, d.db.tenants?.dataSource]) if (module) found.push(...(await extensionsImpliedBy(module)));
+      for (const module of [d.db.dataSource, d.db.tenants?.dataSource]) {
+        if (!module) continue;
+        if (!this.implied.has(module)) this.implied.set(module, extensionsImpliedBy(module));
+        found.push(...(await this.implied.get(module)!));
+      }
       for (const name of found) if (!d.extensions.names.includes(name)) d.extensions.names.push(name);
     }
   }

@@ -6,6 +6,7 @@ import { withDatabase } from '../db/connection-spec';
 import { withClient } from '../db/server';
 import { assertConfigIdentifier, qualify, quoteIdent } from '../identifiers';
 import { assertTenantId } from '../tenants/tenant-id';
+import { prepareMigrate } from './lint';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 
@@ -100,8 +101,8 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
       throw new ConfigError(`tenant create needs a registry: set tenants.registry ({ table: 'tenants' }) for ${runtime.config.app}/${d.db.key}.`);
     }
     const target = runtime.tenantTarget(d, { id, attributes: attributes ?? {} }, { createDatabases: true });
-    await runtime.resolveExtensions();
-    const report = await runFleet('tenant create', [d.baseTargets, [target]], { kind: 'migrate', ensureHistory: true }, {
+    const refuseByTrack = await prepareMigrate(runtime);
+    const report = await runFleet('tenant create', [d.baseTargets, [target]], { kind: 'migrate', ensureHistory: true, refuseByTrack }, {
       concurrency: 1,
       connections: runtime.connections,
       emit: runtime.emit,

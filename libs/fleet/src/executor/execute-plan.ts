@@ -19,13 +19,13 @@ import {
   UpgradeOptions,
 } from '../planner/planner';
 import type { RecordInput, VersionStore } from '../storage/version-store';
-import type { Target } from '../targets/target';
+import { Target, trackId } from '../targets/target';
 import type { MigrationRunner } from './migration-runner';
 import type { FindingReport, TargetResult } from './result';
 
 export type TargetCommand =
   /** `ensureHistory`: create the schema and version table even with nothing to apply (onboarding). */
-  | ({ kind: 'migrate'; ensureHistory?: boolean } & UpgradeOptions)
+  | ({ kind: 'migrate'; ensureHistory?: boolean; refuseByTrack?: ReadonlyMap<string, ReadonlyMap<string, string>> } & UpgradeOptions)
   | ({ kind: 'revert' } & RevertOptions)
   | { kind: 'stamp'; to: string };
 
@@ -78,7 +78,11 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
 function makePlan(target: Target, applied: AppliedRecord[], command: TargetCommand): Plan {
   switch (command.kind) {
     case 'migrate':
-      return planUpgrade(target.migrations, applied, { to: command.to, allowOutOfOrder: command.allowOutOfOrder ?? target.settings.allowOutOfOrder });
+      return planUpgrade(target.migrations, applied, {
+        to: command.to,
+        allowOutOfOrder: command.allowOutOfOrder ?? target.settings.allowOutOfOrder,
+        refuse: command.refuse ?? command.refuseByTrack?.get(trackId(target.info.app, target.info.database, target.info.tenant === null ? 'global' : 'tenant')),
+      });
     case 'revert':
       return planRevert(target.migrations, applied, { steps: command.steps, to: command.to });
     case 'stamp':

@@ -11,8 +11,15 @@ export interface MigrationRunner {
   run(migration: MigrationDefinition, direction: 'up' | 'down'): Promise<void>;
 }
 
+/** Receives every SQL text a migration sends (its Table API calls included), before it runs. */
+export type SqlListener = (migration: string, sql: string) => void;
+
 export class QueryRunnerMigrationRunner implements MigrationRunner {
-  constructor(private readonly queryRunner: QueryRunner) {}
+  constructor(
+    private readonly queryRunner: QueryRunner,
+    /** Set by the scratch runs (lint, cadence) that read what the migrations issue. */
+    private readonly onSql?: SqlListener,
+  ) {}
 
   async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -44,11 +51,26 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
 
   async run(migration: MigrationDefinition, direction: 'up' | 'down'): Promise<void> {
     try {
-      await migration.instance[direction](this.queryRunner);
+      await migration.instance[direction](this.onSql ? recording(this.queryRunner, (sql) => this.onSql!(migration.name, sql)) : this.queryRunner);
     } catch (err) {
       throw connectionLost(this.queryRunner, err);
     }
   }
+}
+
+/**
+ * The QueryRunner a migration gets when its SQL is being read: the same runner (a prototype view),
+ * whose `query` reports each text first. TypeORM's Table API calls `this.query`, so its generated
+ * SQL is seen too.
+ */
+function recording(queryRunner: QueryRunner, listener: (sql: string) => void): QueryRunner {
+  const view = Object.create(queryRunner) as QueryRunner;
+  const original = queryRunner.query;
+  view.query = function (this: QueryRunner, sql: string, ...rest: unknown[]) {
+    listener(sql);
+    return (original as (...args: unknown[]) => Promise<unknown>).call(this, sql, ...rest);
+  } as QueryRunner['query'];
+  return view;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface FleetRunOptions {
   failFast?: boolean;
   connections: ConnectionManager;
   emit: EventListener;
+  /** Receives every SQL text the migrations send, per target (scratch runs read it; migrate does not set it). */
+  onSql?: (target: Target, migration: string, sql: string) => void;
   /** Runs one target; defaults to the PostgreSQL runner (tests may substitute). */
   runTarget?: (target: Target) => Promise<TargetResult>;
 }
@@ -75,7 +77,13 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
             emit({ type: 'notice', message: `Created database ${target.connection.database}` });
           }
           await prepare(target);
-          result = await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit);
+          result = await runTargetOnPostgres(
+            await connections.pool(target.connection),
+            target,
+            command,
+            emit,
+            options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
+          );
         }
       } catch (err) {
         result = emptyResult(target);

@@ -6,7 +6,7 @@ import { targetLockKey, withTargetLock } from '../locking/target-lock';
 import { PostgresVersionStore, readTypeormHistory } from '../storage/postgres-version-store';
 import type { Target } from '../targets/target';
 import { executeOnTarget, TargetCommand } from './execute-plan';
-import { QueryRunnerMigrationRunner } from './migration-runner';
+import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
 import type { TargetResult } from './result';
 
 export const APPLIED_BY = `${hostname()}:${process.pid}`;
@@ -16,7 +16,7 @@ export const APPLIED_BY = `${hostname()}:${process.pid}`;
  * the session, takes the target's advisory lock, then hands over to the executor. The migrations
  * get a QueryRunner bound to the target's schema: TypeORM's Table API resolves bare names there.
  */
-export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener): Promise<TargetResult> {
+export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener, onSql?: SqlListener): Promise<TargetResult> {
   return pool.withSession(async (session) => {
     const { schema } = target.info;
     // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
@@ -46,7 +46,7 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
             target,
             // After waiting for the lock, another runner may have created the table: look again.
             store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined),
-            runner: new QueryRunnerMigrationRunner(session.queryRunner),
+            runner: new QueryRunnerMigrationRunner(session.queryRunner, onSql),
             emit,
             readLegacyHistory: adopt ? () => readTypeormHistory(session, schema, adopt) : undefined,
           },

@@ -35,7 +35,8 @@ export type Finding =
   | { kind: 'out-of-order'; severity: 'error' | 'warning'; migration: string; appliedAfter: string }
   | { kind: 'interrupted'; severity: 'error'; migration: string }
   | { kind: 'unknown-migration'; severity: 'error'; migration: string; option: string }
-  | { kind: 'nothing-to-revert'; severity: 'warning'; migration: null };
+  | { kind: 'nothing-to-revert'; severity: 'warning'; migration: null }
+  | { kind: 'lint-refused'; severity: 'error'; migration: string; reason: string };
 
 export type StepAction = 'apply' | 'revert' | 'unrecord' | 'record' | 'update-checksum';
 
@@ -56,6 +57,8 @@ export interface UpgradeOptions {
   to?: string;
   /** Apply a pending migration that is older than one already applied (default false: error). */
   allowOutOfOrder?: boolean;
+  /** Migrations that must not run (the tenant lint refused them), with the reason: a target that would run one is blocked. */
+  refuse?: ReadonlyMap<string, string>;
 }
 
 export interface RevertOptions {
@@ -100,6 +103,8 @@ export function describeFinding(f: Finding): string {
       return `${f.option} ${f.migration}: no migration has that name. Run \`history\` or \`status\` to see the names.`;
     case 'nothing-to-revert':
       return 'Nothing is applied: nothing to revert.';
+    case 'lint-refused':
+      return `${f.migration} is pending here but cannot run on a tenant as written: ${f.reason} Nothing was run on this target (\`fleet lint\` shows every finding).`;
   }
 }
 
@@ -161,6 +166,10 @@ export function planUpgrade(available: readonly AvailableMigration[], applied: r
         });
       }
     }
+  }
+  for (const m of pending) {
+    const reason = options.refuse?.get(m.name);
+    if (reason !== undefined) findings.push({ kind: 'lint-refused', severity: 'error', migration: m.name, reason });
   }
   return finish(pending.map((m) => ({ action: 'apply', migration: m.name })), findings);
 }

@@ -4,6 +4,7 @@ import type { StatusReport } from '../commands/status';
 import type { VerifyReport } from '../commands/verify';
 import type { DriftReport } from '../commands/drift';
 import type { CadenceReport } from '../commands/cadence';
+import type { LintReport } from '../commands/lint';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport): string {
@@ -164,4 +165,29 @@ export function formatCadence(report: CadenceReport): string {
   for (const p of report.problems) lines.push(`FAIL (${p.rule}) ${p.message}`);
   lines.push(`cadence-check: ${report.shared.length} shared table(s), ${report.steps} cadence step(s), ${report.problems.length} problem(s)`);
   return lines.join('\n');
+}
+
+export function formatLint(report: LintReport, workspaceRoot: string): string {
+  const lines: string[] = [];
+  for (const f of report.fixed) lines.push(`FIXED    ${relativeTo(workspaceRoot, f.file)}: removed ${f.removed} "public". qualifier(s) (its checksum changed: where it was already applied, accept it with stamp)`);
+  for (const t of report.tracks) {
+    const where = `${t.app}/${t.database} tenant track`;
+    if (!t.checked) {
+      lines.push(`NOT CHECKED ${where}: ${t.note}`);
+      continue;
+    }
+    for (const f of t.findings) {
+      const label = f.severity === 'error' ? 'ERROR  ' : f.severity === 'warning' ? 'WARNING' : 'NOTE   ';
+      lines.push(`${label}  ${f.migration}${f.source ? ` (${f.source})` : ''} [${f.rule}]: ${f.message}${f.statement ? `\n           ${f.statement}` : ''}`);
+    }
+    const errors = t.findings.filter((f) => f.severity === 'error').length;
+    lines.push(`${where}: ${t.migrations} migration(s) checked, ${errors} error(s)${t.extensions.length ? `; extensions installed in the shared schema before tenants: ${t.extensions.join(', ')}` : ''}`);
+  }
+  if (report.tracks.length === 0) lines.push('lint: no tenant track to check');
+  else lines.push(report.ok ? 'lint: every tenant-track migration can run per tenant' : 'lint: some tenant-track migrations cannot run per tenant as written (migrate refuses them)');
+  return lines.join('\n');
+}
+
+function relativeTo(root: string, file: string): string {
+  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
 }

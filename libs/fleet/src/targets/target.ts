@@ -43,3 +43,8 @@ export interface Target {
   /** DB-per-tenant: create the target's database first, via this maintenance database. */
   createDatabase?: string | null;
 }
+
+/** A track of one database: `<app>/<database>/<global|tenant>` (the tenant lint's verdicts are per track). */
+export function trackId(app: string, database: string, track: 'global' | 'tenant'): string {
+  return `${app}/${database}/${track}`;
+}

@@ -31,6 +31,7 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       tenantId: options.id,
       attributes: options.attr ? parseAttributes(String(options.attr)) : undefined,
       yes: options.yes,
+      fix: options.fix,
     },
     {
       stdout: (text) => process.stdout.write(text),

@@ -21,4 +21,6 @@ export interface FleetExecutorOptions {
   id?: string;
   attr?: string;
   yes?: boolean;
+  /** lint */
+  fix?: boolean;
 }

@@ -1,0 +1,62 @@
+/**
+ * Scratch runs: a track's migrations run on a throwaway database of the app's server, by the same
+ * engine as `migrate` (runFleet: the same runner, schema binding, search_path, extensions), so
+ * what passes here passes there. The tenant lint, the cadence check and `migration --generate`
+ * use it; the scratch database is always dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ConnectionSpec } from '../db/connection-spec';
+import { withDatabase } from '../db/connection-spec';
+import { withClient } from '../db/server';
+import type { RunReport } from '../executor/result';
+import { runFleet } from '../executor/run-fleet';
+import { quoteIdent } from '../identifiers';
+import type { Target } from '../targets/target';
+import type { FleetRuntime, ResolvedDatabase } from './runtime';
+
+export type Track = 'global' | 'tenant';
+
+/** Creates an empty database next to `d`'s, runs fn, then drops it (and its pool) whatever happens. */
+export async function withScratchDatabase<T>(runtime: FleetRuntime, d: ResolvedDatabase, fn: (scratch: ConnectionSpec) => Promise<T>): Promise<T> {
+  const scratch = withDatabase(d.spec, `fleet_scratch_${randomBytes(6).toString('hex')}`);
+  const admin = withDatabase(d.spec, d.maintenanceDatabase);
+  await withClient(admin, runtime.settings, (c) => c.query(`CREATE DATABASE ${quoteIdent(scratch.database)}`));
+  try {
+    return await fn(scratch);
+  } finally {
+    await runtime.connections.release(scratch);
+    await withClient(admin, runtime.settings, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch.database)} WITH (FORCE)`));
+  }
+}
+
+export interface ScratchRun {
+  /** The target the track ran on (its schema is where a tenant's objects belong). */
+  target: Target;
+  report: RunReport;
+  /** Every SQL text each migration of the track sent, in order. */
+  issued: Map<string, string[]>;
+}
+
+/**
+ * Runs `track` of `d` from nothing to head on `scratch`, as a new tenant (or the global track)
+ * would get it. A tenant schema shares its database with the global track, so that runs first; a
+ * tenant database does not, so it runs alone.
+ */
+export async function runTrackOnScratch(runtime: FleetRuntime, d: ResolvedDatabase, track: Track, scratch: ConnectionSpec): Promise<ScratchRun> {
+  const onScratch = (t: Target): Target => ({ ...t, id: `${t.id} (scratch)`, connection: scratch, adoptTypeormTable: null, createDatabase: null });
+  const global = onScratch(d.globalTemplate);
+  const target = track === 'tenant' ? onScratch(runtime.tenantTarget(d, { id: 'scratch' }, { createDatabases: false })) : global;
+  const phases = track === 'tenant' && !d.strategy!.databasePerTenant ? [[global], [target]] : [[target]];
+  const issued = new Map<string, string[]>();
+  const report = await runFleet('scratch', phases, { kind: 'migrate', ensureHistory: true }, {
+    concurrency: 1,
+    connections: runtime.connections,
+    emit: () => undefined, // a scratch run is an implementation detail of its command: no progress of its own
+    onSql: (t, migration, sql) => {
+      if (t.id !== target.id) return;
+      if (!issued.has(migration)) issued.set(migration, []);
+      issued.get(migration)!.push(sql);
+    },
+  });
+  return { target, report, issued };
+}

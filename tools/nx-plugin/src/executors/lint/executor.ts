@@ -1,0 +1,7 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { runVerb } from '../run-verb';
+import type { FleetExecutorOptions } from '../schema';
+
+export default function lintExecutor(options: FleetExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  return runVerb('lint', options, context);
+}
