@@ -55,18 +55,17 @@ export async function lint(options: LintOptions): Promise<LintReport> {
   const fixed: LintReport['fixed'] = [];
   if (options.fix) {
     const root = options.workspaceRoot ?? process.cwd();
-    const files = new Set(tracks.flatMap((t) => t.findings.filter((f) => f.rule === 'schema-qualified' && f.severity === 'error' && f.source).map((f) => resolve(root, f.source!))));
+    const fixable = (f: LintFinding) => f.rule === 'schema-qualified' && f.severity === 'error' && !!f.source && f.statement.includes('"public".');
+    const files = new Set(tracks.flatMap((t) => t.findings.filter(fixable).map((f) => resolve(root, f.source!))));
     for (const file of files) {
       const { source, count } = removePublicQualifiers(readFileSync(file, 'utf8'));
       if (count === 0) continue;
       writeFileSync(file, source);
       fixed.push({ file, removed: count });
     }
-    // Migrations are loaded (and cached by Node) per process: a fresh look needs fresh modules.
-    if (fixed.length) {
-      for (const f of fixed) delete require.cache[f.file];
-      tracks = await run();
-    }
+    // What the rewrite removed is no longer a finding; the next command loads the new files.
+    const done = new Set(fixed.map((f) => f.file));
+    tracks = tracks.map((t) => ({ ...t, findings: t.findings.filter((f) => !(fixable(f) && done.has(resolve(root, f.source!)))) }));
   }
   return { command: 'lint', ok: tracks.every((t) => t.findings.every((f) => f.severity !== 'error')), tracks, fixed };
 }

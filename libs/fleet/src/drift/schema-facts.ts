@@ -14,7 +14,7 @@ const FACTS = `
   facts AS (
     SELECT rel.nspname, 'table ' || rel.relname AS fact FROM rel
     UNION ALL
-    SELECT rel.nspname, 'column ' || rel.relname || '.' || a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
+    SELECT rel.nspname, 'column ' || rel.relname || '.' || a.attname || ' ' || replace(pg_catalog.format_type(a.atttypid, a.atttypmod), rel.nspname || '.', '')
              || CASE WHEN a.attnotnull THEN ' not null' ELSE ' null' END
              || coalesce(' default ' || replace(pg_catalog.pg_get_expr(d.adbin, d.adrelid), rel.nspname || '.', ''), '')
       FROM pg_catalog.pg_attribute a JOIN rel ON rel.oid = a.attrelid

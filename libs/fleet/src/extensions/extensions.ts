@@ -80,8 +80,10 @@ export async function ensureExtensions(session: SqlSession, database: string, ne
         throw new ExtensionError(
           `Extension ${name} is installed in schema ${where} of database ${database}, which the migrations' sessions do not see ` +
             `(their search_path: the target's schema, then ${needs.visible.join(', ')}). ` +
-            `Move it (it is database-wide; a relocatable extension moves with: ALTER EXTENSION ${quoteIdent(name)} SET SCHEMA ${quoteIdent(needs.schema)}), ` +
-            `or add "${where}" to tenants.sharedSchemas (then a tenant migration's unqualified name that its own schema lacks resolves in ${where}).`,
+            `Move it (it is database-wide; a relocatable extension moves with: ALTER EXTENSION ${quoteIdent(name)} SET SCHEMA ${quoteIdent(needs.schema)})` +
+            (needs.visible.length > 1
+              ? `, or add "${where}" to tenants.sharedSchemas (then a tenant migration's unqualified name that its own schema lacks resolves in ${where}).`
+              : '.'),
           { extension: name, schema: where, database },
         );
       }

@@ -23,7 +23,8 @@ export class ReshapeKeys1700000000003 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DELETE FROM "apps" WHERE "name" = 'seeded'`);
-    await queryRunner.dropView('live_apps');
+    // dropView('name') finds views only through TypeORM's typeorm_metadata table (as in TypeORM itself).
+    await queryRunner.query(`DROP VIEW "live_apps"`);
     await queryRunner.renameTable('app_labels', 'app_tags');
     await queryRunner.dropPrimaryKey('app_tags');
     await queryRunner.dropTable('app_tags');
