@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { migrate } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from './fixtures';
 import { runFleet } from './cli';
 import { databaseUrl, dropDatabase, query, samplePeakConnections, uniqueName, waitForBackend, withAdmin } from './pg';
 
@@ -51,7 +51,7 @@ describe('faults', () => {
     env = { FX_MAIN_URL: url ?? databaseUrl(db) };
     project.writeConfig(tenantFleetConfig({ lockWaitMs: 60_000 }));
     project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)', 'CREATE TABLE side_effects (tenant text, migration text)'] });
-    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)', "INSERT INTO public.side_effects VALUES (current_schema(), 'users')"] });
+    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)', "INSERT INTO public.side_effects VALUES (current_schema(), 'users')"], members: LINT_ALLOW });
   }
   const opts = (extra: Record<string, unknown> = {}) => ({ config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env, ...extra });
   const addTenants = (list: string[]) => withAdmin((c) => c.query('INSERT INTO tenants (id) SELECT unnest($1::text[])', [list]), db);
@@ -134,7 +134,7 @@ describe('faults', () => {
     setup();
     await migrate(opts());
     await addTenants(ids(200));
-    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "INSERT INTO public.side_effects VALUES (current_schema(), 'projects')"] });
+    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "INSERT INTO public.side_effects VALUES (current_schema(), 'projects')"], members: LINT_ALLOW });
     const runs = await Promise.all([1, 2, 3, 4].map(() => runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env, 180_000)));
     for (const r of runs) expect(r.code).toBe(0);
     const counts = await query<{ migration: string; tenants: number; max: number }>(

@@ -36,6 +36,9 @@ ${q(spec.down ?? [])}
 `;
 }
 
+/** Class member for a tenant migration that writes a side-effect counter in public on purpose (the tenant lint's opt-out). */
+export const LINT_ALLOW = "  lintAllow = ['schema-qualified'];\n";
+
 export class FixtureProject {
   readonly root: string;
 

@@ -2,7 +2,7 @@
 import { createTenant, dropTenant } from '../src/commands/tenants';
 import { status } from '../src/commands/status';
 import { InvalidIdentifierError } from '../src/errors';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from './fixtures';
 import { runFleet } from './cli';
 import { databaseUrl, dropDatabase, query, uniqueName } from './pg';
 
@@ -33,7 +33,7 @@ describe('tenant onboarding', () => {
     env = { FX_MAIN_URL: databaseUrl(db) };
     project.writeConfig(tenantFleetConfig({}, { discover: { sql: 'SELECT id, plan FROM tenants ORDER BY id' } }));
     project.writeMigration('global', { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`] });
-    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)', 'INSERT INTO public.onboarded VALUES (current_schema())'] });
+    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)', 'INSERT INTO public.onboarded VALUES (current_schema())'], members: LINT_ALLOW });
     project.writeMigration('tenant', {
       name: 'ProOnly2000',
       up: ['CREATE TABLE reports (id int)'],

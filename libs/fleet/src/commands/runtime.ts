@@ -270,7 +270,16 @@ export class FleetRuntime {
       const found = [...(more.get(d.db.key) ?? [])];
       for (const module of [d.db.dataSource, d.db.tenants?.dataSource]) {
         if (!module) continue;
-        if (!this.implied.has(module)) this.implied.set(module, extensionsImpliedBy(module));
+        if (!this.implied.has(module)) {
+          this.implied.set(
+            module,
+            extensionsImpliedBy(module).catch((err) => {
+              // The entities are only a hint here: the migrations do not need them to run.
+              this.emit({ type: 'notice', message: `warning: ${this.config.app}/${d.db.key}: could not read the entities of ${module} for the extensions they imply (${errorToJSON(err).message}); migrating without them` });
+              return [];
+            }),
+          );
+        }
         found.push(...(await this.implied.get(module)!));
       }
       for (const name of found) if (!d.extensions.names.includes(name)) d.extensions.names.push(name);
