@@ -53,6 +53,10 @@ describe('nx run app1:*', () => {
     await query(users, `DROP TABLE tenant_initech.projects`);
     expect((await runNx(['run', 'app1:tenant-drop', '--id=initech', '--yes'], env)).code).toBe(0);
 
+    // A typo'd option is an error, never silently dropped (it would have reverted every target).
+    const typo = await runNx(['run', 'app1:revert', '--tenat=acme', '--yes'], env);
+    expect(typo.code).not.toBe(0);
+    expect(`${typo.stdout}${typo.stderr}`).toMatch(/'tenat' is not found in schema/);
     const back = await runNx(['run', 'app1:revert', '--database=users', '--tenant=acme'], env);
     expect(back.code).toBe(0);
     const check = await runNx(['run', 'app1:status', '--check'], env);

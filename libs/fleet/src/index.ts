@@ -55,4 +55,7 @@ export type { RunReport, TargetResult, RunSummary, TargetOutcome } from './execu
 export * from './errors';
 export { quoteIdent, assertSafeIdentifier } from './identifiers';
 export { runCommand, VERBS } from './cli/run-command';
+export { askOnTerminal } from './cli/main';
+export { dryRun } from './commands/run-commands';
+export type { RunPlan, PlanGroup, PlannedTarget } from './commands/plan-run';
 export type { Verb, CommandOptions, CommandIO } from './cli/run-command';

@@ -105,7 +105,7 @@ describe('faults', () => {
     const rerun = await migrate(opts());
     expect(rerun.results.filter((r) => r.outcome === 'blocked').map((r) => r.tenant)).toEqual(interrupted);
     // The operator checks them, sees the statement completed, and says so.
-    expect((await runFleet(['stamp', '--config', project.path('fleet.config.ts'), '--tenant', interrupted.join(','), '--to', 'SlowIndex3000'], env)).code).toBe(0);
+    expect((await runFleet(['stamp', '--config', project.path('fleet.config.ts'), '--tenant', interrupted.join(','), '--to', 'SlowIndex3000', '--yes'], env)).code).toBe(0);
     expect((await migrate(opts())).ok).toBe(true);
     expect((await verify(opts())).ok).toBe(true);
     const effects = await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM side_effects WHERE migration = 'users'`);

@@ -244,7 +244,11 @@ describe('fleet on PostgreSQL', () => {
     const methods = await query<{ name: string; method: string }>(db, 'SELECT name, method FROM fleet_migrations ORDER BY seq');
     expect(methods.map((m) => m.method)).toEqual(['run', 'stamp', 'stamp']);
 
-    await stamp({ ...opts(), to: 'CreateUsers1000' });
+    // Un-recording applied migrations without running down() needs --force; nothing changes without it.
+    const refused = await stamp({ ...opts(), to: 'CreateUsers1000' });
+    expect(refused.results[0]).toMatchObject({ outcome: 'blocked', findings: [{ kind: 'stamp-unrecords' }] });
+    expect((await status(opts())).targets[0].state).toBe('at-head');
+    await stamp({ ...opts(), to: 'CreateUsers1000', force: true });
     expect((await revert({ ...opts(), to: 'base' })).results[0].reverted).toEqual(['CreateUsers1000']);
     expect(await tables(db)).toEqual(['fleet_migrations']);
   });

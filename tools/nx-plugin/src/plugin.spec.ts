@@ -33,3 +33,17 @@ describe('createNodes', () => {
     expect(Object.keys(results[0][1].projects!['apps/shop'].targets!)[0]).toBe('db-migrate');
   });
 });
+
+describe('executors.json', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const executors = require('../executors.json').executors as Record<string, { schema: string; implementation: string }>;
+
+  it('has an executor for every inferred target, and every schema rejects unknown options (a typo is an error, never ignored)', () => {
+    expect(Object.keys(executors).sort()).toEqual([...FLEET_TARGETS, 'cadence-check'].sort());
+    for (const [name, entry] of Object.entries(executors)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const schema = require(join(__dirname, '..', entry.schema));
+      expect([name, schema.additionalProperties]).toEqual([name, false]);
+    }
+  });
+});

@@ -26,8 +26,14 @@ Options:
   --config <path>         a fleet.config.ts elsewhere (instead of --app)
   --database <a,b>        only these databases of the app
   --tenant <a,b>          only these tenants (migrate still runs the global track first)
+  --target <id,...>       only these targets, by id (app1/users/acme): what hints print
+  --track <global|tenant> revert, stamp: which track of a database that has both (default: tenant)
   --shard <i/n>           only this share of the tenant/shard targets (CI jobs splitting a fleet)
   --to <migration>        target migration (migrate, revert, stamp)
+  --dry-run               migrate, revert, stamp: print the per-target plan, change nothing
+  --yes                   revert, stamp over several targets: go ahead without asking (needed off a terminal);
+                          tenant drop: the confirmation
+  --force                 stamp: allow un-recording applied migrations (their down() does not run)
   --steps <n>             how many migrations to revert (default 1)
   --concurrency <n>       targets worked on at once (default 4)
   --max-connections <n>   most open connections per server (default: half of the free ones, at most 10)
@@ -54,6 +60,10 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
         config: { type: 'string' },
         database: { type: 'string' },
         tenant: { type: 'string' },
+        target: { type: 'string' },
+        track: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        force: { type: 'boolean' },
         shard: { type: 'string' },
         to: { type: 'string' },
         steps: { type: 'string' },
@@ -118,7 +128,9 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) return { error: `--shard must be i/n with 1 <= i <= n (e.g. 2/4), got "${values.shard}"` };
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
-  const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+  // A given-but-empty list stays [] (the API refuses it): `--tenant "$UNSET"` never means "all".
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+  if (values.track !== undefined && values.track !== 'global' && values.track !== 'tenant') return { error: `--track must be global or tenant, got "${values.track}"` };
   return {
     verb: verb as Verb,
     options: {
@@ -126,6 +138,10 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
       config: values.config,
       databases: list(values.database),
       tenants: list(values.tenant),
+      targets: list(values.target),
+      track: values.track as 'global' | 'tenant' | undefined,
+      dryRun: values['dry-run'],
+      force: values.force,
       shard,
       to: values.to,
       steps: numbers.steps,
@@ -161,5 +177,17 @@ export async function main(argv: string[]): Promise<number> {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     isTTY: !!process.stderr.isTTY && !process.env.CI,
+    confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
   });
+}
+
+/** y/N on the terminal: anything but y or yes is no. */
+export async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

@@ -1,10 +1,10 @@
 import { ConfigError, errorToJSON, FleetError, InvalidIdentifierError, MigrationSourceError } from '../errors';
 import { history } from '../commands/history';
-import { migrate, revert, stamp } from '../commands/run-commands';
+import { dryRun, migrate, revert, stamp } from '../commands/run-commands';
 import type { CommonOptions } from '../commands/runtime';
 import { status } from '../commands/status';
 import { ProgressReporter } from '../reporters/progress-reporter';
-import { formatCadence, formatDrift, formatHistory, formatLint, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
+import { formatCadence, formatDrift, formatHistory, formatLint, formatPlan, formatRunReport, formatStatus, formatVerify } from '../reporters/text-format';
 import { lint } from '../commands/lint';
 import { verify } from '../commands/verify';
 import { createTenant, dropTenant } from '../commands/tenants';
@@ -42,6 +42,10 @@ export interface CommandOptions extends CommonOptions {
   yes?: boolean;
   /** lint: remove the `"public".` qualifiers from tenant-track migration files. */
   fix?: boolean;
+  /** migrate, revert, stamp: print the per-target plan and change nothing. */
+  dryRun?: boolean;
+  /** stamp: allow un-recording applied migrations. */
+  force?: boolean;
   /** Write run journals here (default FLEET_JOURNAL_DIR, else `<workspace>/.fleet/runs`; false: none). */
   journalDir?: string | false;
 }
@@ -50,6 +54,8 @@ export interface CommandIO {
   stdout(text: string): void;
   stderr(text: string): void;
   isTTY: boolean;
+  /** Asks a yes/no question on a terminal; absent off a terminal (then destructive verbs need --yes). */
+  confirm?(question: string): Promise<boolean>;
 }
 
 export const EXIT_OK = 0;
@@ -74,15 +80,28 @@ export async function runCommand(verb: Verb, options: CommandOptions, io: Comman
       case 'migrate':
       case 'revert':
       case 'stamp': {
+        const runOptions = { ...common, to: options.to as string, steps: options.steps, failFast: options.failFast, allowOutOfOrder: options.allowOutOfOrder, force: options.force };
+        if (options.dryRun) {
+          const plan = await dryRun(verb, runOptions);
+          print({ ...plan, dryRun: true }, formatPlan(plan));
+          return plan.targets.some((t) => t.blocked) ? EXIT_FAILED : EXIT_OK;
+        }
+        if (verb !== 'migrate' && !options.yes) {
+          // A destructive verb over several targets shows its plan and asks first.
+          const plan = await dryRun(verb, runOptions);
+          if (plan.changing > 1) {
+            io.stderr(`${formatPlan(plan)}\n`);
+            if (!io.confirm) {
+              throw new ConfigError(`fleet ${verb} would change ${plan.changing} targets (plan above): pass --yes to go ahead (nothing is asked off a terminal).`);
+            }
+            if (!(await io.confirm(`${verb === 'revert' ? 'Revert' : 'Stamp'} ${plan.changing} targets as planned above? [y/N] `))) {
+              io.stderr('Nothing was changed.\n');
+              return EXIT_USAGE;
+            }
+          }
+        }
         const run = verb === 'migrate' ? migrate : verb === 'revert' ? revert : stamp;
-        const report = await run({
-          ...common,
-          to: options.to as string,
-          steps: options.steps,
-          failFast: options.failFast,
-          allowOutOfOrder: options.allowOutOfOrder,
-          journalDir,
-        });
+        const report = await run({ ...runOptions, journalDir });
         if (verb === 'stamp' && !options.json) io.stderr('stamp: the version table was rewritten WITHOUT running any migration.\n');
         print(report, formatRunReport(report));
         return report.ok ? EXIT_OK : EXIT_FAILED;

@@ -4,10 +4,12 @@ import type { RunReport } from '../executor/result';
 import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate } from './lint';
+import { mixedVersions, planRun, RunPlan } from './plan-run';
 import { fleetStatus } from './status';
 import { BASE } from '../planner/planner';
 import type { Target } from '../targets/target';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
+import { selectTargets } from './select-targets';
 
 export interface RunOptions extends CommonOptions {
   /** Stop starting new targets after the first failure (default false: attempt every target). */
@@ -36,6 +38,8 @@ export interface RevertOptions extends RunOptions {
 export interface StampOptions extends RunOptions {
   /** Record the history as "applied up to here" (`base`: nothing applied), running nothing. */
   to: string;
+  /** Allow un-recording applied migrations (default false: a target where stamp would forget an applied migration is blocked). */
+  force?: boolean;
 }
 
 /** Applies pending migrations: every database's global track (or shards), then every tenant. */
@@ -45,34 +49,63 @@ export function migrate(options: MigrateOptions): Promise<RunReport> {
   );
 }
 
-/** Runs `down` of the newest applied migrations: tenants first, then the global tracks. */
+/**
+ * Runs `down` of the newest applied migrations: tenants first, then the global tracks (only when
+ * named: see select-targets.ts). `--steps` over targets at different versions is refused: it
+ * would leave them at different places; `--to` says where.
+ */
 export function revert(options: RevertOptions): Promise<RunReport> {
+  const command = revertCommand(options);
+  return withRuntime(options, { createDatabases: false }, async (runtime) => {
+    if (options.to === undefined) assertSameVersions(await planRun(runtime, 'revert', command, options), options.steps ?? 1);
+    return execute(runtime, 'revert', command, options, { createDatabases: false });
+  });
+}
+
+function revertCommand(options: RevertOptions): TargetCommand {
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
     throw new ConfigError(`--steps must be a whole number >= 1, got ${options.steps}`);
   }
   if (options.steps !== undefined && options.to !== undefined) throw new ConfigError('Pass either --steps or --to to revert, not both.');
-  return withRuntime(options, { createDatabases: false }, (runtime) =>
-    execute(runtime, 'revert', { kind: 'revert', steps: options.steps, to: options.to }, options, { createDatabases: false }),
+  return { kind: 'revert', steps: options.steps, to: options.to };
+}
+
+function assertSameVersions(plan: RunPlan, steps: number): void {
+  const mixed = mixedVersions(plan);
+  if (mixed.length === 0) return;
+  const describe = (m: (typeof mixed)[number]) =>
+    `${m.database} ${m.track} track: ${[...m.versions].map(([v, n]) => `${n} at ${v ?? '(nothing applied)'}`).join(', ')}`;
+  throw new ConfigError(
+    `revert --steps ${steps} over targets at different versions would leave them at different places (${mixed.map(describe).join('; ')}). ` +
+      'Say where they should end: revert --to <migration> (run with --dry-run to see the plan).',
+    { versions: mixed.map((m) => ({ database: m.database, track: m.track, versions: Object.fromEntries(m.versions) })) },
   );
+}
+
+/** `--dry-run`: the per-target plan of migrate, revert or stamp; nothing is changed (a scratch database may be used by the tenant lint). */
+export function dryRun(kind: 'migrate' | 'revert' | 'stamp', options: MigrateOptions & RevertOptions & Partial<StampOptions>): Promise<RunPlan> {
+  let command: TargetCommand;
+  if (kind === 'revert') command = revertCommand(options);
+  else if (kind === 'stamp') {
+    if (!options.to) throw new ConfigError('stamp needs --to <migration> (or --to base).');
+    command = { kind: 'stamp', to: options.to, force: options.force };
+  } else command = { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder };
+  return withRuntime(options, { createDatabases: false }, async (runtime) => {
+    if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
+    return planRun(runtime, kind, command, options);
+  });
 }
 
 /** Rewrites the version table to "applied up to --to" without running migrations. */
 export function stamp(options: StampOptions): Promise<RunReport> {
   if (!options.to) throw new ConfigError('stamp needs --to <migration> (or --to base). It records migrations as applied WITHOUT running them.');
   return withRuntime(options, { createDatabases: true }, (runtime) =>
-    execute(runtime, 'stamp', { kind: 'stamp', to: options.to }, options, { createDatabases: true }),
+    execute(runtime, 'stamp', { kind: 'stamp', to: options.to, force: options.force }, options, { createDatabases: true }),
   );
 }
 
 async function execute(runtime: FleetRuntime, name: string, command: TargetCommand, options: RunOptions, mode: { createDatabases: boolean }): Promise<RunReport> {
-  const to = 'to' in command ? command.to : undefined;
-  const matches = targetFilter(runtime, to);
-  // With --tenant, revert and stamp touch only those tenants; migrate still brings the global track to head first.
-  const base: FleetPhase = options.tenants && command.kind !== 'migrate' ? [] : runtime.baseTargets().filter(matches);
-  const tenants: FleetPhase = async (previous) => {
-    const resolved = await runtime.tenantTargets(previous, mode);
-    return { targets: resolved.targets.filter(matches), results: resolved.results };
-  };
+  const { base, tenants } = selectTargets(runtime, command, options, mode);
   // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
   if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
@@ -90,19 +123,3 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
   return report;
 }
 
-/**
- * With `--to <name>`, only the targets whose migrations include that name take part (each
- * database and track has its own migrations); a name no track knows is an error.
- */
-function targetFilter(runtime: FleetRuntime, migration: string | undefined): (t: Target) => boolean {
-  if (migration === undefined || migration === BASE) return () => true;
-  const known = runtime.databases.some(
-    (d) => d.baseTargets.some((t) => t.migrations.some((m) => m.name === migration)) || (d.tenantMigrations ?? []).some((m) => m.name === migration),
-  );
-  if (!known) {
-    throw new ConfigError(`--to ${migration}: no database of app ${runtime.config.app} has a migration with that name. Run \`fleet history\` to see the names.`, {
-      migration,
-    });
-  }
-  return (t) => t.migrations.some((m) => m.name === migration);
-}

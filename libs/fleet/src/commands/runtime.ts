@@ -28,6 +28,13 @@ export interface CommonOptions {
   databases?: string[];
   /** Only these tenants (default: all). `migrate` still brings the global tracks to head first; `revert` and `stamp` touch only the tenants. */
   tenants?: string[];
+  /** Only these targets, by id (`app1/users/acme`, `app1/users`): the exact selection hints print. */
+  targets?: string[];
+  /**
+   * `revert` and `stamp` on a database with a tenant track act on that track only, unless this
+   * names the global track (`global`). `migrate --track global` runs only the global tracks.
+   */
+  track?: 'global' | 'tenant';
   /** Only share `index` of `count` of the tenant and shard targets (1-based), split by a stable hash. */
   shard?: { index: number; count: number };
   /** Targets worked on at once (default 4). */
@@ -95,6 +102,7 @@ export class FleetRuntime {
     const emit = combineListeners(options.onEvent);
     const config =
       typeof options.config === 'object' ? options.config : loadConfig(findConfigFile(workspaceRoot, options.app, options.config), workspaceRoot);
+    options = normalizeSelection(options);
     const databases = selectDatabases(config, options.databases);
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`--concurrency must be a whole number >= 1, got ${options.concurrency}`);
@@ -145,19 +153,29 @@ export class FleetRuntime {
           tenant: strategy && db.tenants ? { names, schema: strategy.extensionSchema(db.tenants, 'public'), visible: ['public', ...shared] } : null,
         };
         const baseShape = { schema: db.schema, searchPath: [db.schema, ...shared], extensions: extensions.base, versionTable: db.versionTable, migrations: base };
-        const baseTargets = shardSpecs
+        const allBase = shardSpecs
           ? shardSpecs.map((s) => makeTarget(config, db, { ...baseShape, connection: s, shard: s.database }, options))
           : [makeTarget(config, db, { ...baseShape, connection: spec }, options)];
+        const baseTargets = options.targets ? allBase.filter((t) => options.targets!.includes(t.id)) : allBase;
         resolved.push({
           db,
           spec,
           maintenanceDatabase: maintenance,
           baseTargets: shardSpecs ? baseTargets.filter((t) => inShard(t.id, options.shard)) : baseTargets,
-          globalTemplate: baseTargets[0],
+          globalTemplate: allBase[0],
           tenantMigrations: tenant,
           strategy,
           extensions,
         });
+      }
+      if (options.targets) {
+        const known = new Set(resolved.flatMap((r) => r.baseTargets.map((t) => t.id)));
+        const tenantDatabases = resolved.filter((r) => r.db.tenants).map((r) => `${config.app}/${r.db.key}/`);
+        for (const id of options.targets) {
+          if (!known.has(id) && !tenantDatabases.some((p) => id.startsWith(p))) {
+            throw new ConfigError(`--target ${id}: app ${config.app} has no such target (its targets are <app>/<database>, <app>/<database>/<tenant or shard>).`, { target: id });
+          }
+        }
       }
       return new FleetRuntime(config, resolved, connections, settings, concurrency, emit, missing, options, embedded);
     } catch (err) {
@@ -218,9 +236,11 @@ export class FleetRuntime {
       }
       const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${this.config.app}/${d.db.key}`);
       if (warning) this.emit({ type: 'notice', message: warning });
+      const byTarget = this.options.targets ? new Set(this.options.targets) : null;
       for (const tenant of discovery.tenants) {
         if (wanted && !wanted.has(tenant.id)) continue;
         const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
+        if (byTarget && !byTarget.has(id)) continue;
         if (!inShard(id, this.options.shard)) continue;
         const target = this.tenantTarget(d, tenant, mode);
         if (baseFailed) {
@@ -293,6 +313,27 @@ export class FleetRuntime {
       if (this.embedded?.startedHere) await this.embedded.stop();
     }
   }
+}
+
+/**
+ * Checks the selection options once, for the CLI, Nx and the API: a list option that is given
+ * but empty (`--tenant "$TENANTS"` with the variable unset) is an error, never "everything";
+ * repeated values count once.
+ */
+export function normalizeSelection<T extends CommonOptions>(options: T): T {
+  const list = (flag: string, values: string[] | undefined): string[] | undefined => {
+    if (values === undefined) return undefined;
+    if (!Array.isArray(values)) throw new ConfigError(`${flag} must be a list.`);
+    const clean = [...new Set(values.map((v) => String(v).trim()).filter(Boolean))];
+    if (clean.length === 0) {
+      throw new ConfigError(`${flag} is empty (an unset shell variable?). Name at least one, or leave ${flag} out to mean all.`, { option: flag });
+    }
+    return clean;
+  };
+  if (options.track !== undefined && options.track !== 'global' && options.track !== 'tenant') {
+    throw new ConfigError(`--track must be "global" or "tenant", got ${JSON.stringify(options.track)}.`);
+  }
+  return { ...options, tenants: list('--tenant', options.tenants), databases: list('--database', options.databases), targets: list('--target', options.targets) };
 }
 
 /** Opens a runtime, runs fn, always closes it. */

@@ -73,7 +73,7 @@ function targetStatus(target: Target, history: Awaited<ReturnType<typeof readTar
     skipped: records.filter((r) => r.status === 'skipped').map((r) => r.name),
     pending,
     version: currentVersion(target.migrations, records),
-    findings: findings.map(reportFinding),
+    findings: findings.map((f) => reportFinding(f, target)),
     note,
     error: null,
   };

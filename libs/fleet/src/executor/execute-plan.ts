@@ -27,7 +27,7 @@ export type TargetCommand =
   /** `ensureHistory`: create the schema and version table even with nothing to apply (onboarding). */
   | ({ kind: 'migrate'; ensureHistory?: boolean; refuseByTrack?: ReadonlyMap<string, ReadonlyMap<string, string>> } & UpgradeOptions)
   | ({ kind: 'revert' } & RevertOptions)
-  | { kind: 'stamp'; to: string };
+  | { kind: 'stamp'; to: string; force?: boolean };
 
 export interface ExecuteContext {
   target: Target;
@@ -50,7 +50,7 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
   const history = applied ?? [];
   result.versionBefore = currentVersion(target.migrations, history);
   const plan = makePlan(target, history, command);
-  result.findings = plan.findings.map(reportFinding);
+  result.findings = plan.findings.map((f) => reportFinding(f, target));
   ctx.emit({ type: 'plan', target: target.id, steps: plan.steps, findings: plan.findings });
 
   if (plan.blocked) {
@@ -75,7 +75,7 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
   return result;
 }
 
-function makePlan(target: Target, applied: AppliedRecord[], command: TargetCommand): Plan {
+export function makePlan(target: Target, applied: AppliedRecord[], command: TargetCommand): Plan {
   switch (command.kind) {
     case 'migrate':
       return planUpgrade(target.migrations, applied, {
@@ -86,7 +86,7 @@ function makePlan(target: Target, applied: AppliedRecord[], command: TargetComma
     case 'revert':
       return planRevert(target.migrations, applied, { steps: command.steps, to: command.to });
     case 'stamp':
-      return planStamp(target.migrations, applied, command.to);
+      return planStamp(target.migrations, applied, command.to, { force: command.force });
   }
 }
 
@@ -288,8 +288,13 @@ export function currentVersion(available: readonly MigrationDefinition[], applie
   return version;
 }
 
-export function reportFinding(f: Finding): FindingReport {
-  return { kind: f.kind, severity: f.severity, migration: f.migration, message: describeFinding(f) };
+export function reportFinding(f: Finding, target: Pick<Target, 'info'>): FindingReport {
+  return { kind: f.kind, severity: f.severity, migration: f.migration, message: describeFinding(f, targetScope(target)) };
+}
+
+/** The command-line flags that select this target and nothing else (for hints). */
+export function targetScope(target: Pick<Target, 'info'>): string {
+  return `--app ${target.info.app} --target ${target.info.id}`;
 }
 
 export function emptyResult(target: Target): TargetResult {

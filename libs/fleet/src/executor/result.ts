@@ -13,7 +13,8 @@ export type TargetOutcome =
   | 'not-run';
 
 export interface FindingReport {
-  kind: Finding['kind'];
+  /** `unreadable`: the target's history could not be read (the message says why). */
+  kind: Finding['kind'] | 'unreadable';
   severity: Finding['severity'];
   migration: string | null;
   message: string;

@@ -123,7 +123,7 @@ describe('planRevert', () => {
 describe('planStamp', () => {
   it('records up to --to and unrecords what is after it', () => {
     expect(planStamp([A, B, C], [applied(A)], 'B2').steps).toEqual([{ action: 'record', migration: 'B2' }]);
-    expect(planStamp([A, B, C], [applied(A), applied(B), applied(C)], 'A1').steps).toEqual([
+    expect(planStamp([A, B, C], [applied(A), applied(B), applied(C)], 'A1', { force: true }).steps).toEqual([
       { action: 'unrecord', migration: 'C3' },
       { action: 'unrecord', migration: 'B2' },
     ]);
@@ -140,8 +140,14 @@ describe('planStamp', () => {
     expect(planStamp([A], [applied(A), applied(m('Gone9', 9))], 'A1').steps).toEqual([{ action: 'unrecord', migration: 'Gone9' }]);
   });
 
-  it('stamps to base (nothing applied)', () => {
-    expect(planStamp([A, B], [applied(A)], 'base').steps).toEqual([{ action: 'unrecord', migration: 'A1' }]);
+  it('never un-records an applied migration without --force (the next migrate would run it again)', () => {
+    const refused = planStamp([A, B], [applied(A), applied(B)], 'A1');
+    expect(refused).toMatchObject({ blocked: true, steps: [], findings: [{ kind: 'stamp-unrecords', unrecorded: ['B2'] }] });
+    expect(describeFinding(refused.findings[0])).toMatch(/use revert; .*pass --force/);
+    expect(planStamp([A, B], [applied(A)], 'base').blocked).toBe(true);
+    expect(planStamp([A, B], [applied(A)], 'base', { force: true }).steps).toEqual([{ action: 'unrecord', migration: 'A1' }]);
+    // An interrupted row is not "applied": stamping back over it needs no force.
+    expect(planStamp([A, B], [applied(A), applied(B, { status: 'started' })], 'A1').steps).toEqual([{ action: 'unrecord', migration: 'B2' }]);
   });
 });
 

@@ -36,7 +36,8 @@ export type Finding =
   | { kind: 'interrupted'; severity: 'error'; migration: string }
   | { kind: 'unknown-migration'; severity: 'error'; migration: string; option: string }
   | { kind: 'nothing-to-revert'; severity: 'warning'; migration: null }
-  | { kind: 'lint-refused'; severity: 'error'; migration: string; reason: string };
+  | { kind: 'lint-refused'; severity: 'error'; migration: string; reason: string }
+  | { kind: 'stamp-unrecords'; severity: 'error'; migration: string; unrecorded: string[] };
 
 export type StepAction = 'apply' | 'revert' | 'unrecord' | 'record' | 'update-checksum';
 
@@ -71,20 +72,25 @@ export interface RevertOptions {
 /** `--to base` means "before the first migration". */
 export const BASE = 'base';
 
-/** Human text for a finding, saying what to do about it. */
-export function describeFinding(f: Finding): string {
+/**
+ * Human text for a finding, saying what to do about it. `scope` is the command-line selection of
+ * the target alone (`--app app1 --database users --tenant acme`): every command a hint names
+ * carries it, so that running the hint as printed fixes that target and touches no other.
+ */
+export function describeFinding(f: Finding, scope = ''): string {
+  const stamp = (to: string) => `\`fleet stamp ${scope ? `${scope} ` : ''}--to ${to}\``;
   switch (f.kind) {
     case 'checksum-mismatch':
       return (
         `${f.migration} was edited after it was applied (checksum ${short(f.recorded)} recorded, ${short(f.current)} now). ` +
         'Restore the applied version and put the change in a new migration; if the edit is harmless (comments, formatting), ' +
-        `accept it with \`stamp --to ${f.currentVersion}\` (records the current checksums, runs nothing).`
+        `accept it with ${stamp(f.currentVersion)} (records the current checksums, runs nothing).`
       );
     case 'missing-from-code':
       return (
         `${f.migration} is applied in the database but missing from the code. ` +
         'Restore the migration file (check your branch), or, if it was removed on purpose, ' +
-        'stamp the target to the last migration you keep.'
+        `stamp the target to the last migration you keep (${stamp('<that migration>')}).`
       );
     case 'out-of-order':
       return (
@@ -96,13 +102,18 @@ export function describeFinding(f: Finding): string {
     case 'interrupted':
       return (
         `${f.migration} is non-transactional and was interrupted: it started but never finished, so it may be partly applied. ` +
-        `Inspect the target, finish or undo its changes by hand, then run \`stamp --to ${f.migration}\` (it completed) ` +
-        'or `stamp --to <the migration before it>` (it is undone).'
+        `Inspect the target, finish or undo its changes by hand, then run ${stamp(f.migration)} (it completed) ` +
+        `or ${stamp('<the migration before it>')} (it is undone).`
       );
     case 'unknown-migration':
       return `${f.option} ${f.migration}: no migration has that name. Run \`history\` or \`status\` to see the names.`;
     case 'nothing-to-revert':
       return 'Nothing is applied: nothing to revert.';
+    case 'stamp-unrecords':
+      return (
+        `stamp --to ${f.migration} would un-record ${f.unrecorded.length} applied migration(s) (${f.unrecorded.join(', ')}) without running their down(): ` +
+        'the next migrate would run them again over objects that exist. To undo them, use revert; if they really are not in the database, pass --force.'
+      );
     case 'lint-refused':
       return `${f.migration} is pending here but cannot run on a tenant as written: ${f.reason} Nothing was run on this target (\`fleet lint\` shows every finding).`;
   }
@@ -204,7 +215,12 @@ export function planRevert(available: readonly AvailableMigration[], applied: re
  * Stamp: make the version table say "everything up to `to` is applied" without running anything.
  * It may record, unrecord and accept edited checksums; it bypasses the migrations themselves.
  */
-export function planStamp(available: readonly AvailableMigration[], applied: readonly AppliedRecord[], to: string): Plan {
+export interface StampOptions {
+  /** Allow un-recording applied migrations (default false: stamp never forgets what ran). */
+  force?: boolean;
+}
+
+export function planStamp(available: readonly AvailableMigration[], applied: readonly AppliedRecord[], to: string, options: StampOptions = {}): Plan {
   const ordered = [...available].sort(compareMigrations);
   const findings: Finding[] = [];
   let wanted: AvailableMigration[] = [];
@@ -222,6 +238,15 @@ export function planStamp(available: readonly AvailableMigration[], applied: rea
   for (const rec of [...applied].reverse()) {
     if (!wantedNames.has(rec.name)) steps.push({ action: 'unrecord', migration: rec.name });
   }
+  // Forgetting an applied migration without running its down() makes the next migrate run it
+  // again over objects that exist: only on explicit request. (An interrupted `started` or a
+  // `skipped` row never ran to completion, and a migration gone from the code never runs again:
+  // un-recording those is what stamping back means.)
+  const inCode = new Set(ordered.map((m) => m.name));
+  const forgotten = steps
+    .filter((s) => s.action === 'unrecord' && recorded.get(s.migration)?.status === 'applied' && inCode.has(s.migration))
+    .map((s) => s.migration);
+  if (forgotten.length && !options.force) findings.push({ kind: 'stamp-unrecords', severity: 'error', migration: to, unrecorded: forgotten });
   for (const m of wanted) {
     const rec = recorded.get(m.name);
     if (!rec) steps.push({ action: 'record', migration: m.name });

@@ -5,6 +5,7 @@ import type { VerifyReport } from '../commands/verify';
 import type { DriftReport } from '../commands/drift';
 import type { CadenceReport } from '../commands/cadence';
 import type { LintReport } from '../commands/lint';
+import type { RunPlan } from '../commands/plan-run';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport): string {
@@ -190,4 +191,15 @@ export function formatLint(report: LintReport, workspaceRoot: string): string {
 
 function relativeTo(root: string, file: string): string {
   return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
+}
+
+/** A run's plan, grouped: one line per (database, track, version, action). */
+export function formatPlan(plan: RunPlan): string {
+  const lines = [`${plan.command} --dry-run: ${plan.targets.length} target(s), ${plan.changing} would change; nothing was changed`];
+  for (const g of plan.groups) {
+    const who = g.count === 1 ? g.examples[0] : `${g.count} ${g.track === 'tenant' ? 'tenants' : 'targets'} of ${g.database} (${g.examples.slice(0, 3).join(', ')}${g.count > 3 ? ', ...' : ''})`;
+    lines.push(`  ${who} at ${g.version ?? '(nothing applied)'}: ${g.action}`);
+  }
+  for (const p of plan.problems) lines.push(`  ${p.target}: not a target (${p.message})`);
+  return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { runCommand, Verb } from '@fleet/core';
+import { askOnTerminal, runCommand, Verb } from '@fleet/core';
 import type { FleetExecutorOptions } from './schema';
 
 /**
@@ -15,6 +15,10 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       workspaceRoot: context.root,
       databases: list(options.database),
       tenants: list(options.tenant),
+      targets: list(options.target),
+      track: options.track,
+      dryRun: options.dryRun,
+      force: options.force,
       shard: options.shard ? parseShard(String(options.shard)) : undefined,
       concurrency: options.concurrency,
       maxConnections: options.maxConnections,
@@ -37,13 +41,15 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
       isTTY: !!process.stderr.isTTY && !process.env.CI,
+      confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
     },
   );
   return { success: code === 0 };
 }
 
+/** A given-but-empty value stays [] (refused by the API): `--tenant=$UNSET` never means "all". */
 function list(value: string | undefined): string[] | undefined {
-  return value ? String(value).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  return value === undefined ? undefined : String(value).split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** `i/n`; anything else becomes an invalid shard that the API rejects with its usual message. */

@@ -21,6 +21,10 @@ export interface FleetExecutorOptions {
   id?: string;
   attr?: string;
   yes?: boolean;
+  target?: string;
+  track?: 'global' | 'tenant';
+  dryRun?: boolean;
+  force?: boolean;
   /** lint */
   fix?: boolean;
 }

@@ -1,0 +1,108 @@
+/**
+ * What a run would do, target by target, computed without changing anything: the histories are
+ * read in bulk (as status does) and the pure planner is asked for each target. `--dry-run` prints
+ * it; `revert`/`stamp` over several targets show it before asking for confirmation; `revert
+ * --steps` uses it to refuse when targets stand at different versions.
+ */
+import { currentVersion, makePlan, reportFinding, TargetCommand } from '../executor/execute-plan';
+import type { FindingReport } from '../executor/result';
+import type { Step } from '../planner/planner';
+import type { Target } from '../targets/target';
+import { readTargetHistories } from './read-histories';
+import type { CommonOptions, FleetRuntime } from './runtime';
+import { selectTargets } from './select-targets';
+
+export interface PlannedTarget {
+  target: string;
+  database: string;
+  tenant: string | null;
+  track: 'global' | 'tenant';
+  /** The target's version now. */
+  version: string | null;
+  steps: Step[];
+  blocked: boolean;
+  findings: FindingReport[];
+}
+
+/** Targets with the same plan, as one line of the report ("1498 tenants: revert AddNickname"). */
+export interface PlanGroup {
+  database: string;
+  track: 'global' | 'tenant';
+  count: number;
+  /** The first few targets of the group. */
+  examples: string[];
+  version: string | null;
+  /** What happens to each: "revert AddNickname", "nothing to do", "blocked: ...". */
+  action: string;
+}
+
+export interface RunPlan {
+  command: string;
+  /** Targets that would change. */
+  changing: number;
+  targets: PlannedTarget[];
+  groups: PlanGroup[];
+  /** What could not become a target (unsafe ids, failed discovery): reported, never run. */
+  problems: Array<{ target: string; message: string }>;
+}
+
+export async function planRun(runtime: FleetRuntime, name: string, command: TargetCommand, options: CommonOptions): Promise<RunPlan> {
+  const selection = selectTargets(runtime, command, options, { createDatabases: false });
+  const resolved = typeof selection.tenants === 'function' ? await selection.tenants([]) : { targets: selection.tenants, results: [] };
+  const targets: Target[] = [...selection.base, ...resolved.targets];
+  const { histories } = await readTargetHistories(runtime, targets);
+  const planned: PlannedTarget[] = targets.map((t) => {
+    const history = histories.get(t.id)!;
+    const track = t.info.tenant === null ? ('global' as const) : ('tenant' as const);
+    const base = { target: t.id, database: t.info.database, tenant: t.info.tenant, track };
+    if (history.error) {
+      return { ...base, version: null, steps: [], blocked: true, findings: [{ kind: 'unreadable' as const, severity: 'error' as const, migration: null, message: String(history.error.message) }] };
+    }
+    const plan = makePlan(t, history.records, command);
+    return { ...base, version: currentVersion(t.migrations, history.records), steps: plan.steps, blocked: plan.blocked, findings: plan.findings.map((f) => reportFinding(f, t)) };
+  });
+  return {
+    command: name,
+    changing: planned.filter((p) => p.steps.length > 0 && !p.blocked).length,
+    targets: planned,
+    groups: groupPlans(planned),
+    problems: resolved.results.map((r) => ({ target: r.target, message: String(r.failed?.error.message ?? r.outcome) })),
+  };
+}
+
+function describeSteps(p: PlannedTarget): string {
+  if (p.blocked) return `blocked: ${p.findings.filter((f) => f.severity === 'error').map((f) => f.message).join(' ')}`;
+  if (p.steps.length === 0) return 'nothing to do';
+  const byAction = new Map<string, string[]>();
+  for (const s of p.steps) byAction.set(s.action, [...(byAction.get(s.action) ?? []), s.migration]);
+  const verb: Record<string, string> = { apply: 'apply', revert: 'revert', unrecord: 'un-record', record: 'record as applied', 'update-checksum': 'accept the checksum of' };
+  return [...byAction].map(([action, names]) => `${verb[action] ?? action} ${names.join(', ')}`).join('; ');
+}
+
+export function groupPlans(planned: PlannedTarget[]): PlanGroup[] {
+  const groups = new Map<string, PlanGroup>();
+  for (const p of planned) {
+    const action = describeSteps(p);
+    const key = `${p.database}\u0000${p.track}\u0000${p.version}\u0000${action}`;
+    const g = groups.get(key) ?? { database: p.database, track: p.track, count: 0, examples: [], version: p.version, action };
+    g.count++;
+    if (g.examples.length < 5) g.examples.push(p.target);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * `revert --steps N` means "N back from where each target is": over targets at different versions
+ * it would leave them at different places. Returns the tracks where that is so.
+ */
+export function mixedVersions(plan: RunPlan): Array<{ database: string; track: string; versions: Map<string | null, number> }> {
+  const byTrack = new Map<string, { database: string; track: string; versions: Map<string | null, number> }>();
+  for (const p of plan.targets) {
+    const k = `${p.database}/${p.track}`;
+    const entry = byTrack.get(k) ?? { database: p.database, track: p.track, versions: new Map() };
+    entry.versions.set(p.version, (entry.versions.get(p.version) ?? 0) + 1);
+    byTrack.set(k, entry);
+  }
+  return [...byTrack.values()].filter((e) => e.versions.size > 1);
+}
