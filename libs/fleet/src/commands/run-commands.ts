@@ -109,7 +109,7 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
   // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
   if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
-  if (journal) runtime.emit({ type: 'notice', message: `Run journal: ${journal.path}` });
+  if (journal) runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });
   const report = await runFleet(name, command.kind === 'revert' ? [tenants, base] : [base, tenants], command, {
     concurrency: runtime.concurrency,
     failFast: options.failFast,
@@ -117,8 +117,8 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     emit: runtime.emit,
   });
   if (journal) {
-    journal.finish(report);
-    report.journal = journal.path;
+    if (journal.finish(report)) report.journal = journal.path;
+    else runtime.emit({ type: 'notice', message: `warning: ${journal.problem}` });
   }
   return report;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../executor/result';
 import type { StatusReport } from '../commands/status';
@@ -8,7 +8,8 @@ export interface RunJournal {
   id: string;
   app: string;
   command: string;
-  state: 'running' | 'finished';
+  /** `interrupted`: stopped by a signal (Ctrl-C, SIGTERM); the results say how far each target got. */
+  state: 'running' | 'finished' | 'interrupted';
   startedAt: string;
   finishedAt: string | null;
   before: Array<{ target: string; state: string; version: string | null; pending: number }>;
@@ -20,11 +21,15 @@ export interface RunJournal {
 /**
  * Writes `<dir>/<time>-<app>-<command>.json` before the run (the snapshot) and again after it (the
  * results), plus `latest-<app>.json`. A run that dies leaves a `running` journal with the
- * snapshot, which says what the fleet looked like when it started.
+ * snapshot, which says what the fleet looked like when it started. The journal is a record, not
+ * the run: a write that fails (a full disk) is reported by `problem`, never thrown, and leaves no
+ * temporary file behind.
  */
 export class JournalWriter {
   readonly path: string;
   private readonly journal: RunJournal;
+  /** The last write's failure, if any (the caller prints it as a warning). */
+  problem: string | null = null;
 
   constructor(
     private readonly dir: string,
@@ -47,23 +52,40 @@ export class JournalWriter {
       summary: null,
       results: null,
     };
-    mkdirSync(dir, { recursive: true });
-    this.write();
+    this.write(() => {
+      mkdirSync(dir, { recursive: true });
+      writeAtomically(this.path, JSON.stringify(this.journal, null, 2));
+    });
   }
 
-  finish(report: RunReport): void {
-    Object.assign(this.journal, { state: 'finished', finishedAt: new Date().toISOString(), ok: report.ok, summary: report.summary, results: report.results });
-    this.write();
-    writeAtomically(join(this.dir, `latest-${this.journal.app}.json`), JSON.stringify(this.journal, null, 2));
+  /** Records the results; returns false (and sets `problem`) when the journal could not be written. */
+  finish(report: RunReport, state: 'finished' | 'interrupted' = 'finished'): boolean {
+    Object.assign(this.journal, { state, finishedAt: new Date().toISOString(), ok: report.ok, summary: report.summary, results: report.results });
+    return this.write(() => {
+      const text = JSON.stringify(this.journal, null, 2);
+      writeAtomically(this.path, text);
+      writeAtomically(join(this.dir, `latest-${this.journal.app}.json`), text);
+    });
   }
 
-  private write(): void {
-    writeAtomically(this.path, JSON.stringify(this.journal, null, 2));
+  private write(fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      this.problem = `the run journal ${this.path} could not be written (${(err as Error).message}); the report above is complete`;
+      return false;
+    }
   }
 }
 
 function writeAtomically(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
