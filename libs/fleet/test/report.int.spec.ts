@@ -7,7 +7,8 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { migrate } from '../src/commands/run-commands';
 import { join } from 'node:path';
 import { FixtureProject, WORKSPACE_ROOT } from './fixtures';
-import { databaseUrl, dropDatabase, uniqueName } from './pg';
+import { databaseUrl, dropDatabase, query, uniqueName } from './pg';
+import { runFleet as runFleetCli } from './cli';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 
@@ -91,5 +92,59 @@ describe('the journal is a record, not the run', () => {
     expect(report.journal).toBeUndefined();
     expect(notices.join('\n')).toMatch(/warning: the run journal .* could not be written .*the report above is complete/);
     expect(readdirSync(journalDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('ids that cannot become names, and exit codes that match what happened', () => {
+  let project: FixtureProject;
+  let db: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    project = new FixtureProject('ids');
+    db = uniqueName('fleet_t_ids');
+    env = { FX_MAIN_URL: databaseUrl(db) };
+    project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text)'], down: ['DROP TABLE tenants'] });
+    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id int)'], down: ['DROP TABLE users'] });
+    project.writeConfig({
+      app: 'fx',
+      databases: { main: { migrations: './global', createDatabase: true, urlEnv: 'FX_MAIN_URL', tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants ORDER BY id' } } } },
+    });
+  });
+  afterEach(async () => {
+    project.remove();
+    await dropDatabase(db);
+  });
+  const cli = (...args: string[]) => runFleetCli([...args, '--config', project.path('fleet.config.ts')], env);
+
+  it('a 60-byte id (tenant_<id> is too long) and a NULL id are failed targets; the other tenants migrate', async () => {
+    expect((await cli('migrate')).code).toBe(0);
+    const long = 'a'.repeat(60);
+    await query(db, `INSERT INTO tenants VALUES ('ok1'), ($1), (NULL), ('ok2')`, [long]);
+    const run = await cli('migrate', '--json');
+    expect(run.code).toBe(1);
+    const doc = JSON.parse(run.stdout);
+    const byTarget = Object.fromEntries(doc.results.map((r: { target: string; outcome: string; failed: { error: { message: string } } | null }) => [r.target, [r.outcome, r.failed?.error.message ?? null]]));
+    expect(byTarget['fx/main/ok1']).toEqual(['changed', null]);
+    expect(byTarget['fx/main/ok2']).toEqual(['changed', null]);
+    expect(byTarget[`fx/main/${long}`]).toEqual(['failed', expect.stringMatching(/Invalid tenant schema "tenant_a+": it is 67 bytes long/)]);
+    expect(byTarget['fx/main/null']).toEqual(['failed', expect.stringMatching(/Invalid tenant id "null": it is empty or not a string/)]);
+    expect((await query(db, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_%' ORDER BY 1`)).map((r) => r.nspname)).toEqual(['tenant_ok1', 'tenant_ok2']);
+    const st = await cli('status');
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(/3 at head, 0 pending, 0 diverged, 2 failed/);
+  });
+
+  it('migrate --tenant acme on a fresh database applies the global track, then reports the unknown tenant as a failure (exit 1, not "nothing ran")', async () => {
+    const run = await cli('migrate', '--tenant', 'acme', '--json');
+    expect(run.code).toBe(1);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.results.map((r: { target: string; outcome: string }) => [r.target, r.outcome])).toEqual([
+      ['fx/main', 'changed'],
+      ['fx/main/acme', 'failed'],
+    ]);
+    // Nothing ran: then it is a usage error.
+    const again = await cli('migrate', '--tenant', 'acme');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/--tenant acme: no such tenant/);
   });
 });

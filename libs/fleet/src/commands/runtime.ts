@@ -230,8 +230,17 @@ export class FleetRuntime {
       const wanted = this.options.tenants ? new Set(this.options.tenants) : null;
       if (wanted) {
         const known = new Set(discovery.tenants.map((t) => t.id));
+        // Nothing ran yet: a usage error. After the global track changed something, a failed
+        // target, so that the exit code says what happened.
+        const somethingRan = previous.some((r) => r.outcome === 'changed');
         for (const id of wanted) {
-          if (!known.has(id)) throw new ConfigError(`--tenant ${id}: no such tenant in ${this.config.app}/${d.db.key} (discovered ${discovery.tenants.length}).`, { tenant: id });
+          if (known.has(id)) continue;
+          const message = `--tenant ${id}: no such tenant in ${this.config.app}/${d.db.key} (discovered ${discovery.tenants.length}).`;
+          if (!somethingRan) throw new ConfigError(message, { tenant: id });
+          const result = pseudoResult(this.config.app, d, `${this.config.app}/${d.db.key}/${id}`);
+          result.outcome = 'failed';
+          result.failed = { migration: null, error: { code: 'UNKNOWN_TENANT', message } };
+          out.results.push(result);
         }
       }
       const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${this.config.app}/${d.db.key}`);
@@ -242,7 +251,17 @@ export class FleetRuntime {
         const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
         if (byTarget && !byTarget.has(id)) continue;
         if (!inShard(id, this.options.shard)) continue;
-        const target = this.tenantTarget(d, tenant, mode);
+        let target: Target;
+        try {
+          target = this.tenantTarget(d, tenant, mode);
+        } catch (err) {
+          // An id that fits the id rule but not the name (`tenant_` + 60 bytes): that tenant fails, never the fleet.
+          const result = pseudoResult(this.config.app, d, id);
+          result.outcome = 'failed';
+          result.failed = { migration: null, error: errorToJSON(err) };
+          out.results.push(result);
+          continue;
+        }
         if (baseFailed) {
           const result = emptyResult(target);
           result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: the global track of this database failed' } };

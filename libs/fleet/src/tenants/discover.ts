@@ -31,7 +31,8 @@ export async function discoverTenants(discovery: TenantDiscovery, context: Disco
     if (rows.length > 0 && !('id' in rows[0])) {
       throw new ConfigError(`The tenant discovery query of ${context.app}/${context.database} must return an "id" column (got: ${Object.keys(rows[0]).join(', ')}).`);
     }
-    raw = rows.map(({ id, ...attributes }) => ({ id: String(id), attributes }));
+    // A NULL id stays null (and is reported invalid), never the string "null".
+    raw = rows.map(({ id, ...attributes }) => ({ id: (id === null || id === undefined ? id : String(id)) as string, attributes }));
   }
   const seen = new Set<string>();
   const result: Discovery = { tenants: [], invalid: [] };
