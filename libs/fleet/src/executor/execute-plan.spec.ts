@@ -127,6 +127,25 @@ describe('executeOnTarget (in-memory store)', () => {
     expect(second.result.findings[0]).toMatchObject({ kind: 'interrupted', migration: 'A1' });
   });
 
+  it('marks a non-transactional down() started first: interrupted half-way, the target needs attention instead of looking applied', async () => {
+    const store = new MemoryVersionStore();
+    const nonTx = def('B2', { transactional: false });
+    await run([def('A1'), nonTx], store);
+    const seen: string[] = [];
+    nonTx.instance.down = async () => {
+      seen.push(...(await store.readApplied())!.map((r) => `${r.name}:${r.status}`));
+      throw new Error('cancelled between the two DROP INDEX CONCURRENTLY');
+    };
+    const runner = new RecordingRunner();
+    const reverted = await executeOnTarget({ target: target([def('A1'), nonTx]), store, runner, emit: () => undefined }, { kind: 'revert' });
+    expect(reverted.outcome).toBe('failed');
+    expect(seen).toEqual(['A1:applied', 'B2:started']);
+    expect((await store.readApplied())!.find((r) => r.name === 'B2')).toMatchObject({ status: 'started', reason: expect.stringMatching(/down\(\) failed, may be partly reverted/) });
+    const next = await run([def('A1'), nonTx], store);
+    expect(next.result.outcome).toBe('blocked');
+    expect(next.result.findings[0]).toMatchObject({ kind: 'interrupted', migration: 'B2' });
+  });
+
   it('records conditional migrations as skipped with the reason', async () => {
     const { result, store, events } = await run([def('A1'), def('B2', { appliesTo: () => 'only for the pro plan' })]);
     expect(result.applied).toEqual(['A1']);

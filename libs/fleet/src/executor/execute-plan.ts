@@ -250,10 +250,28 @@ async function revertSteps(ctx: ExecuteContext, steps: Step[], result: TargetRes
       await ctx.store.unrecord(migration.name);
     };
     if (migration.transactional) await ctx.runner.inTransaction(undo);
+    else if (step.action === 'revert') await revertNonTransactional(ctx, migration);
     else await undo();
     if (step.action === 'revert') result.reverted.push(migration.name);
     else result.skipped.push({ migration: migration.name, reason: `unrecorded (was ${records.get(migration.name)?.status})` });
   }
+}
+
+/**
+ * A non-transactional down() (two DROP INDEX CONCURRENTLY, say) can stop half-way: like up(), it
+ * is marked `started` first (committed), so a crash or an error leaves the target flagged as
+ * needing attention instead of recorded as applied and half-reverted.
+ */
+async function revertNonTransactional(ctx: ExecuteContext, migration: MigrationDefinition): Promise<void> {
+  const base = { name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, method: 'run' as const, durationMs: null };
+  await ctx.store.record({ ...base, status: 'started', reason: 'non-transactional down() in progress: may be partly reverted' });
+  try {
+    await runOne(ctx, migration, 'down');
+  } catch (err) {
+    await ctx.store.record({ ...base, status: 'started', reason: `down() failed, may be partly reverted: ${(err as Error)?.message}` }).catch(() => undefined);
+    throw err;
+  }
+  await ctx.store.unrecord(migration.name);
 }
 
 async function stampSteps(ctx: ExecuteContext, steps: Step[], result: TargetResult): Promise<void> {
