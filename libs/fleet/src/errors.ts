@@ -77,6 +77,18 @@ export interface LockHolder {
   since: string | null;
 }
 
+/** The run was stopped by a signal (Ctrl-C, SIGTERM): the target's open transaction was rolled back. */
+export class InterruptedError extends FleetError {
+  constructor(reason: string) {
+    super('INTERRUPTED', `Interrupted (${reason}): stopped before finishing; its open transaction was rolled back and its lock released.`, { reason });
+  }
+}
+
+/** Throws InterruptedError when the run's signal fired: a cancellation point. */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'aborted'));
+}
+
 /** A migration's `up`/`down` threw. Wraps the database error as `cause`. */
 export class MigrationFailedError extends FleetError {
   constructor(target: string, migration: string, direction: 'up' | 'down', cause: unknown) {

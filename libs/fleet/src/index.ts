@@ -56,6 +56,8 @@ export * from './errors';
 export { quoteIdent, assertSafeIdentifier } from './identifiers';
 export { runCommand, VERBS } from './cli/run-command';
 export { askOnTerminal } from './cli/main';
+export { watchInterrupts } from './cli/interrupts';
+export type { Interrupts } from './cli/interrupts';
 export { dryRun } from './commands/run-commands';
 export type { RunPlan, PlanGroup, PlannedTarget } from './commands/plan-run';
 export type { Verb, CommandOptions, CommandIO } from './cli/run-command';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { watchInterrupts } from './interrupts';
 import { CommandOptions, EXIT_USAGE, runCommand, Verb, VERBS } from './run-command';
 
 export const USAGE = `Usage: fleet <command> --app <app> [options]
@@ -173,12 +174,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`fleet: ${parsed.error}\n\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  return runCommand(parsed.verb, parsed.options, {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    isTTY: !!process.stderr.isTTY && !process.env.CI,
-    confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
-  });
+  const interrupts = watchInterrupts((t) => process.stderr.write(t));
+  try {
+    const code = await runCommand(
+      parsed.verb,
+      { ...parsed.options, signal: interrupts.signal },
+      {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        isTTY: !!process.stderr.isTTY && !process.env.CI,
+        confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
+      },
+    );
+    return interrupts.exitCode() ?? code;
+  } finally {
+    interrupts.dispose();
+  }
 }
 
 /** y/N on the terminal: anything but y or yes is no. */

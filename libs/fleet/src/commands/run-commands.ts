@@ -115,9 +115,10 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     failFast: options.failFast,
     connections: runtime.connections,
     emit: runtime.emit,
+    signal: runtime.signal,
   });
   if (journal) {
-    if (journal.finish(report)) report.journal = journal.path;
+    if (journal.finish(report, report.interrupted ? 'interrupted' : 'finished')) report.journal = journal.path;
     else runtime.emit({ type: 'notice', message: `warning: ${journal.problem}` });
   }
   return report;

@@ -49,6 +49,12 @@ export interface CommonOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives the engine's events (progress, notices). */
   onEvent?: EventListener;
+  /**
+   * Stops the run cleanly when it fires (the CLI and Nx executors wire Ctrl-C and SIGTERM to it):
+   * no new target starts, statements in flight are cancelled and rolled back, every target is
+   * reported, the journal says `interrupted`.
+   */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -323,6 +329,11 @@ export class FleetRuntime {
       }
       for (const name of found) if (!d.extensions.names.includes(name)) d.extensions.names.push(name);
     }
+  }
+
+  /** The run's interruption signal, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
   }
 
   async close(): Promise<void> {

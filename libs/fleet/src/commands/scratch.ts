@@ -52,6 +52,7 @@ export async function runTrackOnScratch(runtime: FleetRuntime, d: ResolvedDataba
     concurrency: 1,
     connections: runtime.connections,
     emit: () => undefined, // a scratch run is an implementation detail of its command: no progress of its own
+    signal: runtime.signal,
     onSql: (t, migration, sql) => {
       if (t.id !== target.id) return;
       if (!issued.has(migration)) issued.set(migration, []);

@@ -106,6 +106,7 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
       concurrency: 1,
       connections: runtime.connections,
       emit: runtime.emit,
+      signal: runtime.signal,
     });
     const result = report.results.find((r) => r.target === target.id);
     if (!report.ok || !result) {

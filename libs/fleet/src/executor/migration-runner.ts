@@ -1,6 +1,6 @@
 import type { QueryRunner } from 'typeorm';
 import type { MigrationDefinition } from '../migration/migration';
-import { ConnectionError, FleetError } from '../errors';
+import { ConnectionError, FleetError, throwIfInterrupted } from '../errors';
 
 /**
  * How the executor runs code and transactions on a target. The Postgres implementation drives a
@@ -19,6 +19,8 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
     private readonly queryRunner: QueryRunner,
     /** Set by the scratch runs (lint, cadence) that read what the migrations issue. */
     private readonly onSql?: SqlListener,
+    /** The run's interruption: no statement of a migration starts once it fired. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -51,7 +53,14 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
 
   async run(migration: MigrationDefinition, direction: 'up' | 'down'): Promise<void> {
     try {
-      await migration.instance[direction](this.onSql ? recording(this.queryRunner, (sql) => this.onSql!(migration.name, sql)) : this.queryRunner);
+      await migration.instance[direction](
+        this.onSql || this.signal
+          ? watched(this.queryRunner, (sql) => {
+              throwIfInterrupted(this.signal);
+              this.onSql?.(migration.name, sql);
+            })
+          : this.queryRunner,
+      );
     } catch (err) {
       throw connectionLost(this.queryRunner, err);
     }
@@ -59,11 +68,11 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
 }
 
 /**
- * The QueryRunner a migration gets when its SQL is being read: the same runner (a prototype view),
- * whose `query` reports each text first. TypeORM's Table API calls `this.query`, so its generated
- * SQL is seen too.
+ * The QueryRunner a migration gets when its statements are watched: the same runner (a prototype
+ * view), whose `query` passes each text to `before` first (a cancellation point, or a recorder for
+ * the scratch runs). TypeORM's Table API calls `this.query`, so its generated SQL is seen too.
  */
-function recording(queryRunner: QueryRunner, listener: (sql: string) => void): QueryRunner {
+function watched(queryRunner: QueryRunner, listener: (sql: string) => void): QueryRunner {
   const view = Object.create(queryRunner) as QueryRunner;
   const original = queryRunner.query;
   view.query = function (this: QueryRunner, sql: string, ...rest: unknown[]) {

@@ -57,6 +57,8 @@ export interface RunReport {
   results: TargetResult[];
   /** Path of the run journal, when one was written. */
   journal?: string;
+  /** Set when a signal stopped the run (`SIGINT`, `SIGTERM`): targets not reached are `not-run`. */
+  interrupted?: string;
 }
 
 export function summarize(results: readonly TargetResult[]): RunSummary {

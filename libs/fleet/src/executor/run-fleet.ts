@@ -1,7 +1,8 @@
 import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
 import type { ConnectionManager } from '../db/connection-manager';
-import { errorToJSON } from '../errors';
+import { errorToJSON, InterruptedError } from '../errors';
+import { withClient } from '../db/server';
 import { ensureExtensions } from '../extensions/extensions';
 import type { EventListener } from '../events';
 import type { Target } from '../targets/target';
@@ -16,6 +17,12 @@ export interface FleetRunOptions {
   failFast?: boolean;
   connections: ConnectionManager;
   emit: EventListener;
+  /**
+   * The run's interruption (Ctrl-C, SIGTERM): no target starts after it fires, the statements
+   * in flight are cancelled (pg_cancel_backend), their transactions roll back and their locks
+   * are released; every target still gets a result.
+   */
+  signal?: AbortSignal;
   /** Receives every SQL text the migrations send, per target (scratch runs read it; migrate does not set it). */
   onSql?: (target: Target, migration: string, sql: string) => void;
   /** Runs one target; defaults to the PostgreSQL runner (tests may substitute). */
@@ -45,6 +52,15 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   };
   let stop = false;
   let started = false;
+  const signal = options.signal;
+  /** Backends serving targets right now, to cancel their statements on an interruption. */
+  const inFlight = new Map<string, { spec: Target['connection']; pid: number }>();
+  const cancelInFlight = () => {
+    for (const { spec, pid } of inFlight.values()) {
+      void withClient(spec, { applicationName: 'fleet:cancel', connectTimeoutMs: 5_000 }, (c) => c.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid])).catch(() => undefined);
+    }
+  };
+  signal?.addEventListener('abort', cancelInFlight, { once: true });
   /** Each database's extensions are checked (and installed) once per run, before its first target. */
   const prepared = new Map<string, Promise<void>>();
   const prepare = (target: Target): Promise<void> => {
@@ -64,7 +80,10 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
 
   const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
     let result: TargetResult;
-    if (stop) {
+    if (signal?.aborted) {
+      result = emptyResult(target);
+      result.failed = { migration: null, error: { code: 'INTERRUPTED', message: `not attempted: the run was interrupted (${String(signal.reason ?? 'aborted')})` } };
+    } else if (stop) {
       result = emptyResult(target);
       result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: --fail-fast stopped the run after a failure' } };
     } else {
@@ -77,19 +96,21 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
             emit({ type: 'notice', message: `Created database ${target.connection.database}` });
           }
           await prepare(target);
-          result = await runTargetOnPostgres(
-            await connections.pool(target.connection),
-            target,
-            command,
-            emit,
-            options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
-          );
+          result = await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit, {
+            onSql: options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
+            signal,
+            onBackend: (pid) => {
+              if (pid !== undefined) inFlight.set(target.id, { spec: target.connection, pid });
+            },
+          });
         }
       } catch (err) {
         result = emptyResult(target);
         result.outcome = 'failed';
-        result.failed = { migration: null, error: errorToJSON(err) };
+        result.failed = { migration: null, error: errorToJSON(signal?.aborted ? new InterruptedError(String(signal.reason ?? 'aborted')) : err) };
         result.durationMs = Date.now() - t0;
+      } finally {
+        inFlight.delete(target.id);
       }
     }
     if (options.failFast && (result.outcome === 'failed' || result.outcome === 'blocked')) stop = true;
@@ -106,7 +127,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     let targets: Target[];
     if (Array.isArray(phase)) targets = phase;
     else {
-      const resolved = await phase([...results]);
+      const resolved = signal?.aborted ? { targets: [], results: [] } : await phase([...results]);
       targets = resolved.targets;
       for (const r of resolved.results) {
         place(r.target);
@@ -126,8 +147,10 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   }
   if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 
+  signal?.removeEventListener('abort', cancelInFlight);
   const summary = summarize(results);
   const report: RunReport = {
+    ...(signal?.aborted ? { interrupted: String(signal.reason ?? 'aborted') } : {}),
     command: commandName,
     ok: summary.failed === 0 && summary.blocked === 0 && summary.notRun === 0,
     startedAt: startedAt.toISOString(),

@@ -16,8 +16,18 @@ export const APPLIED_BY = `${hostname()}:${process.pid}`;
  * the session, takes the target's advisory lock, then hands over to the executor. The migrations
  * get a QueryRunner bound to the target's schema: TypeORM's Table API resolves bare names there.
  */
-export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener, onSql?: SqlListener): Promise<TargetResult> {
+export interface RunTargetHooks {
+  /** Receives every SQL text the migrations send (scratch runs). */
+  onSql?: SqlListener;
+  /** The run's interruption (Ctrl-C, SIGTERM). */
+  signal?: AbortSignal;
+  /** Told the backend pid serving the target while it works (so an interruption can cancel its statement). */
+  onBackend?: (pid: number | undefined) => void;
+}
+
+export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener, hooks: RunTargetHooks = {}): Promise<TargetResult> {
   return pool.withSession(async (session) => {
+    hooks.onBackend?.(session.processId);
     const { schema } = target.info;
     // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
     // when the connection goes back to the pool. One round trip for every setting.
@@ -39,14 +49,15 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     return withTargetLock(
       session,
       key,
-      { waitMs: target.settings.lockWaitMs, target: target.id, acquired: prep.locked, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
+      { waitMs: target.settings.lockWaitMs, target: target.id, acquired: prep.locked, signal: hooks.signal, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
       () =>
         executeOnTarget(
           {
             target,
             // After waiting for the lock, another runner may have created the table: look again.
             store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined),
-            runner: new QueryRunnerMigrationRunner(session.queryRunner, onSql),
+            runner: new QueryRunnerMigrationRunner(session.queryRunner, hooks.onSql, hooks.signal),
+            signal: hooks.signal,
             emit,
             readLegacyHistory: adopt ? () => readTypeormHistory(session, schema, adopt) : undefined,
           },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LockHolder, LockTimeoutError } from '../errors';
+import { LockHolder, LockTimeoutError, throwIfInterrupted } from '../errors';
 import type { SqlSession } from '../db/session';
 
 /** The two int4 halves of an advisory lock key (both non-negative, so pg_locks shows them as-is). */
@@ -27,6 +27,8 @@ export interface LockOptions {
   pollMs?: number;
   /** The caller already tried once (batched with other session setup) and got this answer. */
   acquired?: boolean;
+  /** Stops waiting when the run is interrupted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -69,6 +71,7 @@ async function acquire(session: SqlSession, key: LockKey, options: LockOptions):
   options.onWait?.(await lockHolder(session, key));
   let delay = options.pollMs ?? 25;
   while (Date.now() - started < options.waitMs) {
+    throwIfInterrupted(options.signal);
     await sleep(Math.min(delay, Math.max(1, options.waitMs - (Date.now() - started))));
     if (await tryLock(session, key)) return;
     delay = Math.min(delay * 2, 500);

@@ -52,7 +52,8 @@ export function formatRunReport(report: RunReport): string {
   const s = report.summary;
   lines.push(
     `${report.command}: ${s.targets} target(s): ${s.changed} changed, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.notRun} not run ` +
-      `(${(report.durationMs / 1000).toFixed(2)} s)`,
+      `(${(report.durationMs / 1000).toFixed(2)} s)` +
+      (report.interrupted ? `; INTERRUPTED by ${report.interrupted}: run again to continue where it stopped` : ''),
   );
   return lines.join('\n');
 }

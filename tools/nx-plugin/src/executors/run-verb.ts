@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { askOnTerminal, runCommand, Verb } from '@fleet/core';
+import { askOnTerminal, runCommand, Verb, watchInterrupts } from '@fleet/core';
 import type { FleetExecutorOptions } from './schema';
 
 /**
@@ -7,7 +7,17 @@ import type { FleetExecutorOptions } from './schema';
  * turn its exit code into `{ success }`. No logic lives here.
  */
 export async function runVerb(verb: Verb, options: FleetExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const code = await runCommand(
+  const interrupts = watchInterrupts((text) => process.stderr.write(text));
+  try {
+    const code = await run(verb, options, context, interrupts.signal);
+    return { success: code === 0 && interrupts.exitCode() === null };
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+function run(verb: Verb, options: FleetExecutorOptions, context: ExecutorContext, signal: AbortSignal): Promise<number> {
+  return runCommand(
     verb,
     {
       app: options.config ? undefined : (options.app ?? context.projectName),
@@ -36,6 +46,7 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       attributes: options.attr ? parseAttributes(String(options.attr)) : undefined,
       yes: options.yes,
       fix: options.fix,
+      signal,
     },
     {
       stdout: (text) => process.stdout.write(text),
@@ -44,7 +55,6 @@ export async function runVerb(verb: Verb, options: FleetExecutorOptions, context
       confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
     },
   );
-  return { success: code === 0 };
 }
 
 /** A given-but-empty value stays [] (refused by the API): `--tenant=$UNSET` never means "all". */
