@@ -7,7 +7,8 @@ import type { RunReport, TargetResult } from './executor/result';
  * JSON lines, the run journal) listen to these.
  */
 export type FleetEvent =
-  | { type: 'run-start'; command: string; targets: number; concurrency: number }
+  /** `connections`: the open-connection budget of the run's servers, when it is smaller than what `concurrency` asks. */
+  | { type: 'run-start'; command: string; targets: number; concurrency: number; connections?: number }
   | { type: 'notice'; message: string }
   /** A later phase (the tenant track, once discovered) adds targets to the run. */
   | { type: 'targets-added'; count: number }

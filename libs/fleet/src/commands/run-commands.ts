@@ -116,6 +116,7 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     connections: runtime.connections,
     emit: runtime.emit,
     signal: runtime.signal,
+    watchdog: runtime.watchdog,
   });
   if (journal) {
     if (journal.finish(report, report.interrupted ? 'interrupted' : 'finished')) report.journal = journal.path;

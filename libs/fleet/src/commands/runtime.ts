@@ -55,6 +55,10 @@ export interface CommonOptions {
    * reported, the journal says `interrupted`.
    */
   signal?: AbortSignal;
+  /** How often the run's heartbeat looks at the targets in flight (ms, default 5000). */
+  heartbeatMs?: number;
+  /** Cut a connection whose server side has waited for Fleet this long (a stalled network; ms, default 30000). */
+  stallTimeoutMs?: number;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -336,6 +340,14 @@ export class FleetRuntime {
     return this.options.signal;
   }
 
+  /** The heartbeat settings of this run (runFleet's watchdog). */
+  get watchdog(): { intervalMs?: number; stallMs?: number } {
+    const out: { intervalMs?: number; stallMs?: number } = {};
+    if (this.options.heartbeatMs !== undefined) out.intervalMs = this.options.heartbeatMs;
+    if (this.options.stallTimeoutMs !== undefined) out.stallMs = this.options.stallTimeoutMs;
+    return out;
+  }
+
   async close(): Promise<void> {
     try {
       await this.connections.close();
@@ -432,6 +444,8 @@ function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape
     transactionMode: db.transactionMode,
     lockWaitMs: options.lockWaitMs ?? db.lockWaitMs,
     lockTimeoutMs: db.lockTimeoutMs,
+    lockRetries: db.lockRetries,
+    idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
     statementTimeoutMs: db.statementTimeoutMs,
     allowOutOfOrder: db.allowOutOfOrder,
   };

@@ -107,6 +107,7 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
       connections: runtime.connections,
       emit: runtime.emit,
       signal: runtime.signal,
+      watchdog: runtime.watchdog,
     });
     const result = report.results.find((r) => r.target === target.id);
     if (!report.ok || !result) {

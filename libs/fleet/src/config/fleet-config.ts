@@ -34,8 +34,20 @@ export interface DatabaseConfig {
   transactionMode?: TransactionMode;
   /** Wait this long for another runner's lock on a target (ms, default 30000; 0 = fail at once). */
   lockWaitMs?: number;
-  /** PostgreSQL lock_timeout for migration statements (ms, default 0 = none). */
+  /**
+   * PostgreSQL lock_timeout for migration statements (ms, default 5000; 0 = wait forever). A
+   * migration's ALTER queued behind a long transaction blocks the app's reads of that table while
+   * it waits: better to give up quickly and try again (`lockRetries`).
+   */
   lockTimeoutMs?: number;
+  /** How often a transactional migration that hit lock_timeout is retried, with backoff (default 3). */
+  lockRetries?: number;
+  /**
+   * PostgreSQL idle_in_transaction_session_timeout for Fleet's sessions (ms, default 60000; 0 =
+   * none): a session whose client went silent mid-transaction (a stalled network) cannot hold
+   * its locks on tenant tables for longer.
+   */
+  idleInTransactionTimeoutMs?: number;
   /** PostgreSQL statement_timeout for migration statements (ms, default 0 = none). */
   statementTimeoutMs?: number;
   /** Apply pending migrations older than applied ones instead of failing (default false). */

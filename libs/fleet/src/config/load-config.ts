@@ -29,6 +29,8 @@ export interface LoadedDatabase {
   transactionMode: 'each' | 'all';
   lockWaitMs: number;
   lockTimeoutMs: number;
+  lockRetries: number;
+  idleInTransactionTimeoutMs: number;
   statementTimeoutMs: number;
   allowOutOfOrder: boolean;
   /** Extensions named in the config (the entities' and migrations' are added at run time). */
@@ -102,6 +104,8 @@ const DATABASE_KEYS = new Set<keyof DatabaseConfig>([
   'transactionMode',
   'lockWaitMs',
   'lockTimeoutMs',
+  'lockRetries',
+  'idleInTransactionTimeoutMs',
   'statementTimeoutMs',
   'allowOutOfOrder',
   'extensions',
@@ -218,7 +222,9 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       adoptTypeormTable: adopt === false ? null : adopt === undefined ? 'migrations' : identifier('adoptTypeormTable', 'migrations'),
       transactionMode: mode,
       lockWaitMs: num('lockWaitMs', 30_000),
-      lockTimeoutMs: num('lockTimeoutMs', 0),
+      lockTimeoutMs: num('lockTimeoutMs', 5_000),
+      lockRetries: Math.floor(num('lockRetries', 3)),
+      idleInTransactionTimeoutMs: num('idleInTransactionTimeoutMs', 60_000),
       statementTimeoutMs: num('statementTimeoutMs', 0),
       allowOutOfOrder: bool('allowOutOfOrder', false),
       extensions,

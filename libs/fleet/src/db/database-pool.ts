@@ -1,9 +1,9 @@
 import { Client, ClientConfig, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { ConnectionSpec } from './connection-spec';
 import { createBoundQueryRunner } from './schema-binding';
 import { Semaphore } from './semaphore';
-import { ClientSettings, clientConfig, connectionError } from './server';
+import { ClientSettings, clientConfig, waitingForSlots } from './server';
 import { TargetSession } from './session';
 
 export interface DatabasePoolOptions extends ClientSettings {
@@ -34,14 +34,16 @@ export class DatabasePool {
    */
   async withSession<T>(fn: (session: TargetSession) => Promise<T>, schema?: string): Promise<T> {
     const dataSource = await this.initialized();
-    const queryRunner = schema === undefined ? dataSource.createQueryRunner() : createBoundQueryRunner(dataSource, schema);
-    let client: PoolClient;
-    try {
-      client = (await queryRunner.connect()) as PoolClient;
-    } catch (cause) {
-      await queryRunner.release().catch(() => undefined);
-      throw connectionError(this.spec, cause);
-    }
+    let queryRunner!: QueryRunner;
+    const client = await waitingForSlots(this.spec, this.options.connectTimeoutMs, async () => {
+      queryRunner = schema === undefined ? dataSource.createQueryRunner() : createBoundQueryRunner(dataSource, schema);
+      try {
+        return (await queryRunner.connect()) as PoolClient;
+      } catch (cause) {
+        await queryRunner.release().catch(() => undefined);
+        throw cause;
+      }
+    });
     let broken: Error | undefined;
     const session = new TargetSession(queryRunner, client);
     try {
@@ -91,16 +93,15 @@ export class DatabasePool {
       extra: {
         Client: BudgetedClient,
         max: this.options.maxConnections,
+        // A dead peer is noticed by TCP keepalive; a frozen link by the run's watchdog.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
         idleTimeoutMillis: this.options.idleTimeoutMs,
         // The pool's own wait would include the budget wait; the client bounds the TCP connect instead.
         connectionTimeoutMillis: 0,
       },
     });
-    try {
-      await dataSource.initialize();
-    } catch (cause) {
-      throw connectionError(this.spec, cause);
-    }
+    await waitingForSlots(this.spec, this.options.connectTimeoutMs, () => dataSource.initialize());
     return dataSource;
   }
 

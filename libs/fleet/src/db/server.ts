@@ -25,18 +25,39 @@ export function clientConfig(spec: ConnectionSpec, settings: ClientSettings): Cl
 
 /** Opens one short-lived client, runs fn, always closes it. Connect failures become ConnectionError. */
 export async function withClient<T>(spec: ConnectionSpec, settings: ClientSettings, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client(clientConfig(spec, settings));
-  client.on('error', () => undefined); // a dead idle connection surfaces on the next query instead
-  try {
-    await client.connect();
-  } catch (cause) {
-    await client.end().catch(() => undefined);
-    throw connectionError(spec, cause);
-  }
+  const client = await waitingForSlots(spec, settings.connectTimeoutMs, async () => {
+    const c = new Client(clientConfig(spec, settings));
+    c.on('error', () => undefined); // a dead idle connection surfaces on the next query instead
+    try {
+      await c.connect();
+      return c;
+    } catch (cause) {
+      await c.end().catch(() => undefined);
+      throw cause;
+    }
+  });
   try {
     return await fn(client);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Connects with `connect`; slots taken by other clients ("too many clients", 53300) or a server
+ * still starting (57P03) are waited out with backoff, up to the connect timeout, instead of
+ * failing at once. Other failures become a ConnectionError at once.
+ */
+export async function waitingForSlots<T>(spec: ConnectionSpec, connectTimeoutMs: number, connect: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + Math.max(connectTimeoutMs, 1_000);
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await connect();
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      if ((code !== '53300' && code !== '57P03') || Date.now() + delay > deadline) throw connectionError(spec, cause);
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }
 

@@ -39,6 +39,18 @@ export class TargetSession implements SqlSession {
     }
   }
 
+  /** True while the client waits for the answer to a statement (for the watchdog). */
+  get busy(): boolean {
+    const c = this.client as unknown as { activeQuery?: unknown; queryQueue?: unknown[] };
+    return !!c.activeQuery || (c.queryQueue?.length ?? 0) > 0;
+  }
+
+  /** Cuts the connection (a stalled network): the pending statement fails with `reason`; the pool destroys it. */
+  abort(reason: Error): void {
+    this.markBroken(reason);
+    (this.client as unknown as { connection?: { stream?: { destroy(err?: Error): void } } }).connection?.stream?.destroy(reason);
+  }
+
   /** The backend pid of this session (for lock-holder messages and tests). */
   get processId(): number | undefined {
     return (this.client as unknown as { processID?: number }).processID;

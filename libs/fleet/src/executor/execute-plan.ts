@@ -136,6 +136,48 @@ function versionAfterSuccess(target: Target, before: AppliedRecord[], command: T
   return version;
 }
 
+/**
+ * One transaction; when a statement in it hits lock_timeout (SQLSTATE 55P03: another session
+ * holds a lock it needs, e.g. a long transaction on a tenant table), the transaction is rolled
+ * back and tried again after a backoff (1 s, 2 s, 4 s...), `lockRetries` times. Queued DDL never
+ * blocks the app's queries for longer than lock_timeout at a time.
+ */
+async function inTransactionRetryingLocks<T>(ctx: ExecuteContext, what: string, fn: () => Promise<T>): Promise<T> {
+  const { lockRetries, lockTimeoutMs } = ctx.target.settings;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ctx.runner.inTransaction(fn);
+    } catch (err) {
+      if (!isLockTimeout(err) || attempt >= lockRetries || ctx.signal?.aborted) throw err;
+      const delayMs = 1000 * 2 ** attempt;
+      ctx.emit({
+        type: 'notice',
+        message: `${ctx.target.id}: ${what} waited longer than lock_timeout (${lockTimeoutMs} ms) for a lock another session holds; rolled back, retry ${attempt + 1} of ${lockRetries} in ${delayMs / 1000} s`,
+      });
+      await sleep(delayMs, ctx.signal);
+    }
+  }
+}
+
+function isLockTimeout(err: unknown): boolean {
+  for (let e = err as { code?: unknown; details?: { sqlState?: unknown }; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === '55P03' || e.details?.sqlState === '55P03') return true;
+  }
+  return false;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Groups steps into transactions: one per migration (`each`) or runs of transactional ones (`all`). */
 function transactionGroups(steps: Step[], byName: Map<string, MigrationDefinition>, mode: Target['settings']['transactionMode']): Step[][] {
   const groups: Step[][] = [];
@@ -164,7 +206,8 @@ async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResu
       continue;
     }
     const done: Array<{ name: string; skipped?: string }> = [];
-    await ctx.runner.inTransaction(async () => {
+    await inTransactionRetryingLocks(ctx, group.map((g) => g.migration).join(', '), async () => {
+      done.length = 0; // a retried transaction starts over
       const records: RecordInput[] = [];
       for (const step of group) {
         const migration = byName.get(step.migration)!;
@@ -255,7 +298,7 @@ async function revertSteps(ctx: ExecuteContext, steps: Step[], result: TargetRes
       if (step.action === 'revert') await runOne(ctx, migration, 'down');
       await ctx.store.unrecord(migration.name);
     };
-    if (migration.transactional) await ctx.runner.inTransaction(undo);
+    if (migration.transactional) await inTransactionRetryingLocks(ctx, migration.name, undo);
     else if (step.action === 'revert') await revertNonTransactional(ctx, migration);
     else await undo();
     if (step.action === 'revert') result.reverted.push(migration.name);

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { databaseKey } from '../db/connection-spec';
+import { databaseKey, serverKey } from '../db/connection-spec';
 import type { ConnectionManager } from '../db/connection-manager';
 import { errorToJSON, InterruptedError } from '../errors';
 import { withClient } from '../db/server';
@@ -9,6 +9,7 @@ import type { Target } from '../targets/target';
 import { emptyResult, TargetCommand } from './execute-plan';
 import { RunReport, summarize, TargetResult } from './result';
 import { runTargetOnPostgres } from './run-target';
+import { Watchdog, WatchdogOptions } from './watchdog';
 
 export interface FleetRunOptions {
   /** Targets migrated at once (each holds one connection). */
@@ -23,6 +24,8 @@ export interface FleetRunOptions {
    * are released; every target still gets a result.
    */
   signal?: AbortSignal;
+  /** The heartbeat that names lock waits and cuts stalled connections (default: every 5 s, stall after 30 s). */
+  watchdog?: Partial<WatchdogOptions> | false;
   /** Receives every SQL text the migrations send, per target (scratch runs read it; migrate does not set it). */
   onSql?: (target: Target, migration: string, sql: string) => void;
   /** Runs one target; defaults to the PostgreSQL runner (tests may substitute). */
@@ -61,6 +64,21 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     }
   };
   signal?.addEventListener('abort', cancelInFlight, { once: true });
+  /** The open-connection budget of the servers these targets live on (what really bounds the fan-out). */
+  const budgetOf = async (targets: Target[]): Promise<number | undefined> => {
+    if (options.runTarget || targets.length === 0) return undefined;
+    const servers = new Map(targets.map((t) => [serverKey(t.connection), t.connection]));
+    let total = 0;
+    for (const spec of servers.values()) total += (await connections.serverBudget(spec).catch(() => undefined))?.capacity ?? 0;
+    return total || undefined;
+  };
+  const watchdog =
+    options.watchdog === false || options.runTarget ? undefined : new Watchdog(emit, {
+          intervalMs: options.watchdog?.intervalMs ?? 5_000,
+          // a lock wait is named once it has lasted a heartbeat (at most 3 s)
+          lockNoticeMs: options.watchdog?.lockNoticeMs ?? Math.min(3_000, options.watchdog?.intervalMs ?? 5_000),
+          stallMs: options.watchdog?.stallMs ?? 30_000,
+        });
   /** Each database's extensions are checked (and installed) once per run, before its first target. */
   const prepared = new Map<string, Promise<void>>();
   const prepare = (target: Target): Promise<void> => {
@@ -99,8 +117,11 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
           result = await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit, {
             onSql: options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
             signal,
-            onBackend: (pid) => {
-              if (pid !== undefined) inFlight.set(target.id, { spec: target.connection, pid });
+            onSession: (session) => {
+              const pid = session.processId;
+              if (pid === undefined) return;
+              inFlight.set(target.id, { spec: target.connection, pid });
+              watchdog?.add({ target: target.id, spec: target.connection, pid, busy: () => session.busy, abort: (reason) => session.abort(reason) });
             },
           });
         }
@@ -111,6 +132,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
         result.durationMs = Date.now() - t0;
       } finally {
         inFlight.delete(target.id);
+        watchdog?.remove(target.id);
       }
     }
     if (options.failFast && (result.outcome === 'failed' || result.outcome === 'blocked')) stop = true;
@@ -136,7 +158,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
       }
     }
     if (!started) {
-      emit({ type: 'run-start', command: commandName, targets: targets.length + results.length, concurrency: options.concurrency });
+      emit({ type: 'run-start', command: commandName, targets: targets.length + results.length, concurrency: options.concurrency, connections: await budgetOf(targets) });
       started = true;
       for (const r of results) emit({ type: 'target-end', result: r });
     } else if (targets.length) emit({ type: 'targets-added', count: targets.length });
@@ -148,6 +170,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 
   signal?.removeEventListener('abort', cancelInFlight);
+  watchdog?.stop();
   const summary = summarize(results);
   const report: RunReport = {
     ...(signal?.aborted ? { interrupted: String(signal.reason ?? 'aborted') } : {}),

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { DatabasePool } from '../db/database-pool';
+import type { TargetSession } from '../db/session';
 import type { EventListener } from '../events';
 import { qualify, quoteIdent } from '../identifiers';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
@@ -21,19 +22,20 @@ export interface RunTargetHooks {
   onSql?: SqlListener;
   /** The run's interruption (Ctrl-C, SIGTERM). */
   signal?: AbortSignal;
-  /** Told the backend pid serving the target while it works (so an interruption can cancel its statement). */
-  onBackend?: (pid: number | undefined) => void;
+  /** Told the session serving the target while it works (an interruption cancels its statement, the watchdog watches it). */
+  onSession?: (session: TargetSession) => void;
 }
 
 export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener, hooks: RunTargetHooks = {}): Promise<TargetResult> {
   return pool.withSession(async (session) => {
-    hooks.onBackend?.(session.processId);
+    hooks.onSession?.(session);
     const { schema } = target.info;
     // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
     // when the connection goes back to the pool. One round trip for every setting.
     const settings: Array<[string, string]> = [['search_path', target.searchPath.map(quoteIdent).join(', ')]];
     if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
     if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
+    if (target.settings.idleInTransactionTimeoutMs > 0) settings.push(['idle_in_transaction_session_timeout', `${target.settings.idleInTransactionTimeoutMs}ms`]);
     const key = targetLockKey(target.connection.database, schema, target.versionTable);
     const params: unknown[] = settings.flat();
     // One round trip: session settings, the first try for the lock, and whether a history exists.

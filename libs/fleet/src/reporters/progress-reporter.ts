@@ -37,7 +37,10 @@ export class ProgressReporter {
         this.started = this.now();
         this.lastLine = this.started;
         this.verbose = this.options.verbose ?? event.targets <= 10;
-        this.line(`${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}, concurrency ${event.concurrency}`);
+        this.line(
+          `${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}, concurrency ${event.concurrency}` +
+            (event.connections !== undefined && event.connections < event.concurrency ? ` (limited to ${event.connections} connection${event.connections === 1 ? '' : 's'} by the server budget)` : ''),
+        );
         break;
       case 'targets-added':
         this.total += event.count;

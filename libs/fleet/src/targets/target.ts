@@ -12,6 +12,10 @@ export interface TargetSettings {
   lockWaitMs: number;
   /** PostgreSQL lock_timeout for the migrations' own statements (ms, 0 = none). */
   lockTimeoutMs: number;
+  /** Retries of a transactional migration that hit lock_timeout (with backoff). */
+  lockRetries: number;
+  /** PostgreSQL idle_in_transaction_session_timeout for the target's session (ms, 0 = none). */
+  idleInTransactionTimeoutMs: number;
   /** PostgreSQL statement_timeout for the migrations' statements (ms, 0 = none). */
   statementTimeoutMs: number;
   allowOutOfOrder: boolean;
