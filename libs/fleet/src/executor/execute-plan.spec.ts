@@ -148,6 +148,20 @@ describe('executeOnTarget (in-memory store)', () => {
     expect(next.result.findings[0]).toMatchObject({ kind: 'interrupted', migration: 'B2' });
   });
 
+  it('after a lost connection, versionAfter is what committed before it (not null, not the version before)', async () => {
+    const store = new MemoryVersionStore();
+    const lost = def('C3');
+    lost.instance.up = async () => {
+      // The connection dies: every later read on this session fails too.
+      store.readApplied = async () => {
+        throw new Error('Connection terminated unexpectedly');
+      };
+      throw new Error('Connection terminated unexpectedly');
+    };
+    const { result } = await run([def('A1'), def('B2'), lost], store);
+    expect(result).toMatchObject({ outcome: 'failed', applied: ['A1', 'B2'], versionBefore: null, versionAfter: 'B2' });
+  });
+
   it('records conditional migrations as skipped with the reason', async () => {
     const { result, store, events } = await run([def('A1'), def('B2', { appliesTo: () => 'only for the pro plan' })]);
     expect(result.applied).toEqual(['A1']);

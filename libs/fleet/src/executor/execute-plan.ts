@@ -72,7 +72,9 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
       result.outcome = 'failed';
       const migration = (caught as MigrationFailedError)?.details?.migration;
       result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err) };
-      result.versionAfter = currentVersion(target.migrations, (await store.readApplied().catch(() => history)) ?? history);
+      // What the version table holds: the groups that committed before the failure are in
+      // result.applied (a group is counted only once committed), so no read on a session that may be dead.
+      result.versionAfter = versionAfterSuccess(target, history, command, result);
     }
   }
   result.durationMs = Date.now() - started;
