@@ -6,7 +6,7 @@ import { revert, stamp, migrate, dryRun } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
 import { runFleet } from './cli';
-import { databaseUrl, dropDatabase, query, uniqueName, withAdmin } from './pg';
+import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from './pg';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)'], down: ['DROP TABLE tenants'] };
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };
@@ -126,4 +126,52 @@ describe('safe by default', () => {
     expect(back.results.every((r) => r.outcome === 'blocked' || r.outcome === 'unchanged')).toBe(true);
     expect(await versions()).toEqual(before);
   });
+
+  it('a registered tenant whose schema is gone is "missing" (not pending) and is not re-created without --create-missing; a tenant-shaped schema nobody owns is an orphan', async () => {
+    await withAdmin(async (c) => {
+      await c.query('DROP SCHEMA tenant_t3 CASCADE'); // lost outside Fleet
+      await c.query('CREATE SCHEMA tenant_ghost'); // left behind by someone
+    }, db);
+    const st = await status(opts());
+    expect(st.targets.find((t) => t.target === 'fx/main/t3')).toMatchObject({ state: 'missing' });
+    expect(st.orphans).toEqual([{ database: 'main', name: 'tenant_ghost' }]);
+    expect(st.ok).toBe(false);
+    const verified = await cli('verify');
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toMatch(/STRAGGLER fx\/main\/t3: missing/);
+    expect(verified.stdout).toMatch(/ORPHAN fx\/main: tenant_ghost/);
+    const run = await migrate(opts());
+    expect(run.results.find((r) => r.target === 'fx/main/t3')).toMatchObject({ outcome: 'failed', failed: { error: { code: 'TENANT_MISSING' } } });
+    expect(await query(db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_t3'`)).toEqual([]);
+    // A new registration is not missing: it is created as usual.
+    await withAdmin((c) => c.query(`INSERT INTO tenants VALUES ('t7')`), db);
+    expect((await migrate(opts({ tenants: ['t7'] }))).results.find((r) => r.target === 'fx/main/t7')!.outcome).toBe('changed');
+    const recreated = await migrate(opts({ createMissing: true }));
+    expect(recreated.results.find((r) => r.target === 'fx/main/t3')).toMatchObject({ outcome: 'changed', applied: ['CreateUsers1000', 'AddNickname2000', 'AddBio3000'] });
+  });
+
+  it('a tenant dropped while a migrate waits for its lock is not re-created', async () => {
+    const { targetLockKey } = await import('../src/locking/target-lock');
+    project.writeMigration('tenant', { name: 'AddAge4000', up: ['ALTER TABLE users ADD age int'], down: ['ALTER TABLE users DROP COLUMN age'] });
+    const key = targetLockKey(db, 'tenant_t2', 'fleet_migrations');
+    const holder = await openDropper(db, key);
+    const running = migrate(opts({ lockWaitMs: 20_000 }));
+    await new Promise((r) => setTimeout(r, 1_000));
+    await holder.query('DROP SCHEMA tenant_t2 CASCADE');
+    await holder.query(`DELETE FROM tenants WHERE id = 't2'`);
+    await holder.query('SELECT pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
+    await holder.end();
+    const report = await running;
+    expect(report.results.find((r) => r.target === 'fx/main/t2')).toMatchObject({ outcome: 'not-run', failed: { error: { code: 'TENANT_DROPPED' } } });
+    expect(await query(db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_t2'`)).toEqual([]);
+    expect(report.results.filter((r) => r.outcome === 'changed').length).toBe(5);
+  });
 });
+
+async function openDropper(database: string, key: { classId: number; objectId: number }) {
+  const { Client } = await import('pg');
+  const c = new Client({ ...testServer(), database });
+  await c.connect();
+  await c.query('SELECT pg_advisory_lock($1::int4, $2::int4)', [key.classId, key.objectId]);
+  return c;
+}

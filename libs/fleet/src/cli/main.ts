@@ -35,6 +35,7 @@ Options:
   --yes                   revert, stamp over several targets: go ahead without asking (needed off a terminal);
                           tenant drop: the confirmation
   --force                 stamp: allow un-recording applied migrations (their down() does not run)
+  --create-missing        migrate: re-create, empty, a registered tenant's schema/database that is gone
   --steps <n>             how many migrations to revert (default 1)
   --concurrency <n>       targets worked on at once (default 4)
   --max-connections <n>   most open connections per server (default: half of the free ones, at most 10)
@@ -65,6 +66,7 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
         track: { type: 'string' },
         'dry-run': { type: 'boolean' },
         force: { type: 'boolean' },
+        'create-missing': { type: 'boolean' },
         shard: { type: 'string' },
         to: { type: 'string' },
         steps: { type: 'string' },
@@ -143,6 +145,7 @@ export function parseCommandLine(argv: string[]): { verb: Verb; options: Command
       track: values.track as 'global' | 'tenant' | undefined,
       dryRun: values['dry-run'],
       force: values.force,
+      createMissing: values['create-missing'],
       shard,
       to: values.to,
       steps: numbers.steps,

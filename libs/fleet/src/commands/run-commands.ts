@@ -118,6 +118,9 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     signal: runtime.signal,
     watchdog: runtime.watchdog,
   });
+  if (command.kind === 'migrate') {
+    await runtime.recordTenants(report.results).catch((err) => runtime.emit({ type: 'notice', message: `warning: could not update the tenant ledger (${(err as Error).message})` }));
+  }
   if (journal) {
     if (journal.finish(report, report.interrupted ? 'interrupted' : 'finished')) report.journal = journal.path;
     else runtime.emit({ type: 'notice', message: `warning: ${journal.problem}` });

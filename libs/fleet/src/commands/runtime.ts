@@ -14,6 +14,7 @@ import type { MigrationDefinition } from '../migration/migration';
 import type { Target, TargetSettings } from '../targets/target';
 import { discoverTenants } from '../tenants/discover';
 import { extensionsImpliedBy, ExtensionNeeds } from '../extensions/extensions';
+import { Presence, readPresence, recordInLedger } from '../tenancy/presence';
 import { tenancyStrategy, TenancyStrategy, TenantLocation } from '../tenancy/strategy';
 
 /** Options every command takes. Defaults are documented here, where they are applied. */
@@ -59,6 +60,11 @@ export interface CommonOptions {
   heartbeatMs?: number;
   /** Cut a connection whose server side has waited for Fleet this long (a stalled network; ms, default 30000). */
   stallTimeoutMs?: number;
+  /**
+   * migrate: re-create, empty, the schema or database of a registered tenant that was migrated
+   * before and is gone (default false: such a tenant is reported `missing` and left alone).
+   */
+  createMissing?: boolean;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -86,6 +92,10 @@ export interface ResolvedDatabase {
 export interface TenantResolution {
   targets: Target[];
   results: TargetResult[];
+  /** Target ids of registered tenants whose schema or database is gone (see tenancy/presence.ts). */
+  missing: Set<string>;
+  /** Schemas or databases shaped like a tenant's that no discovered tenant owns. */
+  orphans: Array<{ database: string; name: string }>;
 }
 
 /** Everything a command needs for one run: config, targets, connections; `close()` frees it all. */
@@ -206,7 +216,7 @@ export class FleetRuntime {
    * `not-run`. Invalid tenant ids are reported as failed, never turned into SQL.
    */
   async tenantTargets(previous: readonly TargetResult[] = [], mode: { createDatabases: boolean } = { createDatabases: false }): Promise<TenantResolution> {
-    const out: TenantResolution = { targets: [], results: [] };
+    const out: TenantResolution = { targets: [], results: [], missing: new Set(), orphans: [] };
     for (const d of this.databases) {
       const tenants = d.db.tenants;
       if (!tenants || !d.tenantMigrations) continue;
@@ -256,6 +266,8 @@ export class FleetRuntime {
       const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${this.config.app}/${d.db.key}`);
       if (warning) this.emit({ type: 'notice', message: warning });
       const byTarget = this.options.targets ? new Set(this.options.targets) : null;
+      const presence = await this.presence(d, discovery.tenants.map((t) => t.id));
+      for (const name of presence.orphans) out.orphans.push({ database: d.db.key, name });
       for (const tenant of discovery.tenants) {
         if (wanted && !wanted.has(tenant.id)) continue;
         const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
@@ -272,6 +284,25 @@ export class FleetRuntime {
           out.results.push(result);
           continue;
         }
+        if (presence.missing.has(tenant.id)) {
+          out.missing.add(id);
+          if (mode.createDatabases && !this.options.createMissing) {
+            // Registered, migrated before, and gone: never silently re-created empty.
+            const result = emptyResult(target);
+            result.outcome = 'failed';
+            result.failed = {
+              migration: null,
+              error: {
+                code: 'TENANT_MISSING',
+                message:
+                  `tenant ${tenant.id} is registered and was migrated before, but its ${d.strategy!.kind} ${d.strategy!.locationName(this.tenantLocation(d, tenant.id))} is gone (dropped outside Fleet?). ` +
+                  'Restore it from a backup, remove the tenant from the registry, or pass --create-missing to re-create it empty and run every migration.',
+              },
+            };
+            out.results.push(result);
+            continue;
+          }
+        }
         if (baseFailed) {
           const result = emptyResult(target);
           result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: the global track of this database failed' } };
@@ -280,6 +311,35 @@ export class FleetRuntime {
       }
     }
     return out;
+  }
+
+  /** Which discovered tenants are missing, and which tenant-shaped schemas/databases are orphans (one look per database). */
+  private async presence(d: ResolvedDatabase, ids: string[]): Promise<Presence> {
+    if (this.missingDatabases.has(d.spec.database)) return { missing: new Set(), orphans: [] };
+    const locations = new Map<string, string>();
+    for (const id of ids) {
+      try {
+        locations.set(id, d.strategy!.locationName(this.tenantLocation(d, id)));
+      } catch {
+        // an id that cannot become a name is reported by the caller
+      }
+    }
+    const tenants = d.db.tenants!;
+    const template = d.strategy!.databasePerTenant ? tenants.databaseTemplate : tenants.schemaTemplate;
+    return (await this.connections.pool(d.spec)).withSession((session) =>
+      readPresence(session, d.db.schema, d.strategy!.kind, template, locations, [...d.strategy!.sharedSchemas(tenants), d.spec.database]),
+    );
+  }
+
+  /** Notes the tenants that exist after a migrate in each database's ledger (so that a later loss is `missing`, not new). */
+  async recordTenants(results: readonly TargetResult[]): Promise<void> {
+    for (const d of this.databases) {
+      if (!d.strategy) continue;
+      const present = results.filter((r) => r.database === d.db.key && r.tenant !== null && (r.outcome === 'changed' || r.outcome === 'unchanged') && r.versionAfter !== null);
+      if (present.length === 0) continue;
+      const entries = present.map((r) => ({ id: r.tenant!, location: d.strategy!.locationName(this.tenantLocation(d, r.tenant!)) }));
+      await (await this.connections.pool(d.spec)).withSession((session) => recordInLedger(session, d.db.schema, entries));
+    }
   }
 
   /** The target of one tenant (no discovery): its schema or database, the tenant track, its attributes. */
@@ -299,6 +359,10 @@ export class FleetRuntime {
         migrations: d.tenantMigrations!,
         tenant: tenant.id,
         attributes: tenant.attributes ?? {},
+        registration:
+          !d.strategy!.databasePerTenant && typeof tenants.discover === 'object' && 'sql' in tenants.discover
+            ? { sql: tenants.discover.sql, globalSchema: d.db.schema, id: tenant.id }
+            : null,
       },
       this.options,
     );
@@ -435,6 +499,7 @@ interface TargetShape {
   shard?: string;
   attributes?: Record<string, unknown>;
   createDatabase?: string | null;
+  registration?: Target['registration'];
 }
 
 function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
@@ -470,6 +535,7 @@ function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape
     migrations: shape.migrations,
     settings,
     phase: shape.tenant ? 1 : 0,
+    registration: shape.registration ?? null,
     createDatabase: shape.createDatabase ?? null,
   };
 }

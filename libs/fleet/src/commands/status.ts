@@ -11,7 +11,8 @@ export interface TargetStatus {
   database: string;
   schema: string | null;
   tenant: string | null;
-  state: TargetState;
+  /** `missing`: a registered tenant that was migrated before and whose schema or database is gone. */
+  state: StatusState;
   /** Applied migrations in the order they were applied. */
   applied: string[];
   /** Conditional migrations recorded as not applying to this target. */
@@ -25,11 +26,15 @@ export interface TargetStatus {
   error: Record<string, unknown> | null;
 }
 
+export type StatusState = TargetState | 'missing';
+
 export interface StatusReport {
   command: 'status';
   app: string;
   ok: boolean;
-  summary: Record<TargetState, number> & { targets: number };
+  summary: Record<StatusState, number> & { targets: number };
+  /** Schemas or databases shaped like a tenant's that no registered tenant owns. */
+  orphans: Array<{ database: string; name: string }>;
   /** Statements sent to read the histories (bounded per database, not per tenant). */
   statements: number;
   targets: TargetStatus[];
@@ -45,11 +50,23 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
   const tenants = await runtime.tenantTargets();
   const targets = [...runtime.baseTargets(), ...tenants.targets];
   const { histories, statements } = await readTargetHistories(runtime, targets);
-  const out: TargetStatus[] = targets.map((t) => targetStatus(t, histories.get(t.id)!));
+  const out: TargetStatus[] = targets.map((t) => {
+    const st = targetStatus(t, histories.get(t.id)!);
+    if (!tenants.missing.has(t.id)) return st;
+    return { ...st, state: 'missing' as const, note: `its ${t.info.schema === 'public' ? 'database' : 'schema'} is gone, though the tenant is registered and was migrated before (migrate --create-missing re-creates it empty)` };
+  });
   out.push(...tenants.results.map(failedStatus));
-  const summary = { targets: out.length, 'at-head': 0, pending: 0, failed: 0, diverged: 0 };
+  const summary = { targets: out.length, 'at-head': 0, pending: 0, failed: 0, diverged: 0, missing: 0 };
   for (const t of out) summary[t.state]++;
-  return { command: 'status', app: runtime.config.app, ok: summary.failed === 0 && summary.diverged === 0, summary, statements, targets: out };
+  return {
+    command: 'status',
+    app: runtime.config.app,
+    ok: summary.failed === 0 && summary.diverged === 0 && summary.missing === 0,
+    summary,
+    statements,
+    targets: out,
+    orphans: tenants.orphans,
+  };
 }
 
 function targetStatus(target: Target, history: Awaited<ReturnType<typeof readTargetHistories>>['histories'] extends Map<string, infer H> ? H : never): TargetStatus {

@@ -7,6 +7,7 @@ import { withClient } from '../db/server';
 import { assertConfigIdentifier, qualify, quoteIdent } from '../identifiers';
 import { assertTenantId } from '../tenants/tenant-id';
 import { prepareMigrate } from './lint';
+import { removeFromLedger } from '../tenancy/presence';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 
@@ -115,6 +116,7 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
       throw new TenantOnboardingError(id, String(failed?.failed?.error.message ?? failed?.findings.map((f) => f.message).join('; ') ?? 'unknown error'), report);
     }
     const registered = (await insertIntoRegistry(runtime, d, [{ id, attributes }])) === 1;
+    await runtime.recordTenants(report.results);
     return {
       tenant: id,
       target: target.id,
@@ -163,6 +165,7 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
           releaseTenantDatabase: () => runtime.connections.release(target.connection),
           unregister: async (session) => {
             if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
+            await removeFromLedger(session, d.db.schema, id);
           },
         }),
       ),

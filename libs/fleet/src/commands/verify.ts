@@ -1,4 +1,4 @@
-import type { TargetState } from '../planner/planner';
+import type { StatusState } from './status';
 import { CommonOptions, withRuntime } from './runtime';
 import { fleetStatus } from './status';
 
@@ -11,7 +11,9 @@ export interface VerifyReport {
   atHead: number;
   /** Head migration per database and track, e.g. { "app1/users (tenant)": "CreateProjects..." }. */
   heads: Record<string, string | null>;
-  stragglers: Array<{ target: string; state: TargetState; version: string | null; head: string | null; pending: string[]; problem: string | null }>;
+  /** Schemas or databases shaped like a tenant's that no registered tenant owns (they fail verify). */
+  orphans: Array<{ database: string; name: string }>;
+  stragglers: Array<{ target: string; state: StatusState; version: string | null; head: string | null; pending: string[]; problem: string | null }>;
 }
 
 /** Proves the fleet converged: every target at the same head as the rest of its track. */
@@ -28,8 +30,17 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
         version: t.version,
         head: t.head,
         pending: t.pending,
-        problem: t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? null),
+        problem: t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? (t.state === 'missing' ? t.note : null)),
       }));
-    return { command: 'verify', app: st.app, ok: stragglers.length === 0, targets: st.targets.length, atHead: st.targets.length - stragglers.length, heads, stragglers };
+    return {
+      command: 'verify',
+      app: st.app,
+      ok: stragglers.length === 0 && st.orphans.length === 0,
+      targets: st.targets.length,
+      atHead: st.targets.length - stragglers.length,
+      heads,
+      orphans: st.orphans,
+      stragglers,
+    };
   });
 }

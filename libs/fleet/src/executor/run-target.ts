@@ -4,9 +4,9 @@ import type { TargetSession } from '../db/session';
 import type { EventListener } from '../events';
 import { qualify, quoteIdent } from '../identifiers';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
-import { PostgresVersionStore, readTypeormHistory } from '../storage/postgres-version-store';
+import { PostgresVersionStore, readTypeormHistory, tableExists } from '../storage/postgres-version-store';
 import type { Target } from '../targets/target';
-import { executeOnTarget, TargetCommand } from './execute-plan';
+import { emptyResult, executeOnTarget, TargetCommand } from './execute-plan';
 import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
 import type { TargetResult } from './result';
 
@@ -52,8 +52,13 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
       session,
       key,
       { waitMs: target.settings.lockWaitMs, target: target.id, acquired: prep.locked, signal: hooks.signal, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
-      () =>
-        executeOnTarget(
+      async () => {
+        if (command.kind === 'migrate' && target.registration && !(await tableExists(session, schema, target.versionTable)) && !(await stillRegistered(session, target))) {
+          const result = emptyResult(target);
+          result.failed = { migration: null, error: { code: 'TENANT_DROPPED', message: `tenant ${target.info.tenant} is no longer registered (dropped while this run was going): nothing was created for it` } };
+          return result;
+        }
+        return executeOnTarget(
           {
             target,
             // After waiting for the lock, another runner may have created the table: look again.
@@ -64,7 +69,25 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
             readLegacyHistory: adopt ? () => readTypeormHistory(session, schema, adopt) : undefined,
           },
           command,
-        ),
+        );
+      },
     );
   }, target.info.schema);
+}
+
+/**
+ * Asks the registry, on the target's own session (schema-per-tenant: the same database), whether
+ * the tenant is still there. The discovery query names its tables as the config does, relative
+ * to the global schema.
+ */
+async function stillRegistered(session: TargetSession, target: Target): Promise<boolean> {
+  const { sql, globalSchema, id } = target.registration!;
+  const [{ path }] = await session.query<{ path: string }>(`SELECT pg_catalog.current_setting('search_path') AS path`);
+  await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [quoteIdent(globalSchema)]);
+  try {
+    const rows = await session.query<{ registered: boolean }>(`SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = $1) AS registered`, [id]);
+    return rows[0].registered;
+  } finally {
+    await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [path]);
+  }
 }

@@ -21,7 +21,7 @@ export interface FleetView {
 export function statusView(report: StatusReport, now = new Date()): FleetView {
   return {
     title: `Fleet status: ${report.app}`,
-    subtitle: `${report.summary.targets} targets: ${report.summary['at-head']} at head, ${report.summary.pending} pending, ${report.summary.diverged} diverged, ${report.summary.failed} failed. Read ${now.toISOString()}.`,
+    subtitle: `${report.summary.targets} targets: ${report.summary['at-head']} at head, ${report.summary.pending} pending, ${report.summary.diverged} diverged, ${report.summary.failed} failed${report.summary.missing ? `, ${report.summary.missing} missing` : ''}. Read ${now.toISOString()}.`,
     cells: report.targets.map((t) => ({
       target: t.target,
       label: t.tenant ?? t.target,
@@ -30,7 +30,7 @@ export function statusView(report: StatusReport, now = new Date()): FleetView {
       detail: `${t.target}: ${t.state}, version ${t.version ?? '(none)'}${t.pending.length ? `, ${t.pending.length} pending` : ''}`,
     })),
     failures: report.targets
-      .filter((t) => t.state === 'failed' || t.state === 'diverged')
+      .filter((t) => t.state === 'failed' || t.state === 'diverged' || t.state === 'missing')
       .map((t) => ({ target: t.target, message: t.error ? String(t.error.message) : t.findings.map((f) => f.message).join(' ') })),
   };
 }
@@ -97,7 +97,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:16px 0 6px}.count{colo
 .cells{display:flex;flex-wrap:wrap;gap:3px}
 .cell{display:inline-block;min-width:14px;padding:1px 4px;border-radius:3px;font-size:11px;color:#fff;cursor:default}
 .at-head,.changed,.unchanged{background:#2e7d32}.pending{background:#f9a825;color:#222}
-.diverged,.blocked{background:#6a1b9a}.failed{background:#c62828}.not-run{background:#9e9e9e}
+.diverged,.blocked,.missing{background:#6a1b9a}.failed{background:#c62828}.not-run{background:#9e9e9e}
 .legend span{margin-right:8px}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 .hidden{display:none}

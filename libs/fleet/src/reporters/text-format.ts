@@ -58,6 +58,19 @@ export function formatRunReport(report: RunReport): string {
   return lines.join('\n');
 }
 
+function statusFooter(report: StatusReport): string[] {
+  const lines: string[] = [];
+  for (const o of report.orphans.slice(0, 50)) lines.push(`ORPHAN   ${report.app}/${o.database}: ${o.name} looks like a tenant's, but no registered tenant owns it`);
+  if (report.orphans.length > 50) lines.push(`... and ${report.orphans.length - 50} more orphans`);
+  const s = report.summary;
+  lines.push(
+    `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed` +
+      (s.missing ? `, ${s.missing} missing` : '') +
+      (report.orphans.length ? `; ${report.orphans.length} orphan(s)` : ''),
+  );
+  return lines;
+}
+
 /** Above this many targets, status groups identical states instead of a line per target. */
 export const GROUP_ABOVE = 20;
 
@@ -74,9 +87,7 @@ export function formatStatus(report: StatusReport): string {
     for (const f of t.findings) lines.push(`         ${f.severity}: ${f.message}`);
     if (t.error) lines.push(`         error: ${String(t.error.message)}`);
   }
-  const s = report.summary;
-  lines.push(`status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed`);
-  return lines.join('\n');
+  return [...lines, ...statusFooter(report)].join('\n');
 }
 
 export function formatHistory(report: HistoryReport): string {
@@ -120,9 +131,7 @@ function formatGroupedStatus(report: StatusReport): string {
     lines.push(`${String(g.members.length).padStart(6)} ${g.state.padEnd(8)} ${g.track} at ${g.version ?? '(none)'}${who}`);
     if (g.sample) lines.push(`         ${g.sample}`);
   }
-  const s = report.summary;
-  lines.push(`status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed`);
-  return lines.join('\n');
+  return [...lines, ...statusFooter(report)].join('\n');
 }
 
 export function formatVerify(report: VerifyReport): string {
@@ -132,7 +141,12 @@ export function formatVerify(report: VerifyReport): string {
     lines.push(`STRAGGLER ${s.target}: ${s.state} at ${s.version ?? '(none)'}${s.pending.length ? `, ${s.pending.length} pending` : ''}${s.problem ? ` (${s.problem})` : ''}`);
   }
   if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);
-  lines.push(report.ok ? `verify: all ${report.targets} target(s) at head` : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)`);
+  for (const o of report.orphans) lines.push(`ORPHAN ${report.app}/${o.database}: ${o.name} (no registered tenant owns it)`);
+  lines.push(
+    report.ok
+      ? `verify: all ${report.targets} target(s) at head`
+      : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)${report.orphans.length ? `, ${report.orphans.length} orphan(s)` : ''}`,
+  );
   return lines.join('\n');
 }
 

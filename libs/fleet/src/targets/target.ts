@@ -38,6 +38,11 @@ export interface Target {
   searchPath: string[];
   /** Extensions its database must have before `migrate` runs here (checked once per database and run). */
   extensions: ExtensionNeeds | null;
+  /**
+   * Schema-per-tenant with SQL discovery: how to ask, under the tenant's lock, whether the tenant
+   * is still registered (a tenant dropped while a migrate runs must not be re-created).
+   */
+  registration?: { sql: string; globalSchema: string; id: string } | null;
   /** TypeORM's migrations table to adopt history from, or null. */
   adoptTypeormTable: string | null;
   migrations: MigrationDefinition[];

@@ -29,6 +29,7 @@ function run(verb: Verb, options: FleetExecutorOptions, context: ExecutorContext
       track: options.track,
       dryRun: options.dryRun,
       force: options.force,
+      createMissing: options.createMissing,
       shard: options.shard ? parseShard(String(options.shard)) : undefined,
       concurrency: options.concurrency,
       maxConnections: options.maxConnections,

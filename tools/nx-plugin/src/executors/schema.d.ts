@@ -25,6 +25,7 @@ export interface FleetExecutorOptions {
   track?: 'global' | 'tenant';
   dryRun?: boolean;
   force?: boolean;
+  createMissing?: boolean;
   /** lint */
   fix?: boolean;
 }

@@ -1,0 +1,69 @@
+/**
+ * Which tenants are where they should be. A registered tenant whose schema or database does not
+ * exist is either new (the next migrate creates it) or missing (it existed and was dropped outside
+ * Fleet: `missing`, and migrate does not silently re-create it empty). The difference is kept in a
+ * small ledger in the home database's global schema, `fleet_tenants`, written after each migrate
+ * for the tenants that exist. A schema or database shaped like a tenant's that discovery does not
+ * know is an orphan.
+ */
+import type { SqlSession } from '../db/session';
+import { qualify } from '../identifiers';
+
+export const LEDGER_TABLE = 'fleet_tenants';
+
+export interface Presence {
+  /** Tenant ids whose schema/database does not exist although the ledger says they were migrated. */
+  missing: Set<string>;
+  /** Schemas/databases shaped like a tenant's (the template) that no discovered tenant owns. */
+  orphans: string[];
+}
+
+/**
+ * One look per database: which tenant locations exist, which tenants the ledger knows, and which
+ * locations match the template without a tenant. `locations` maps each discovered id to its name.
+ */
+export async function readPresence(
+  session: SqlSession,
+  ledgerSchema: string,
+  kind: 'schema' | 'database',
+  template: string,
+  locations: Map<string, string>,
+  exclude: string[],
+): Promise<Presence> {
+  const [prefix, suffix] = template.split('{id}');
+  const catalog = kind === 'schema' ? 'SELECT nspname AS name FROM pg_catalog.pg_namespace' : 'SELECT datname AS name FROM pg_catalog.pg_database';
+  const rows = await session.query<{ name: string }>(
+    `SELECT name FROM (${catalog}) c
+      WHERE length(name) > $3::int AND left(name, length($1)) = $1 AND right(name, length($2)) = $2`,
+    [prefix, suffix ?? '', prefix.length + (suffix ?? '').length],
+  );
+  const existing = new Set(rows.map((r) => r.name));
+  const owned = new Set(locations.values());
+  const orphans = [...existing].filter((name) => !owned.has(name) && !exclude.includes(name)).sort();
+  const absent = [...locations].filter(([, name]) => !existing.has(name)).map(([id]) => id);
+  const missing = new Set<string>();
+  if (absent.length) {
+    const [ledger] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [qualify(ledgerSchema, LEDGER_TABLE)]);
+    if (ledger.exists) {
+      for (const r of await session.query<{ id: string }>(`SELECT id FROM ${qualify(ledgerSchema, LEDGER_TABLE)} WHERE id = ANY($1::text[])`, [absent])) missing.add(r.id);
+    }
+  }
+  return { missing, orphans };
+}
+
+/** Records tenants that exist after a migrate (idempotent; creates the ledger on first use). */
+export async function recordInLedger(session: SqlSession, ledgerSchema: string, tenants: Array<{ id: string; location: string }>): Promise<void> {
+  if (tenants.length === 0) return;
+  const table = qualify(ledgerSchema, LEDGER_TABLE);
+  await session.query(`CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, location text NOT NULL, first_seen timestamptz NOT NULL DEFAULT now())`);
+  await session.query(`INSERT INTO ${table} (id, location) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING`, [
+    tenants.map((t) => t.id),
+    tenants.map((t) => t.location),
+  ]);
+}
+
+/** Forgets a dropped tenant (inside the drop's transaction when there is one). */
+export async function removeFromLedger(session: SqlSession, ledgerSchema: string, id: string): Promise<void> {
+  const [ledger] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [qualify(ledgerSchema, LEDGER_TABLE)]);
+  if (ledger.exists) await session.query(`DELETE FROM ${qualify(ledgerSchema, LEDGER_TABLE)} WHERE id = $1`, [id]);
+}
