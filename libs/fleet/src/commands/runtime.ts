@@ -284,6 +284,12 @@ export class FleetRuntime {
           out.results.push(result);
           continue;
         }
+        // Only a tenant that exists can be dropped under a running migrate: only it gets the
+        // registration check under its lock (a new tenant costs no extra round trip).
+        const discover = tenants.discover;
+        if (presence.present.has(tenant.id) && !d.strategy!.databasePerTenant && typeof discover === 'object' && 'sql' in discover) {
+          target.registration = { sql: discover.sql, globalSchema: d.db.schema, id: tenant.id };
+        }
         if (presence.missing.has(tenant.id)) {
           out.missing.add(id);
           if (mode.createDatabases && !this.options.createMissing) {
@@ -315,7 +321,7 @@ export class FleetRuntime {
 
   /** Which discovered tenants are missing, and which tenant-shaped schemas/databases are orphans (one look per database). */
   private async presence(d: ResolvedDatabase, ids: string[]): Promise<Presence> {
-    if (this.missingDatabases.has(d.spec.database)) return { missing: new Set(), orphans: [] };
+    if (this.missingDatabases.has(d.spec.database)) return { present: new Set(), missing: new Set(), orphans: [] };
     const locations = new Map<string, string>();
     for (const id of ids) {
       try {
@@ -359,10 +365,6 @@ export class FleetRuntime {
         migrations: d.tenantMigrations!,
         tenant: tenant.id,
         attributes: tenant.attributes ?? {},
-        registration:
-          !d.strategy!.databasePerTenant && typeof tenants.discover === 'object' && 'sql' in tenants.discover
-            ? { sql: tenants.discover.sql, globalSchema: d.db.schema, id: tenant.id }
-            : null,
       },
       this.options,
     );

@@ -12,6 +12,8 @@ import { qualify } from '../identifiers';
 export const LEDGER_TABLE = 'fleet_tenants';
 
 export interface Presence {
+  /** Tenant ids whose schema/database exists now. */
+  present: Set<string>;
   /** Tenant ids whose schema/database does not exist although the ledger says they were migrated. */
   missing: Set<string>;
   /** Schemas/databases shaped like a tenant's (the template) that no discovered tenant owns. */
@@ -48,7 +50,8 @@ export async function readPresence(
       for (const r of await session.query<{ id: string }>(`SELECT id FROM ${qualify(ledgerSchema, LEDGER_TABLE)} WHERE id = ANY($1::text[])`, [absent])) missing.add(r.id);
     }
   }
-  return { missing, orphans };
+  const present = new Set([...locations].filter(([, name]) => existing.has(name)).map(([id]) => id));
+  return { present, missing, orphans };
 }
 
 /** Records tenants that exist after a migrate (idempotent; creates the ledger on first use). */
