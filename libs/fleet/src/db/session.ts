@@ -41,8 +41,9 @@ export class TargetSession implements SqlSession {
 
   /** True while the client waits for the answer to a statement (for the watchdog). */
   get busy(): boolean {
-    const c = this.client as unknown as { activeQuery?: unknown; queryQueue?: unknown[] };
-    return !!c.activeQuery || (c.queryQueue?.length ?? 0) > 0;
+    // pg 8.x keeps these as plain fields (its public getters are deprecated and warn on every process).
+    const c = this.client as unknown as { _activeQuery?: unknown; _queryQueue?: unknown[] };
+    return !!c._activeQuery || (c._queryQueue?.length ?? 0) > 0;
   }
 
   /** Cuts the connection (a stalled network): the pending statement fails with `reason`; the pool destroys it. */

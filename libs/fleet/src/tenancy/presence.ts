@@ -58,7 +58,12 @@ export async function readPresence(
 export async function recordInLedger(session: SqlSession, ledgerSchema: string, tenants: Array<{ id: string; location: string }>): Promise<void> {
   if (tenants.length === 0) return;
   const table = qualify(ledgerSchema, LEDGER_TABLE);
-  await session.query(`CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, location text NOT NULL, first_seen timestamptz NOT NULL DEFAULT now())`);
+  try {
+    await session.query(`CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, location text NOT NULL, first_seen timestamptz NOT NULL DEFAULT now())`);
+  } catch (err) {
+    // Two runners creating it at once: IF NOT EXISTS is not atomic (the loser sees the type or the table already there).
+    if (!['23505', '42P07'].includes((err as { code?: string }).code ?? '')) throw err;
+  }
   await session.query(`INSERT INTO ${table} (id, location) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING`, [
     tenants.map((t) => t.id),
     tenants.map((t) => t.location),
