@@ -81,7 +81,7 @@ async function tenantDrift(runtime: FleetRuntime, d: ResolvedDatabase, targets: 
     } catch (err) {
       for (const t of group) out.set(t.id, entry(t, { state: 'error', error: errorToJSON(err) }));
     }
-    if (d.db.tenants!.strategy === 'database') await runtime.connections.release(group[0].connection);
+    if (d.strategy!.databasePerTenant) await runtime.connections.release(group[0].connection);
   }
   // 2. Group identical shapes; the largest group is the majority.
   const groups = new Map<string, Target[]>();

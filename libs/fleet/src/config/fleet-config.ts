@@ -96,10 +96,14 @@ export type TenantDiscovery =
   | { list: Array<string | TenantRecord> }
   | ((context: DiscoveryContext) => Promise<Array<string | TenantRecord>>);
 
+/** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
+export const TENANCY_STRATEGIES = ['schema', 'database'] as const;
+export type TenancyStrategyName = (typeof TENANCY_STRATEGIES)[number];
+
 /** The tenant track of a database. */
 export interface TenantsConfig {
   /** `schema`: one schema per tenant in this database. `database`: one database per tenant. */
-  strategy: 'schema' | 'database';
+  strategy: TenancyStrategyName;
   /** The tenant track's migrations directory (relative to the config file). */
   migrations: string;
   /** Module exporting the TypeORM DataSource whose entities every tenant maps (drift checks). */
@@ -119,7 +123,8 @@ export interface TenantsConfig {
    */
   registry?: { table: string; schema?: string; idColumn?: string };
   /**
-   * schema strategy: schemas on every session's search_path after the target's own schema (the
+   * schema strategy (ignored by the database strategy, whose tenants keep their extensions in
+   * their own database): schemas on every session's search_path after the target's own schema (the
    * global schema's and each tenant's), for objects all tenants share. Default `['extensions']`:
    * the database's extensions are installed into the first. A tenant migration's unqualified name
    * that its own schema lacks resolves here, so keep tables out of these schemas.

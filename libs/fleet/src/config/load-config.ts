@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, FleetError } from '../errors';
 import { assertConfigIdentifier } from '../identifiers';
-import type { DatabaseConfig, FleetConfig, TenantDiscovery, TenantsConfig } from './fleet-config';
+import { TENANCY_STRATEGIES } from './fleet-config';
+import type { DatabaseConfig, FleetConfig, TenancyStrategyName, TenantDiscovery, TenantsConfig } from './fleet-config';
 import { ensureTypeScriptLoader } from './typescript-loader';
 
 export const CONFIG_FILE = 'fleet.config.ts';
@@ -44,7 +45,7 @@ export interface LoadedDatabase {
 }
 
 export interface LoadedTenants {
-  strategy: 'schema' | 'database';
+  strategy: TenancyStrategyName;
   migrationsDir: string;
   dataSource: string | null;
   discover: TenantDiscovery;
@@ -53,7 +54,7 @@ export interface LoadedTenants {
   createDatabase: boolean;
   versionTable: string;
   registry: { schema: string; table: string; idColumn: string } | null;
-  /** schema strategy: schemas after the target's own on every search_path (first: extensions). */
+  /** Schemas after the target's own on every search_path (first: extensions); the strategy decides whether they apply. */
   sharedSchemas: string[];
   maxSchemasPerDatabase: number;
 }
@@ -245,7 +246,9 @@ function validateTenants(
   if (!raw || typeof raw !== 'object') fail(where, 'must be an object');
   const t = raw as Partial<TenantsConfig>;
   for (const k of Object.keys(t)) if (!TENANT_KEYS.has(k as keyof TenantsConfig)) fail(`${where}.${k}`, `is not a known option (known: ${[...TENANT_KEYS].join(', ')})`);
-  if (t.strategy !== 'schema' && t.strategy !== 'database') fail(`${where}.strategy`, 'must be "schema" (a schema per tenant) or "database" (a database per tenant)');
+  if (!(TENANCY_STRATEGIES as readonly unknown[]).includes(t.strategy)) {
+    fail(`${where}.strategy`, `must be one of ${TENANCY_STRATEGIES.map((n) => `"${n}"`).join(', ')} ("schema": a schema per tenant, "database": a database per tenant)`);
+  }
   if (typeof t.migrations !== 'string' || !t.migrations) fail(`${where}.migrations`, 'must be the path of the tenant migrations directory');
   const d = t.discover;
   const validDiscover =
@@ -284,7 +287,6 @@ function validateTenants(
   if (t.createDatabase !== undefined && typeof t.createDatabase !== 'boolean') fail(`${where}.createDatabase`, 'must be true or false');
   let sharedSchemas = ['extensions'];
   if (t.sharedSchemas !== undefined) {
-    if (t.strategy !== 'schema') fail(`${where}.sharedSchemas`, 'only applies to the schema strategy (a tenant database keeps its extensions in its own schema)');
     if (!Array.isArray(t.sharedSchemas) || t.sharedSchemas.length === 0) fail(`${where}.sharedSchemas`, 'must be a non-empty list of schema names');
     sharedSchemas = t.sharedSchemas.map((name, i) => {
       try {
@@ -295,7 +297,7 @@ function validateTenants(
     });
   }
   return {
-    strategy: t.strategy as 'schema' | 'database',
+    strategy: t.strategy as TenancyStrategyName,
     migrationsDir: resolve(parent.dir, t.migrations as string),
     dataSource: t.dataSource === undefined ? null : typeof t.dataSource === 'string' && t.dataSource ? resolve(parent.dir, t.dataSource) : fail(`${where}.dataSource`, 'must be the path of a module exporting a DataSource'),
     discover: d as TenantDiscovery,
@@ -304,7 +306,7 @@ function validateTenants(
     createDatabase: t.createDatabase ?? parent.createDatabase,
     versionTable,
     registry,
-    sharedSchemas: t.strategy === 'schema' ? sharedSchemas : [],
+    sharedSchemas,
     maxSchemasPerDatabase: max,
   };
 }
