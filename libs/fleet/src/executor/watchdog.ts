@@ -1,6 +1,6 @@
 /**
- * The run's heartbeat: every few seconds, for each database with targets in flight, one look at
- * pg_stat_activity on a separate short connection.
+ * The run's heartbeat: every few seconds, for each database with a target in flight for longer
+ * than the lock-notice delay, one look at pg_stat_activity on a separate short connection.
  * - A target waiting on a lock for longer than `lockNoticeMs` is named, with the pid, state and
  *   query of the session holding the lock (a migration that waits is never silent).
  * - A target whose client waits for an answer while the server shows its session idle (or gone)
@@ -44,7 +44,7 @@ interface Row {
 }
 
 export class Watchdog {
-  private readonly sessions = new Map<string, WatchedSession>();
+  private readonly sessions = new Map<string, WatchedSession & { since: number }>();
   private readonly stalledSince = new Map<string, number>();
   private readonly lastContact = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -56,7 +56,7 @@ export class Watchdog {
   ) {}
 
   add(session: WatchedSession): void {
-    this.sessions.set(session.target, session);
+    this.sessions.set(session.target, { ...session, since: Date.now() });
     if (!this.lastContact.has(databaseKey(session.spec))) this.lastContact.set(databaseKey(session.spec), Date.now());
     if (!this.timer) {
       this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
@@ -78,8 +78,14 @@ export class Watchdog {
     if (this.ticking) return;
     this.ticking = true;
     try {
+      // Only targets that have been at it for a while are looked at: a fleet of quick targets costs
+      // no extra connection (the look itself is one short connection per database, outside the budget).
+      const slow = Math.min(this.options.lockNoticeMs, this.options.stallMs);
       const byDatabase = new Map<string, WatchedSession[]>();
-      for (const s of this.sessions.values()) byDatabase.set(databaseKey(s.spec), [...(byDatabase.get(databaseKey(s.spec)) ?? []), s]);
+      for (const s of this.sessions.values()) {
+        if (Date.now() - s.since < slow) continue;
+        byDatabase.set(databaseKey(s.spec), [...(byDatabase.get(databaseKey(s.spec)) ?? []), s]);
+      }
       await Promise.all([...byDatabase].map(([key, group]) => this.look(key, group)));
     } finally {
       this.ticking = false;
