@@ -55,6 +55,10 @@ export type { RunReport, TargetResult, RunSummary, TargetOutcome } from './execu
 export * from './errors';
 export { quoteIdent, assertSafeIdentifier } from './identifiers';
 export { runCommand, VERBS } from './cli/run-command';
+export { verbs, findVerb } from './cli/registry';
+export { convert, parseCommandLine, verbHelp, generalHelp } from './cli/parse';
+export { defineVerb, flagOf, fieldOf, EXIT_OK, EXIT_FAILED, EXIT_USAGE } from './cli/verb';
+export type { VerbDefinition, OptionSpec, OptionKind, VerbContext, VerbOutcome } from './cli/verb';
 export { askOnTerminal } from './cli/main';
 export { watchInterrupts } from './cli/interrupts';
 export type { Interrupts } from './cli/interrupts';

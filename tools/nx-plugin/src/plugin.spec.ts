@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodes, FLEET_TARGETS } from './plugin';
+import { outOfSync } from './sync-executors';
 
 describe('createNodes', () => {
   let root: string;
@@ -21,7 +22,9 @@ describe('createNodes', () => {
     const results = await fn(['apps/shop/fleet.config.ts', 'tools/bench/fleet.config.ts'], {}, { workspaceRoot: root, nxJsonConfiguration: {} });
     const byFile = Object.fromEntries(results);
     const shop = byFile['apps/shop/fleet.config.ts'].projects!['apps/shop'];
-    expect(Object.keys(shop.targets!)).toEqual([...FLEET_TARGETS, 'cadence-check']);
+    expect(Object.keys(shop.targets!)).toEqual([...FLEET_TARGETS]);
+    expect(FLEET_TARGETS).toEqual(expect.arrayContaining(['migrate', 'revert', 'status', 'lint', 'cadence-check', 'tenant-create']));
+    expect(FLEET_TARGETS).not.toContain('shared-tables'); // CLI only
     expect(shop.targets!['cadence-check']).toMatchObject({ cache: true, inputs: expect.arrayContaining(['{workspaceRoot}/fleet.cadence.json', '^production']) });
     expect(shop.targets!.migrate).toMatchObject({ executor: '@fleet/nx-plugin:migrate', cache: false, options: { config: 'apps/shop/fleet.config.ts' } });
     expect(byFile['tools/bench/fleet.config.ts'].projects).toBeUndefined();
@@ -35,11 +38,15 @@ describe('createNodes', () => {
 });
 
 describe('executors.json', () => {
+  it('is generated from the verb registry, and the files on disk are in sync (npm run sync:executors)', () => {
+    expect(outOfSync()).toEqual([]);
+  });
+
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const executors = require('../executors.json').executors as Record<string, { schema: string; implementation: string }>;
 
   it('has an executor for every inferred target, and every schema rejects unknown options (a typo is an error, never ignored)', () => {
-    expect(Object.keys(executors).sort()).toEqual([...FLEET_TARGETS, 'cadence-check'].sort());
+    expect(Object.keys(executors).sort()).toEqual([...FLEET_TARGETS].sort());
     for (const [name, entry] of Object.entries(executors)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const schema = require(join(__dirname, '..', entry.schema));

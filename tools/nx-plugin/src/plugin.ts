@@ -1,9 +1,10 @@
 import { createNodesFromFiles, type CreateNodes, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { nxVerbs } from './sync-executors';
 
-/** Executors behind the inferred targets, in the order `nx show project` lists them. */
-export const FLEET_TARGETS = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'lint', 'tenant-create', 'tenant-drop'] as const;
+/** The inferred targets: every verb of @fleet/core's registry that is an Nx target, in its order. */
+export const FLEET_TARGETS: readonly string[] = nxVerbs().map((v) => v.name);
 
 export interface FleetPluginOptions {
   /** Prefix for the inferred target names (default none: `migrate`, `status`...). */
@@ -26,21 +27,17 @@ function fleetProject(configFile: string, options: FleetPluginOptions, workspace
   // Only existing projects: a fleet.config.ts elsewhere (a benchmark, a fixture) is not an app.
   if (!existsSync(join(workspaceRoot, root, 'project.json')) && !existsSync(join(workspaceRoot, root, 'package.json'))) return {};
   const targets: Record<string, TargetConfiguration> = {};
-  for (const verb of FLEET_TARGETS) {
-    targets[`${options.targetPrefix ?? ''}${verb}`] = {
-      executor: `@fleet/nx-plugin:${verb}`,
-      options: { config: join(root, 'fleet.config.ts') },
-      cache: false,
-      inputs: ['{projectRoot}/fleet.config.ts', '{projectRoot}/src/**/migrations/**/*', '^production'],
-      metadata: { description: `Fleet ${verb} for this app's databases`, technologies: ['fleet', 'typeorm', 'postgresql'] },
+  for (const verb of nxVerbs()) {
+    const nx = verb.nx || {};
+    const perApp = nx.appOptions !== false;
+    targets[`${options.targetPrefix ?? ''}${verb.name}`] = {
+      executor: `@fleet/nx-plugin:${verb.name}`,
+      ...(perApp ? { options: { config: join(root, 'fleet.config.ts') } } : {}),
+      // App verbs touch live databases: never cached. A verb that only reads code may be.
+      cache: nx.cache ?? false,
+      inputs: nx.inputs ?? ['{projectRoot}/fleet.config.ts', '{projectRoot}/src/**/migrations/**/*', '^production'],
+      metadata: { description: verb.summary, technologies: ['fleet', 'typeorm', 'postgresql'] },
     };
   }
-  // The cadence check depends only on code: the app, the shared models, the cadence record.
-  targets[`${options.targetPrefix ?? ''}cadence-check`] = {
-    executor: '@fleet/nx-plugin:cadence-check',
-    cache: true,
-    inputs: ['default', '^production', '{workspaceRoot}/fleet.cadence.json'],
-    metadata: { description: 'Check the cadence of shared tables for this app', technologies: ['fleet'] },
-  };
   return { projects: { [root]: { targets } } };
 }

@@ -1,31 +1,56 @@
-/** Options shared by the Fleet executors (each schema.json declares the ones its verb takes). */
+// Generated from @fleet/core's verb registry by src/sync-executors.ts: do not edit.
+/** The options of every Fleet executor (each executor's schema.json accepts its own subset, nothing else). */
 export interface FleetExecutorOptions {
+  /** The app (its config is apps/<name>/fleet.config.ts; Nx: the project). */
   app?: string;
+  /** A fleet.config.ts elsewhere, instead of the app convention. */
   config?: string;
+  /** Only these databases of the app (config keys). */
   database?: string;
+  /** Only these tenants (migrate still brings the global track to head first). */
   tenant?: string;
-  shard?: string;
-  concurrency?: number;
-  maxConnections?: number;
-  lockWait?: number;
-  json?: boolean;
-  verbose?: boolean;
-  to?: string;
-  steps?: number;
-  check?: boolean;
-  failFast?: boolean;
-  allowOutOfOrder?: boolean;
-  html?: string;
-  journal?: string;
-  /** tenant-create / tenant-drop */
-  id?: string;
-  attr?: string;
-  yes?: boolean;
+  /** Only these targets, by id (app1/users/acme): what hints print. */
   target?: string;
-  track?: 'global' | 'tenant';
+  /** Only the i-th of n deterministic shares of the targets (CI jobs splitting a fleet). */
+  shard?: string;
+  /** Targets worked on at once (default 4). */
+  concurrency?: number;
+  /** Most open connections per server (default: half of the free ones, at most 10). */
+  maxConnections?: number;
+  /** How long to wait for another runner's lock on a target (default: config, 30000). */
+  lockWait?: number;
+  /** Print one JSON document instead of text (progress: JSON lines on stderr). */
+  json?: boolean;
+  /** Print every migration, even for large fleets. */
+  verbose?: boolean;
+  /** Migrate up to and including this migration (default: head). */
+  to?: string;
+  /** Print the per-target plan and change nothing. */
   dryRun?: boolean;
-  force?: boolean;
+  /** Stop starting targets after the first failure (default: attempt every target). */
+  failFast?: boolean;
+  /** Apply pending migrations older than applied ones. */
+  allowOutOfOrder?: boolean;
+  /** Re-create, empty, a registered tenant's schema or database that was migrated before and is gone. */
   createMissing?: boolean;
-  /** lint */
+  /** Only the global tracks. */
+  track?: 'global';
+  /** How many migrations to revert per target (default 1); refused over targets at different versions. */
+  steps?: number;
+  /** Go ahead without asking when several targets would change (needed off a terminal). */
+  yes?: boolean;
+  /** Exit 1 when anything is pending. */
+  check?: boolean;
+  /** Also write a self-contained HTML view of the fleet to this file. */
+  html?: string;
+  /** With --html: draw a run journal (its failures) instead of live status. */
+  journal?: string;
+  /** Allow un-recording applied migrations (their down() does not run). */
+  force?: boolean;
+  /** Remove the "public". qualifiers TypeORM's generator writes from tenant-track files (nothing else). */
   fix?: boolean;
+  /** The tenant id. */
+  id?: string;
+  /** Registry columns to set (plan=pro); also what conditional migrations see. */
+  attr?: string;
 }

@@ -1,0 +1,20 @@
+import { APP, DRY_RUN, FAIL_FAST, OUTPUT, RUN, TARGETS, TO } from '../options';
+import { defineVerb } from '../verb';
+
+export default defineVerb({
+  name: 'migrate',
+  summary: 'Apply pending migrations to every database of the app (and every tenant, every shard).',
+  options: [
+    ...APP,
+    ...TARGETS,
+    ...RUN,
+    ...OUTPUT,
+    TO('Migrate up to and including this migration (default: head).'),
+    DRY_RUN,
+    FAIL_FAST,
+    { name: 'allowOutOfOrder', kind: 'boolean', description: 'Apply pending migrations older than applied ones.' },
+    { name: 'createMissing', kind: 'boolean', description: "Re-create, empty, a registered tenant's schema or database that was migrated before and is gone." },
+    { name: 'track', kind: 'string', choices: ['global'], value: 'global', description: 'Only the global tracks.' },
+  ],
+  run: async (options, ctx) => (await import('./run-verbs')).runChangingVerb('migrate', options, ctx),
+});
