@@ -97,7 +97,9 @@ describe('fleet CLI', () => {
     const run = await runFleet(['migrat']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown command "migrat"');
-    expect((await runFleet(['migrate', '--steps', 'x', '--app', 'app1'])).stderr).toContain('--steps must be a whole number');
+    expect((await runFleet(['revert', '--steps', 'x', '--app', 'app1'])).stderr).toContain('--steps must be a whole number');
+    // Options belong to their verb: migrate has no --steps.
+    expect((await runFleet(['migrate', '--steps', '2', '--app', 'app1'])).stderr).toContain('fleet migrate has no option --steps (it is an option of revert)');
   });
 
   it('starts the embedded PostgreSQL when no connection is configured', async () => {
