@@ -95,7 +95,6 @@ function workloadSql(): Array<{ version: string; sql: string }> {
     .filter((f) => f.endsWith('.ts'))
     .sort()
     .map((f) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const cls = Object.values(require(join(dir, f)))[0] as new () => { up(q: unknown): Promise<void> };
       const captured: string[] = [];
       void new cls().up({ query: async (sql: string) => captured.push(sql) });
@@ -125,15 +124,17 @@ interface Row {
 }
 
 async function checkResult(db: string, n: number, versionTable: string): Promise<void> {
-  const [{ tables, versions, public_tables }] = await admin(db, async (c) =>
-    (
-      await c.query(
-        `SELECT (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name <> $1) AS tables,
+  const [{ tables, versions, public_tables }] = await admin(
+    db,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name <> $1) AS tables,
                 (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name = $1) AS versions,
                 (SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'fleet_tenants') AS public_tables`,
-        [versionTable],
-      )
-    ).rows,
+          [versionTable],
+        )
+      ).rows,
   );
   if (tables !== n * 5 || versions !== n || public_tables !== 0) {
     throw new Error(`${db}: expected ${n * 5} tables, ${n} version tables and nothing in public (but Fleet's tenant ledger); got ${tables}, ${versions}, ${public_tables}`);
@@ -146,13 +147,21 @@ async function psqlContender(label: string, db: string, n: number, sessions: num
   const names = tenantNames(n);
   const files = Array.from({ length: sessions }, (_, s) => {
     const file = join(dir, `${label}-${s}.sql`);
-    writeFileSync(file, psqlScript(names.filter((_, i) => i % sessions === s), workload));
+    writeFileSync(
+      file,
+      psqlScript(
+        names.filter((_, i) => i % sessions === s),
+        workload,
+      ),
+    );
     return file;
   });
   const sampler = sampleConnections(db);
   const started = Date.now();
   const results = await Promise.all(
-    files.map((f) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', server.host, '-p', String(server.port), '-U', server.user, '-d', db, '-f', f], { PGPASSWORD: server.password ?? '' })),
+    files.map((f) =>
+      run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', server.host, '-p', String(server.port), '-U', server.user, '-d', db, '-f', f], { PGPASSWORD: server.password ?? '' }),
+    ),
   );
   const wallMs = Date.now() - started;
   const peak = await sampler.stop();
@@ -164,7 +173,10 @@ async function psqlContender(label: string, db: string, n: number, sessions: num
 async function nodeContender(label: string, runner: string, db: string, n: number, args: string[], versionTable: string): Promise<Row> {
   await freshFleet(db, n);
   const sampler = sampleConnections(db);
-  const r = await run(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'runners', runner), ...args], { BENCH_DATABASE_URL: urlOf(db), SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') });
+  const r = await run(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'runners', runner), ...args], {
+    BENCH_DATABASE_URL: urlOf(db),
+    SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'),
+  });
   const peak = await sampler.stop();
   if (r.code !== 0) throw new Error(`${label} failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -266,7 +278,10 @@ async function main(): Promise<void> {
       );
     }
     mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), tenants: n, rows, status: statusRows, onboarding: onboard }, null, 2));
+    writeFileSync(
+      join(__dirname, 'results', 'latest.json'),
+      JSON.stringify({ date: new Date().toISOString(), tenants: n, rows, status: statusRows, onboarding: onboard }, null, 2),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     for (const s of ['psql1', 'psql4', 'fleet', 'naive', 'mem', 'onboard']) await dropDb(db(s)).catch(() => undefined);

@@ -51,18 +51,34 @@ describe('cadence-check', () => {
     project.writeFile('apps/a2/data-source.ts', dataSource('User'));
     project.writeFile('apps/a1/migrations/.keep', '');
     project.writeFile('apps/a2/migrations/.keep', '');
-    project.writeFile('apps/a1/fleet.config.ts', `export default ${JSON.stringify({ app: 'a1', databases: { main: { urlEnv: 'A1_URL', migrations: './migrations', dataSource: './data-source.ts' } } })};\n`);
-    project.writeFile('apps/a2/fleet.config.ts', `export default ${JSON.stringify({ app: 'a2', databases: { main: { urlEnv: 'A2_URL', migrations: './migrations', dataSource: './data-source.ts' } } })};\n`);
+    project.writeFile(
+      'apps/a1/fleet.config.ts',
+      `export default ${JSON.stringify({ app: 'a1', databases: { main: { urlEnv: 'A1_URL', migrations: './migrations', dataSource: './data-source.ts' } } })};\n`,
+    );
+    project.writeFile(
+      'apps/a2/fleet.config.ts',
+      `export default ${JSON.stringify({ app: 'a2', databases: { main: { urlEnv: 'A2_URL', migrations: './migrations', dataSource: './data-source.ts' } } })};\n`,
+    );
     // The first cadence step creates the shared table in both apps.
     const first = await sharedMigration({ ...opts(), name: 'Initial', timestamp: 1700000000000, render });
-    expect(first).toMatchObject({ step: '1700000000000-Initial', tables: ['users'], files: ['apps/a1/migrations/1700000000000-Initial.ts', 'apps/a2/migrations/1700000000000-Initial.ts'] });
+    expect(first).toMatchObject({
+      step: '1700000000000-Initial',
+      tables: ['users'],
+      files: ['apps/a1/migrations/1700000000000-Initial.ts', 'apps/a2/migrations/1700000000000-Initial.ts'],
+    });
   });
   afterAll(() => project.remove());
 
   it('lists the shared tables and passes on a consistent workspace', async () => {
     const report = await cadenceCheck(opts());
     expect(report.shared).toEqual([
-      { table: 'users', mappedBy: [{ app: 'a1', database: 'main', track: 'global' }, { app: 'a2', database: 'main', track: 'global' }] },
+      {
+        table: 'users',
+        mappedBy: [
+          { app: 'a1', database: 'main', track: 'global' },
+          { app: 'a2', database: 'main', track: 'global' },
+        ],
+      },
     ]);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
@@ -88,7 +104,10 @@ describe('cadence-check', () => {
   });
 
   it('(b) fails when one app changes a shared table outside a cadence step, naming app, migration and table', async () => {
-    const file = project.writeFile('apps/a2/migrations/1700000200000-LowerEmails.ts', render({ className: 'LowerEmails1700000200000', up: ['UPDATE users SET email = lower(email)'], down: [] }));
+    const file = project.writeFile(
+      'apps/a2/migrations/1700000200000-LowerEmails.ts',
+      render({ className: 'LowerEmails1700000200000', up: ['UPDATE users SET email = lower(email)'], down: [] }),
+    );
     jest.resetModules();
     const report = await cadenceCheck(opts());
     expect(report.problems).toHaveLength(1);

@@ -150,15 +150,26 @@ describe.each<TrackName>(['table-api', 'generated', 'uuid'])('compatibility: the
       expect((await query(db, `SELECT 1 FROM pg_namespace WHERE nspname LIKE 'tenant_%'`)).length).toBe(0);
       const fixed = await lint(opts(db, { fix: true }));
       expect(fixed.ok).toBe(true);
-      expect(fixed.fixed.map((f) => f.file).sort()).toEqual(readdirSync(trackDir).map((f) => resolve(trackDir, f)).sort());
+      expect(fixed.fixed.map((f) => f.file).sort()).toEqual(
+        readdirSync(trackDir)
+          .map((f) => resolve(trackDir, f))
+          .sort(),
+      );
       expect(readdirSync(trackDir).some((f) => readFileSync(join(trackDir, f), 'utf8').includes('"public".'))).toBe(false);
       jest.resetModules(); // the rewritten files are new modules for the next load
     }
     const report = await migrate(opts(db, { concurrency: 4 }));
-    expect(report.results.filter((r) => r.outcome !== 'changed' && !(r.outcome === 'unchanged' && r.tenant === null)).map((r) => [r.target, r.outcome, r.failed?.error.message, r.findings])).toEqual([]);
+    expect(
+      report.results
+        .filter((r) => r.outcome !== 'changed' && !(r.outcome === 'unchanged' && r.tenant === null))
+        .map((r) => [r.target, r.outcome, r.failed?.error.message, r.findings]),
+    ).toEqual([]);
     for (const id of ids(20)) expect(await shapeOf(db, `tenant_${id}`)).toEqual(reference);
     expect((await shapeOf(db, 'public')).filter((l) => l.startsWith('rel ') || l.startsWith('type '))).toEqual(publicRelations());
-    const extensionHome = await query<{ extname: string; nspname: string }>(db, `SELECT extname, extnamespace::regnamespace::text AS nspname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`);
+    const extensionHome = await query<{ extname: string; nspname: string }>(
+      db,
+      `SELECT extname, extnamespace::regnamespace::text AS nspname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`,
+    );
     expect(extensionHome.every((e) => e.nspname === 'extensions')).toBe(true);
     if (SEED_COUNT[track]) for (const id of ids(20)) expect((await query<{ n: number }>(db, SEED_COUNT[track]!.replace('FROM apps', `FROM tenant_${id}.apps`)))[0].n).toBe(1);
     await expectConsistent(db, 21);
@@ -210,9 +221,13 @@ describe.each<TrackName>(['table-api', 'generated', 'uuid'])('compatibility: the
     // The home database as TypeORM's users have it, then TypeORM's own runner on every target.
     await withAdmin((c) => c.query(`CREATE DATABASE "${db}"`));
     for (const tdb of tenantDbs) await withAdmin((c) => c.query(`CREATE DATABASE "${tdb}"`));
-    const migrationClasses = readdirSync(trackDir).map((f) => Object.values(require(join(trackDir, f)))[0] as Function);
+    const migrationClasses = readdirSync(trackDir).map((f) => Object.values(require(join(trackDir, f)))[0] as new () => unknown);
     const typeormTargets =
-      strategy === 'plain' ? [{ database: db, schema: 'public' }] : strategy === 'schema' ? tenantIds.map((id) => ({ database: db, schema: `tenant_${id}` })) : tenantDbs.map((d) => ({ database: d, schema: 'public' }));
+      strategy === 'plain'
+        ? [{ database: db, schema: 'public' }]
+        : strategy === 'schema'
+          ? tenantIds.map((id) => ({ database: db, schema: `tenant_${id}` }))
+          : tenantDbs.map((d) => ({ database: d, schema: 'public' }));
     for (const t of typeormTargets) {
       // Where such a project keeps its extensions: public for one schema per database, a shared
       // schema on every search_path for schema-per-tenant (else tenant 2 would not see tenant 1's).
@@ -265,7 +280,7 @@ describe('compatibility: extensions', () => {
     for (const name of databases) await dropDatabase(name);
   });
 
-  it('installs what the entities imply (TypeORM\'s rule) on a fresh database, as typeorm migration:run would', async () => {
+  it("installs what the entities imply (TypeORM's rule) on a fresh database, as typeorm migration:run would", async () => {
     const db = uniqueName('fleet_t_compat_ext');
     databases.push(db);
     project.writeFile(
@@ -300,7 +315,14 @@ export default new DataSource({ type: 'postgres', entities: [Widget] });
     project.writeMigration('tenant', { name: 'CreateApps1000', up: ['CREATE TABLE apps (id int PRIMARY KEY)'], down: ['DROP TABLE apps'] });
     project.writeConfig({
       app: 'cx',
-      databases: { main: { migrations: './global', createDatabase: true, urlEnv: 'CX_MAIN_URL', tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants' }, registry: { table: 'tenants' } } } },
+      databases: {
+        main: {
+          migrations: './global',
+          createDatabase: true,
+          urlEnv: 'CX_MAIN_URL',
+          tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants' }, registry: { table: 'tenants' } },
+        },
+      },
     });
     const opts = { config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env: { CX_MAIN_URL: databaseUrl(db) } };
     await migrate(opts);

@@ -51,7 +51,11 @@ describe('faults', () => {
     env = { FX_MAIN_URL: url ?? databaseUrl(db) };
     project.writeConfig(tenantFleetConfig({ lockWaitMs: 60_000 }));
     project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)', 'CREATE TABLE side_effects (tenant text, migration text)'] });
-    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)', "INSERT INTO public.side_effects VALUES (current_schema(), 'users')"], members: LINT_ALLOW });
+    project.writeMigration('tenant', {
+      name: 'CreateUsers1000',
+      up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)', "INSERT INTO public.side_effects VALUES (current_schema(), 'users')"],
+      members: LINT_ALLOW,
+    });
   }
   const opts = (extra: Record<string, unknown> = {}) => ({ config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env, ...extra });
   const addTenants = (list: string[]) => withAdmin((c) => c.query('INSERT INTO tenants (id) SELECT unnest($1::text[])', [list]), db);
@@ -84,7 +88,10 @@ describe('faults', () => {
     project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', 'SELECT pg_sleep(0.05)'] });
     project.writeMigration('tenant', { name: 'SlowIndex3000', transaction: false, up: ["SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_t0003' THEN 5 ELSE 0 END)"] });
 
-    const child = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', project.path('fleet.config.ts'), '--concurrency', '4'], { cwd: WORKSPACE_ROOT, env: { PATH: process.env.PATH, CI: 'true', ...env } });
+    const child = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', project.path('fleet.config.ts'), '--concurrency', '4'], {
+      cwd: WORKSPACE_ROOT,
+      env: { PATH: process.env.PATH, CI: 'true', ...env },
+    });
     // Kill once tenant_t0003 is inside its non-transactional migration.
     await waitForBackend(db, 'pg_sleep(CASE');
     child.kill('SIGKILL');
@@ -116,7 +123,10 @@ describe('faults', () => {
     setup();
     await migrate(opts());
     await addTenants(ids(20));
-    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_t0005' THEN 3 ELSE 0 END)"] });
+    project.writeMigration('tenant', {
+      name: 'CreateProjects2000',
+      up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_t0005' THEN 3 ELSE 0 END)"],
+    });
     const killer = waitForBackend(db, 'pg_sleep(CASE').then((pid) => query('postgres', 'SELECT pg_terminate_backend($1)', [pid]));
     const report = await migrate(opts());
     await killer;
@@ -134,7 +144,11 @@ describe('faults', () => {
     setup();
     await migrate(opts());
     await addTenants(ids(200));
-    project.writeMigration('tenant', { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "INSERT INTO public.side_effects VALUES (current_schema(), 'projects')"], members: LINT_ALLOW });
+    project.writeMigration('tenant', {
+      name: 'CreateProjects2000',
+      up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "INSERT INTO public.side_effects VALUES (current_schema(), 'projects')"],
+      members: LINT_ALLOW,
+    });
     const runs = await Promise.all([1, 2, 3, 4].map(() => runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env, 180_000)));
     for (const r of runs) expect(r.code).toBe(0);
     const counts = await query<{ migration: string; tenants: number; max: number }>(
@@ -191,7 +205,8 @@ describe('faults', () => {
       const doc = JSON.parse(interrupted.stdout);
       const failures = doc.results.filter((r: { outcome: string }) => r.outcome === 'failed');
       expect(failures.length).toBeGreaterThan(0);
-      for (const f of failures) expect(String(f.failed.error.message)).toMatch(/connection to the server was lost|Cannot connect to|terminating connection due to administrator command/);
+      for (const f of failures)
+        expect(String(f.failed.error.message)).toMatch(/connection to the server was lost|Cannot connect to|terminating connection due to administrator command/);
 
       const rerun = await migrate({ ...opts(), connectTimeoutMs: 3000 });
       expect(rerun.ok).toBe(true);

@@ -27,7 +27,7 @@ describe('hostile and broken input', () => {
   });
 
   it('two migrations with the same name: exit 2 naming both files, nothing runs', async () => {
-    project.writeFile('migrations/2000-Copy.ts', "export class CreateUsers1000 { async up() {} async down() {} }\n");
+    project.writeFile('migrations/2000-Copy.ts', 'export class CreateUsers1000 { async up() {} async down() {} }\n');
     const run = await runFleet(['migrate', '--config', project.path('fleet.config.ts')], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Two migrations are named CreateUsers1000: .*1000-CreateUsers\.ts and .*2000-Copy\.ts/);

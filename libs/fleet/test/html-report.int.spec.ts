@@ -69,7 +69,10 @@ describe('status --html in Chromium', () => {
     const groups = await page.locator('section.group h2').allTextContents();
     expect(groups).toEqual(expect.arrayContaining([expect.stringContaining('tenants at UniqueEmail2000'), expect.stringContaining('tenants at CreateUsers1000')]));
     // Same colour for the same state, and a real colour (the page renders its CSS).
-    const pendingColour = await page.locator('.cells .cell.pending').first().evaluate((el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);
+    const pendingColour = await page
+      .locator('.cells .cell.pending')
+      .first()
+      .evaluate((el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);
     expect(pendingColour).toBe('rgb(249, 168, 37)');
 
     await page.fill('#filter', 'glo');

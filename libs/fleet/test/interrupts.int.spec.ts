@@ -26,40 +26,49 @@ describe('interrupts', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s mid-run: in-flight statements cancelled and rolled back, nothing new starts, every target reported, journal interrupted (exit %i)', async (signal, exitCode) => {
-    const env = { FX_MAIN_URL: databaseUrl(db) };
-    project.writeConfig(tenantFleetConfig({}, { discover: { list: ['a', 'b', 'c', 'd', 'e', 'f'] }, registry: undefined }));
-    project.writeMigration('global', { name: 'Init1000', up: ['SELECT 1'] });
-    // A long backfill on a real tenant (instant on the tenant lint's empty scratch tenant).
-    project.writeMigration('tenant', { name: 'Backfill1000', up: ['CREATE TABLE items (id int)', "SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_scratch' THEN 0 ELSE 30 END)"] });
-    const journalDir = project.path('runs');
-    const child = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', project.path('fleet.config.ts'), '--concurrency', '2', '--json'], {
-      cwd: WORKSPACE_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', FLEET_JOURNAL_DIR: journalDir, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await waitForBackend(db, 'pg_sleep(CASE', 20_000);
-    const sentAt = Date.now();
-    child.kill(signal);
-    const code = await closed;
-    expect(Date.now() - sentAt).toBeLessThan(10_000); // not the 30 s of the statement
-    expect(code).toBe(exitCode);
-    expect(stderr).toContain(`fleet: ${signal}: stopping`);
-    const report = JSON.parse(stdout);
-    expect(report.interrupted).toBe(signal);
-    expect(report.results).toHaveLength(7);
-    const tenants = report.results.filter((r: { tenant: string | null }) => r.tenant);
-    expect(tenants.every((r: { outcome: string; failed: { error: { code: string } } }) => r.outcome !== 'changed' && r.failed?.error.code === 'INTERRUPTED')).toBe(true);
-    // The in-flight statements are gone, their transactions rolled back, no advisory lock held.
-    expect(await query('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(CASE%' AND pid <> pg_backend_pid()`, [db])).toEqual([{ n: 0 }]);
-    expect(await query(db, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).toEqual([{ n: 0 }]);
-    expect(await query(db, `SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'items'`)).toEqual([{ n: 0 }]);
-    const journal = JSON.parse(readFileSync(join(journalDir, 'latest-fx.json'), 'utf8'));
-    expect(journal).toMatchObject({ state: 'interrupted', summary: { targets: 7 } });
-    expect(journal.results).toHaveLength(7);
-  }, 60_000);
+  ] as const)(
+    '%s mid-run: in-flight statements cancelled and rolled back, nothing new starts, every target reported, journal interrupted (exit %i)',
+    async (signal, exitCode) => {
+      const env = { FX_MAIN_URL: databaseUrl(db) };
+      project.writeConfig(tenantFleetConfig({}, { discover: { list: ['a', 'b', 'c', 'd', 'e', 'f'] }, registry: undefined }));
+      project.writeMigration('global', { name: 'Init1000', up: ['SELECT 1'] });
+      // A long backfill on a real tenant (instant on the tenant lint's empty scratch tenant).
+      project.writeMigration('tenant', {
+        name: 'Backfill1000',
+        up: ['CREATE TABLE items (id int)', "SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_scratch' THEN 0 ELSE 30 END)"],
+      });
+      const journalDir = project.path('runs');
+      const child = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', project.path('fleet.config.ts'), '--concurrency', '2', '--json'], {
+        cwd: WORKSPACE_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', FLEET_JOURNAL_DIR: journalDir, ...env },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await waitForBackend(db, 'pg_sleep(CASE', 20_000);
+      const sentAt = Date.now();
+      child.kill(signal);
+      const code = await closed;
+      expect(Date.now() - sentAt).toBeLessThan(10_000); // not the 30 s of the statement
+      expect(code).toBe(exitCode);
+      expect(stderr).toContain(`fleet: ${signal}: stopping`);
+      const report = JSON.parse(stdout);
+      expect(report.interrupted).toBe(signal);
+      expect(report.results).toHaveLength(7);
+      const tenants = report.results.filter((r: { tenant: string | null }) => r.tenant);
+      expect(tenants.every((r: { outcome: string; failed: { error: { code: string } } }) => r.outcome !== 'changed' && r.failed?.error.code === 'INTERRUPTED')).toBe(true);
+      // The in-flight statements are gone, their transactions rolled back, no advisory lock held.
+      expect(
+        await query('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(CASE%' AND pid <> pg_backend_pid()`, [db]),
+      ).toEqual([{ n: 0 }]);
+      expect(await query(db, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).toEqual([{ n: 0 }]);
+      expect(await query(db, `SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'items'`)).toEqual([{ n: 0 }]);
+      const journal = JSON.parse(readFileSync(join(journalDir, 'latest-fx.json'), 'utf8'));
+      expect(journal).toMatchObject({ state: 'interrupted', summary: { targets: 7 } });
+      expect(journal.results).toHaveLength(7);
+    },
+    60_000,
+  );
 });

@@ -33,7 +33,11 @@ describe('tenant onboarding', () => {
     env = { FX_MAIN_URL: databaseUrl(db) };
     project.writeConfig(tenantFleetConfig({}, { discover: { sql: 'SELECT id, plan FROM tenants ORDER BY id' } }));
     project.writeMigration('global', { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`] });
-    project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)', 'INSERT INTO public.onboarded VALUES (current_schema())'], members: LINT_ALLOW });
+    project.writeMigration('tenant', {
+      name: 'CreateUsers1000',
+      up: ['CREATE TABLE users (id serial PRIMARY KEY)', 'INSERT INTO public.onboarded VALUES (current_schema())'],
+      members: LINT_ALLOW,
+    });
     project.writeMigration('tenant', {
       name: 'ProOnly2000',
       up: ['CREATE TABLE reports (id int)'],

@@ -53,7 +53,10 @@ export async function query<T = Record<string, unknown>>(database: string, sql: 
 export async function waitForBackend(database: string, fragment: string, timeoutMs = 10_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const rows = await query<{ pid: number }>('postgres', `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND strpos(query, $2) > 0`, [database, fragment]);
+    const rows = await query<{ pid: number }>('postgres', `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND strpos(query, $2) > 0`, [
+      database,
+      fragment,
+    ]);
     if (rows.length) return rows[0].pid;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -66,7 +69,10 @@ export function samplePeakConnections(database: string, applicationName: string)
   let running = true;
   const loop = (async () => {
     while (running) {
-      const rows = await query<{ n: number }>('postgres', 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [database, applicationName]);
+      const rows = await query<{ n: number }>('postgres', 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [
+        database,
+        applicationName,
+      ]);
       peak = Math.max(peak, rows[0].n);
       await new Promise((r) => setTimeout(r, 10));
     }

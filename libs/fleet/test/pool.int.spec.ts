@@ -12,7 +12,10 @@ describe('DatabasePool', () => {
 
   it('reuses one connection for consecutive targets and returns it with its settings reset', async () => {
     const budget = new Semaphore(1);
-    const pool = new DatabasePool({ ...testServer(), database: db }, { applicationName: 'fleet:pool-test', connectTimeoutMs: 5000, serverBudget: budget, maxConnections: 1, idleTimeoutMs: 10_000 });
+    const pool = new DatabasePool(
+      { ...testServer(), database: db },
+      { applicationName: 'fleet:pool-test', connectTimeoutMs: 5000, serverBudget: budget, maxConnections: 1, idleTimeoutMs: 10_000 },
+    );
     try {
       const first = await pool.withSession(async (s) => {
         await s.query(`SELECT set_config('search_path', '"tenant_a"', false), set_config('statement_timeout', '1234ms', false)`);
@@ -38,7 +41,10 @@ describe('DatabasePool', () => {
 
   it('destroys a connection whose transaction could not be cleaned up instead of reusing it', async () => {
     const budget = new Semaphore(2);
-    const pool = new DatabasePool({ ...testServer(), database: db }, { applicationName: 'fleet:pool-test', connectTimeoutMs: 5000, serverBudget: budget, maxConnections: 1, idleTimeoutMs: 10_000 });
+    const pool = new DatabasePool(
+      { ...testServer(), database: db },
+      { applicationName: 'fleet:pool-test', connectTimeoutMs: 5000, serverBudget: budget, maxConnections: 1, idleTimeoutMs: 10_000 },
+    );
     try {
       let firstPid: number | undefined;
       await expect(

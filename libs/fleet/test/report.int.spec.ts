@@ -40,7 +40,12 @@ describe('the report is never lost', () => {
     const ids = Array.from({ length: 1500 }, (_, i) => `tenant_number_${String(i).padStart(5, '0')}`);
     project.writeMigration('global', { name: 'Init1000', up: ['SELECT 1'] });
     project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id int)'] });
-    project.writeConfig({ app: 'fx', databases: { main: { migrations: './global', createDatabase: true, urlEnv: 'FX_MAIN_URL', tenants: { strategy: 'schema', migrations: './tenant', discover: { list: ids } } } } });
+    project.writeConfig({
+      app: 'fx',
+      databases: {
+        main: { migrations: './global', createDatabase: true, urlEnv: 'FX_MAIN_URL', tenants: { strategy: 'schema', migrations: './tenant', discover: { list: ids } } },
+      },
+    });
     const env = { FX_MAIN_URL: databaseUrl(db) };
     expect((await shell(`node ${FLEET_BIN} migrate --config ${project.path('fleet.config.ts')} --track global --json > /dev/null`, env)).code).toBe(0);
     const reader = `node -e "setTimeout(() => { let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => { const doc = JSON.parse(s); console.log(doc.targets.length, s.length); }); }, 1500)"`;
@@ -107,7 +112,14 @@ describe('ids that cannot become names, and exit codes that match what happened'
     project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id int)'], down: ['DROP TABLE users'] });
     project.writeConfig({
       app: 'fx',
-      databases: { main: { migrations: './global', createDatabase: true, urlEnv: 'FX_MAIN_URL', tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants ORDER BY id' } } } },
+      databases: {
+        main: {
+          migrations: './global',
+          createDatabase: true,
+          urlEnv: 'FX_MAIN_URL',
+          tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants ORDER BY id' } },
+        },
+      },
     });
   });
   afterEach(async () => {
@@ -123,7 +135,9 @@ describe('ids that cannot become names, and exit codes that match what happened'
     const run = await cli('migrate', '--json');
     expect(run.code).toBe(1);
     const doc = JSON.parse(run.stdout);
-    const byTarget = Object.fromEntries(doc.results.map((r: { target: string; outcome: string; failed: { error: { message: string } } | null }) => [r.target, [r.outcome, r.failed?.error.message ?? null]]));
+    const byTarget = Object.fromEntries(
+      doc.results.map((r: { target: string; outcome: string; failed: { error: { message: string } } | null }) => [r.target, [r.outcome, r.failed?.error.message ?? null]]),
+    );
     expect(byTarget['fx/main/ok1']).toEqual(['changed', null]);
     expect(byTarget['fx/main/ok2']).toEqual(['changed', null]);
     expect(byTarget[`fx/main/${long}`]).toEqual(['failed', expect.stringMatching(/Invalid tenant schema "tenant_a+": it is 67 bytes long/)]);

@@ -14,7 +14,11 @@ import { databaseUrl, dropDatabase, query, samplePeakConnections, uniqueName, wi
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`], down: ['DROP TABLE tenants'] };
 const T_USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)'], down: ['DROP TABLE users'] };
-const T_PROJECTS: MigrationSpec = { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY, owner_id int REFERENCES users(id))'], down: ['DROP TABLE projects'] };
+const T_PROJECTS: MigrationSpec = {
+  name: 'CreateProjects2000',
+  up: ['CREATE TABLE projects (id serial PRIMARY KEY, owner_id int REFERENCES users(id))'],
+  down: ['DROP TABLE projects'],
+};
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${String(i + 1).padStart(3, '0')}`);
 
@@ -235,7 +239,9 @@ describe('tenant fleets on PostgreSQL', () => {
     project.writeMigration('events', T_USERS);
     const report = await migrate(opts());
     expect(report.ok).toBe(true);
-    expect(report.results.map((r) => r.target)).toEqual(['fx/events/fx_events_shard_0', 'fx/events/fx_events_shard_1', 'fx/events/fx_events_shard_2'].map((t) => t.replace(/fx_events/, db)));
+    expect(report.results.map((r) => r.target)).toEqual(
+      ['fx/events/fx_events_shard_0', 'fx/events/fx_events_shard_1', 'fx/events/fx_events_shard_2'].map((t) => t.replace(/fx_events/, db)),
+    );
     for (const i of [0, 1, 2]) expect(await query(`${db}_shard_${i}`, 'SELECT name FROM fleet_migrations')).toEqual([{ name: 'CreateUsers1000' }]);
     expect((await verify(opts())).targets).toBe(3);
   });

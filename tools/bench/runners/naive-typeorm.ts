@@ -11,8 +11,11 @@ import { DataSource } from 'typeorm';
 async function main(): Promise<void> {
   const url = process.env.BENCH_DATABASE_URL!;
   const dir = join(__dirname, '..', 'workload');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const migrations = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().flatMap((f) => Object.values(require(join(dir, f))) as Function[]);
+
+  const migrations = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .flatMap((f) => Object.values(require(join(dir, f))) as Array<new () => unknown>);
   const admin = new DataSource({ type: 'postgres', url });
   await admin.initialize();
   const schemas: Array<{ nspname: string }> = await admin.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1`);

@@ -42,13 +42,11 @@ describe('executors.json', () => {
     expect(outOfSync()).toEqual([]);
   });
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const executors = require('../executors.json').executors as Record<string, { schema: string; implementation: string }>;
 
   it('has an executor for every inferred target, and every schema rejects unknown options (a typo is an error, never ignored)', () => {
     expect(Object.keys(executors).sort()).toEqual([...FLEET_TARGETS].sort());
     for (const [name, entry] of Object.entries(executors)) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const schema = require(join(__dirname, '..', entry.schema));
       expect([name, schema.additionalProperties]).toEqual([name, false]);
     }

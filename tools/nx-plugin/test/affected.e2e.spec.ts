@@ -59,7 +59,12 @@ describe('nx affected with Fleet', () => {
       180_000,
       repo,
     );
-  const affected = async () => (await inRepo(['show', 'projects', '--affected', '--base=main', '--head=HEAD'])).stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+  const affected = async () =>
+    (await inRepo(['show', 'projects', '--affected', '--base=main', '--head=HEAD'])).stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .sort();
 
   beforeAll(() => {
     repo = copyWorkspace();

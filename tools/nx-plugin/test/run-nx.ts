@@ -10,7 +10,7 @@ export function runNx(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 1
 }
 
 /** The JSON document inside Nx's output (Nx adds its own header and footer lines). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export function parseJsonDocument(output: string): any {
   const start = output.indexOf('\n{');
   const end = output.lastIndexOf('\n}');

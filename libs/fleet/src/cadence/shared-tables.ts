@@ -38,7 +38,10 @@ export async function tableMappings(apps: LoadedConfig[]): Promise<Map<string, T
   const out = new Map<string, TableMapping[]>();
   for (const app of apps) {
     for (const db of app.databases) {
-      const tracks: Array<[TableMapping['track'], string | null]> = [['global', db.dataSource], ['tenant', db.tenants?.dataSource ?? null]];
+      const tracks: Array<[TableMapping['track'], string | null]> = [
+        ['global', db.dataSource],
+        ['tenant', db.tenants?.dataSource ?? null],
+      ];
       for (const [track, module] of tracks) {
         if (!module) continue;
         for (const table of await entityTables(module)) out.set(table, [...(out.get(table) ?? []), { app: app.app, database: db.key, track }]);

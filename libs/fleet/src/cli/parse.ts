@@ -41,7 +41,9 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
     const unknown = /Unknown option '(-{1,2})([^']+)'/.exec((e as Error).message);
     if (unknown) {
       const guess = closest(unknown[2], [...specs.keys()]);
-      const elsewhere = verbs().filter((v) => v !== verb && v.options.some((o) => flagOf(o) === unknown[2])).map((v) => wordsOf(v).join(' '));
+      const elsewhere = verbs()
+        .filter((v) => v !== verb && v.options.some((o) => flagOf(o) === unknown[2]))
+        .map((v) => wordsOf(v).join(' '));
       return {
         error:
           `fleet ${wordsOf(verb).join(' ')} has no option ${unknown[1]}${unknown[2]}` +
@@ -83,14 +85,22 @@ export function convert(spec: OptionSpec, raw: unknown): unknown {
       return Number(text);
     }
     case 'list':
-      return String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+      return String(raw)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'share': {
       const m = /^(\d+)\/(\d+)$/.exec(String(raw));
       if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) return new Error(`${flag} must be i/n with 1 <= i <= n (e.g. 2/4), got "${String(raw)}"`);
       return { index: Number(m[1]), count: Number(m[2]) };
     }
     case 'pairs': {
-      const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((p) => p.trim()).filter(Boolean);
+      const items = Array.isArray(raw)
+        ? raw.map(String)
+        : String(raw)
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean);
       const out: Record<string, string> = {};
       for (const item of items) {
         const eq = item.indexOf('=');

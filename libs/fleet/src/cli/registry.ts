@@ -17,7 +17,7 @@ export function verbs(): VerbDefinition[] {
   const found: VerbDefinition[] = [];
   for (const file of readdirSync(dir).sort()) {
     if (!/\.(ts|js)$/.test(file) || file.endsWith('.d.ts') || /\.(spec|test)\./.test(file)) continue;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const verb = (require(join(dir, file)) as { default?: VerbDefinition }).default;
     if (verb && typeof verb === 'object' && typeof verb.name === 'string' && typeof verb.run === 'function') found.push(verb);
   }

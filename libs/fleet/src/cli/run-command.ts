@@ -28,7 +28,9 @@ export async function runCommand(verbName: Verb, options: CommandOptions, io: Co
   const listener = options.json ? jsonEventStream(io.stderr, !!options.verbose) : new ProgressReporter(io.stderr, { isTTY: io.isTTY, verbose: options.verbose }).listener;
   const common: CommandOptions & CommonOptions = { ...options, onEvent: combineListeners(listener, options.onEvent) };
   const journalDir =
-    options.journalDir === false ? undefined : (options.journalDir ?? (options.env ?? process.env).FLEET_JOURNAL_DIR ?? join(options.workspaceRoot ?? process.cwd(), '.fleet', 'runs'));
+    options.journalDir === false
+      ? undefined
+      : (options.journalDir ?? (options.env ?? process.env).FLEET_JOURNAL_DIR ?? join(options.workspaceRoot ?? process.cwd(), '.fleet', 'runs'));
   // Verbs load the engine when they run. From TypeScript sources that needs a loader still in
   // place (Nx removes the one it used to load the plugin).
   if (__filename.endsWith('.ts')) ensureTypeScriptLoader();
@@ -60,7 +62,14 @@ function jsonEventStream(write: (text: string) => void, verbose: boolean): (even
       event.type === 'run-end'
         ? { type: 'run-end', ok: event.report.ok, summary: event.report.summary, durationMs: event.report.durationMs }
         : event.type === 'target-end'
-          ? { type: 'target-end', target: event.result.target, outcome: event.result.outcome, applied: event.result.applied.length, failed: event.result.failed, durationMs: event.result.durationMs }
+          ? {
+              type: 'target-end',
+              target: event.result.target,
+              outcome: event.result.outcome,
+              applied: event.result.applied.length,
+              failed: event.result.failed,
+              durationMs: event.result.durationMs,
+            }
           : event;
     write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
   };

@@ -121,7 +121,12 @@ export async function cadenceCheck(options: CadenceOptions = {}): Promise<Cadenc
     for (const m of step.migrations) {
       const f = factsByTrack.get(trackKey(m));
       if (!f || !f.migrations.some((x) => x.name === m.migration)) {
-        problems.push({ rule: 'c', ...m, table: null, message: `Cadence step ${step.id} lists ${m.migration} for ${m.app} (${m.database}, ${m.track} track), but that track has no such migration: the step is missing in ${m.app}. Write it, or fix the name in ${CADENCE_FILE}.` });
+        problems.push({
+          rule: 'c',
+          ...m,
+          table: null,
+          message: `Cadence step ${step.id} lists ${m.migration} for ${m.app} (${m.database}, ${m.track} track), but that track has no such migration: the step is missing in ${m.app}. Write it, or fix the name in ${CADENCE_FILE}.`,
+        });
       }
     }
   });

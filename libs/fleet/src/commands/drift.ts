@@ -56,7 +56,8 @@ function entry(t: Target, partial: Partial<TargetDrift>): TargetDrift {
 async function baseDrift(runtime: FleetRuntime, t: Target, report: DriftReport): Promise<TargetDrift> {
   const d = runtime.databases.find((x) => x.db.key === t.info.database)!;
   if (!d.db.dataSource) return entry(t, { state: 'unchecked' });
-  if (runtime.missingDatabases.has(t.connection.database)) return entry(t, { state: 'error', error: { code: 'MISSING_DATABASE', message: `database ${t.connection.database} does not exist` } });
+  if (runtime.missingDatabases.has(t.connection.database))
+    return entry(t, { state: 'error', error: { code: 'MISSING_DATABASE', message: `database ${t.connection.database} does not exist` } });
   try {
     report.comparisons++;
     const changes = await entityDrift(t.connection, t.info.schema, d.db.dataSource, runtime.settings.applicationName);
@@ -76,7 +77,13 @@ async function tenantDrift(runtime: FleetRuntime, d: ResolvedDatabase, targets: 
   for (const group of byDatabase.values()) {
     try {
       const pool = await runtime.connections.pool(group[0].connection);
-      const prints = await pool.withSession((s) => fingerprintSchemas(s, group.map((t) => t.info.schema), ignore));
+      const prints = await pool.withSession((s) =>
+        fingerprintSchemas(
+          s,
+          group.map((t) => t.info.schema),
+          ignore,
+        ),
+      );
       for (const t of group) shapes.set(t.id, prints.get(t.info.schema)!);
     } catch (err) {
       for (const t of group) out.set(t.id, entry(t, { state: 'error', error: errorToJSON(err) }));
@@ -104,7 +111,10 @@ async function tenantDrift(runtime: FleetRuntime, d: ResolvedDatabase, targets: 
       error = errorToJSON(err);
     }
     for (const t of members) {
-      out.set(t.id, entry(t, { shape, changes, error, state: error ? 'error' : changes.length ? 'drift' : d.db.tenants!.dataSource || shape !== majority?.[0] ? 'clean' : 'unchecked' }));
+      out.set(
+        t.id,
+        entry(t, { shape, changes, error, state: error ? 'error' : changes.length ? 'drift' : d.db.tenants!.dataSource || shape !== majority?.[0] ? 'clean' : 'unchecked' }),
+      );
     }
   }
   return targets.map((t) => out.get(t.id)!);

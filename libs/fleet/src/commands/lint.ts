@@ -92,7 +92,8 @@ export async function prepareMigrate(runtime: FleetRuntime): Promise<Map<string,
   const extensions = new Map<string, string[]>();
   for (const t of tracks) {
     extensions.set(t.database, t.extensions);
-    if (!t.checked) runtime.emit({ type: 'notice', message: `warning: ${t.app}/${t.database}: the tenant lint did not run (${t.note}); tenant migrations are not checked before they run` });
+    if (!t.checked)
+      runtime.emit({ type: 'notice', message: `warning: ${t.app}/${t.database}: the tenant lint did not run (${t.note}); tenant migrations are not checked before they run` });
     const errors = t.findings.filter((f) => f.severity === 'error');
     if (errors.length === 0) continue;
     const byMigration = new Map<string, string>();

@@ -56,7 +56,13 @@ export async function planRun(runtime: FleetRuntime, name: string, command: Targ
     const track = t.info.tenant === null ? ('global' as const) : ('tenant' as const);
     const base = { target: t.id, database: t.info.database, tenant: t.info.tenant, track };
     if (history.error) {
-      return { ...base, version: null, steps: [], blocked: true, findings: [{ kind: 'unreadable' as const, severity: 'error' as const, migration: null, message: String(history.error.message) }] };
+      return {
+        ...base,
+        version: null,
+        steps: [],
+        blocked: true,
+        findings: [{ kind: 'unreadable' as const, severity: 'error' as const, migration: null, message: String(history.error.message) }],
+      };
     }
     const plan = makePlan(t, history.records, command);
     return { ...base, version: currentVersion(t.migrations, history.records), steps: plan.steps, blocked: plan.blocked, findings: plan.findings.map((f) => reportFinding(f, t)) };
@@ -71,7 +77,11 @@ export async function planRun(runtime: FleetRuntime, name: string, command: Targ
 }
 
 function describeSteps(p: PlannedTarget): string {
-  if (p.blocked) return `blocked: ${p.findings.filter((f) => f.severity === 'error').map((f) => f.message).join(' ')}`;
+  if (p.blocked)
+    return `blocked: ${p.findings
+      .filter((f) => f.severity === 'error')
+      .map((f) => f.message)
+      .join(' ')}`;
   if (p.steps.length === 0) return 'nothing to do';
   const byAction = new Map<string, string[]>();
   for (const s of p.steps) byAction.set(s.action, [...(byAction.get(s.action) ?? []), s.migration]);

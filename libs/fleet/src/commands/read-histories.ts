@@ -35,13 +35,19 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
         try {
           const pool = await runtime.connections.pool(spec);
           await pool.withSession(async (session) => {
-            const read = await readHistories(session, group.map((t) => ({ schema: t.info.schema, table: t.versionTable })));
+            const read = await readHistories(
+              session,
+              group.map((t) => ({ schema: t.info.schema, table: t.versionTable })),
+            );
             statements += read.statements;
             for (const t of group) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
             // Before its first migrate, a target that TypeORM migrated shows TypeORM's history
             // (adoption preview). One catalog query finds those tables; only they are read one by one.
             const fresh = group.filter((t) => t.adoptTypeormTable && histories.get(t.id)!.records.length === 0);
-            const legacy = await existingTables(session, fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })));
+            const legacy = await existingTables(
+              session,
+              fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })),
+            );
             if (fresh.length) statements++;
             const withLegacy = new Set(legacy.map((l) => key(l.schema, l.table)));
             for (const t of fresh) {

@@ -1,13 +1,11 @@
 import { ConfigError } from '../errors';
 import type { TargetCommand } from '../executor/execute-plan';
 import type { RunReport } from '../executor/result';
-import { FleetPhase, runFleet } from '../executor/run-fleet';
+import { runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate } from './lint';
 import { mixedVersions, planRun, RunPlan } from './plan-run';
 import { fleetStatus } from './status';
-import { BASE } from '../planner/planner';
-import type { Target } from '../targets/target';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { selectTargets } from './select-targets';
 
@@ -73,8 +71,7 @@ function revertCommand(options: RevertOptions): TargetCommand {
 function assertSameVersions(plan: RunPlan, steps: number): void {
   const mixed = mixedVersions(plan);
   if (mixed.length === 0) return;
-  const describe = (m: (typeof mixed)[number]) =>
-    `${m.database} ${m.track} track: ${[...m.versions].map(([v, n]) => `${n} at ${v ?? '(nothing applied)'}`).join(', ')}`;
+  const describe = (m: (typeof mixed)[number]) => `${m.database} ${m.track} track: ${[...m.versions].map(([v, n]) => `${n} at ${v ?? '(nothing applied)'}`).join(', ')}`;
   throw new ConfigError(
     `revert --steps ${steps} over targets at different versions would leave them at different places (${mixed.map(describe).join('; ')}). ` +
       'Say where they should end: revert --to <migration> (run with --dry-run to see the plan).',
@@ -119,7 +116,9 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     watchdog: runtime.watchdog,
   });
   if (command.kind === 'migrate') {
-    await runtime.recordTenants(report.results).catch((err) => runtime.emit({ type: 'notice', message: `warning: could not update the tenant ledger (${(err as Error).message})` }));
+    await runtime
+      .recordTenants(report.results)
+      .catch((err) => runtime.emit({ type: 'notice', message: `warning: could not update the tenant ledger (${(err as Error).message})` }));
   }
   if (journal) {
     if (journal.finish(report, report.interrupted ? 'interrupted' : 'finished')) report.journal = journal.path;
@@ -127,4 +126,3 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
   }
   return report;
 }
-

@@ -120,8 +120,7 @@ export class FleetRuntime {
     const workspaceRoot = options.workspaceRoot ?? process.cwd();
     const env = options.env ?? process.env;
     const emit = combineListeners(options.onEvent);
-    const config =
-      typeof options.config === 'object' ? options.config : loadConfig(findConfigFile(workspaceRoot, options.app, options.config), workspaceRoot);
+    const config = typeof options.config === 'object' ? options.config : loadConfig(findConfigFile(workspaceRoot, options.app, options.config), workspaceRoot);
     options = normalizeSelection(options);
     const databases = selectDatabases(config, options.databases);
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -129,7 +128,10 @@ export class FleetRuntime {
     if (options.maxConnections !== undefined && (!Number.isInteger(options.maxConnections) || options.maxConnections < 1)) {
       throw new ConfigError(`--max-connections must be a whole number >= 1, got ${options.maxConnections}`);
     }
-    if (options.shard && !(Number.isInteger(options.shard.index) && Number.isInteger(options.shard.count) && options.shard.index >= 1 && options.shard.index <= options.shard.count)) {
+    if (
+      options.shard &&
+      !(Number.isInteger(options.shard.index) && Number.isInteger(options.shard.count) && options.shard.index >= 1 && options.shard.index <= options.shard.count)
+    ) {
       throw new ConfigError(`--shard must be i/n with 1 <= i <= n, got ${options.shard.index}/${options.shard.count}`);
     }
     const settings: ClientSettings = { applicationName: `fleet:${config.app}`, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
@@ -220,15 +222,17 @@ export class FleetRuntime {
     for (const d of this.databases) {
       const tenants = d.db.tenants;
       if (!tenants || !d.tenantMigrations) continue;
-      const baseFailed = previous.some((r) => r.app === this.config.app && r.database === d.db.key && r.tenant === null && (r.outcome === 'failed' || r.outcome === 'blocked' || r.outcome === 'not-run'));
+      const baseFailed = previous.some(
+        (r) => r.app === this.config.app && r.database === d.db.key && r.tenant === null && (r.outcome === 'failed' || r.outcome === 'blocked' || r.outcome === 'not-run'),
+      );
       const discoveryTarget = `${this.config.app}/${d.db.key}/*`;
       let discovery;
       try {
         discovery = this.missingDatabases.has(d.spec.database)
           ? { tenants: [], invalid: [] }
-          : await (await this.connections.pool(d.spec)).withSession((session) =>
-              discoverTenants(tenants.discover, { query: (sql, params) => session.query(sql, params), app: this.config.app, database: d.db.key }),
-            );
+          : await (
+              await this.connections.pool(d.spec)
+            ).withSession((session) => discoverTenants(tenants.discover, { query: (sql, params) => session.query(sql, params), app: this.config.app, database: d.db.key }));
       } catch (err) {
         if (((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '42P01') {
           // The registry table does not exist yet: the global track has not created it. No tenants.
@@ -266,7 +270,10 @@ export class FleetRuntime {
       const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${this.config.app}/${d.db.key}`);
       if (warning) this.emit({ type: 'notice', message: warning });
       const byTarget = this.options.targets ? new Set(this.options.targets) : null;
-      const presence = await this.presence(d, discovery.tenants.map((t) => t.id));
+      const presence = await this.presence(
+        d,
+        discovery.tenants.map((t) => t.id),
+      );
       for (const name of presence.orphans) out.orphans.push({ database: d.db.key, name });
       for (const tenant of discovery.tenants) {
         if (wanted && !wanted.has(tenant.id)) continue;
@@ -390,7 +397,10 @@ export class FleetRuntime {
             module,
             extensionsImpliedBy(module).catch((err) => {
               // The entities are only a hint here: the migrations do not need them to run.
-              this.emit({ type: 'notice', message: `warning: ${this.config.app}/${d.db.key}: could not read the entities of ${module} for the extensions they imply (${errorToJSON(err).message}); migrating without them` });
+              this.emit({
+                type: 'notice',
+                message: `warning: ${this.config.app}/${d.db.key}: could not read the entities of ${module} for the extensions they imply (${errorToJSON(err).message}); migrating without them`,
+              });
               return [];
             }),
           );

@@ -48,16 +48,21 @@ export async function runTrackOnScratch(runtime: FleetRuntime, d: ResolvedDataba
   const target = track === 'tenant' ? onScratch(runtime.tenantTarget(d, { id: 'scratch' }, { createDatabases: false })) : global;
   const phases = track === 'tenant' && !d.strategy!.databasePerTenant ? [[global], [target]] : [[target]];
   const issued = new Map<string, string[]>();
-  const report = await runFleet('scratch', phases, { kind: 'migrate', ensureHistory: true }, {
-    concurrency: 1,
-    connections: runtime.connections,
-    emit: () => undefined, // a scratch run is an implementation detail of its command: no progress of its own
-    signal: runtime.signal,
-    onSql: (t, migration, sql) => {
-      if (t.id !== target.id) return;
-      if (!issued.has(migration)) issued.set(migration, []);
-      issued.get(migration)!.push(sql);
+  const report = await runFleet(
+    'scratch',
+    phases,
+    { kind: 'migrate', ensureHistory: true },
+    {
+      concurrency: 1,
+      connections: runtime.connections,
+      emit: () => undefined, // a scratch run is an implementation detail of its command: no progress of its own
+      signal: runtime.signal,
+      onSql: (t, migration, sql) => {
+        if (t.id !== target.id) return;
+        if (!issued.has(migration)) issued.set(migration, []);
+        issued.get(migration)!.push(sql);
+      },
     },
-  });
+  );
   return { target, report, issued };
 }

@@ -53,7 +53,11 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
   const out: TargetStatus[] = targets.map((t) => {
     const st = targetStatus(t, histories.get(t.id)!);
     if (!tenants.missing.has(t.id)) return st;
-    return { ...st, state: 'missing' as const, note: `its ${t.info.schema === 'public' ? 'database' : 'schema'} is gone, though the tenant is registered and was migrated before (migrate --create-missing re-creates it empty)` };
+    return {
+      ...st,
+      state: 'missing' as const,
+      note: `its ${t.info.schema === 'public' ? 'database' : 'schema'} is gone, though the tenant is registered and was migrated before (migrate --create-missing re-creates it empty)`,
+    };
   });
   out.push(...tenants.results.map(failedStatus));
   const summary = { targets: out.length, 'at-head': 0, pending: 0, failed: 0, diverged: 0, missing: 0 };

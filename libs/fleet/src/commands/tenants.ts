@@ -103,13 +103,18 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
     }
     const target = runtime.tenantTarget(d, { id, attributes: attributes ?? {} }, { createDatabases: true });
     const refuseByTrack = await prepareMigrate(runtime);
-    const report = await runFleet('tenant create', [d.baseTargets, [target]], { kind: 'migrate', ensureHistory: true, refuseByTrack }, {
-      concurrency: 1,
-      connections: runtime.connections,
-      emit: runtime.emit,
-      signal: runtime.signal,
-      watchdog: runtime.watchdog,
-    });
+    const report = await runFleet(
+      'tenant create',
+      [d.baseTargets, [target]],
+      { kind: 'migrate', ensureHistory: true, refuseByTrack },
+      {
+        concurrency: 1,
+        connections: runtime.connections,
+        emit: runtime.emit,
+        signal: runtime.signal,
+        watchdog: runtime.watchdog,
+      },
+    );
     const result = report.results.find((r) => r.target === target.id);
     if (!report.ok || !result) {
       const failed = report.results.find((r) => r.outcome !== 'changed' && r.outcome !== 'unchanged');
@@ -156,18 +161,25 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
     const pool = await runtime.connections.pool(d.spec);
     // The tenant's lock is held for the whole drop: no migrate of this tenant runs meanwhile.
     const dropped = await pool.withSession((lockSession) =>
-      withTargetLock(lockSession, targetLockKey(target.connection.database, target.info.schema, target.versionTable), { waitMs: target.settings.lockWaitMs, target: target.id }, () =>
-        d.strategy!.drop({
-          home,
-          location,
-          onHome: async (fn) => fn(lockSession),
-          onMaintenance: (fn) => withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (client) => fn({ query: async (sql, params) => (await client.query(sql, params as unknown[])).rows })),
-          releaseTenantDatabase: () => runtime.connections.release(target.connection),
-          unregister: async (session) => {
-            if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
-            await removeFromLedger(session, d.db.schema, id);
-          },
-        }),
+      withTargetLock(
+        lockSession,
+        targetLockKey(target.connection.database, target.info.schema, target.versionTable),
+        { waitMs: target.settings.lockWaitMs, target: target.id },
+        () =>
+          d.strategy!.drop({
+            home,
+            location,
+            onHome: async (fn) => fn(lockSession),
+            onMaintenance: (fn) =>
+              withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (client) =>
+                fn({ query: async (sql, params) => (await client.query(sql, params as unknown[])).rows }),
+              ),
+            releaseTenantDatabase: () => runtime.connections.release(target.connection),
+            unregister: async (session) => {
+              if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
+              await removeFromLedger(session, d.db.schema, id);
+            },
+          }),
       ),
     );
     return { tenant: id, dropped };
@@ -176,7 +188,11 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
 
 /** Onboarding did not reach head; the registry was not written, a retry continues where it stopped. */
 export class TenantOnboardingError extends FleetError {
-  constructor(tenant: string, reason: string, readonly report: RunReport) {
+  constructor(
+    tenant: string,
+    reason: string,
+    readonly report: RunReport,
+  ) {
     super('TENANT_ONBOARDING_FAILED', `Tenant ${tenant} was not created: ${reason}. It is not registered; fix the cause and run tenant create again.`, { tenant });
   }
 }

@@ -91,10 +91,7 @@ export interface DiscoveryContext {
  * - `{ list }`: a static list of ids (or records);
  * - a function returning records.
  */
-export type TenantDiscovery =
-  | { sql: string }
-  | { list: Array<string | TenantRecord> }
-  | ((context: DiscoveryContext) => Promise<Array<string | TenantRecord>>);
+export type TenantDiscovery = { sql: string } | { list: Array<string | TenantRecord> } | ((context: DiscoveryContext) => Promise<Array<string | TenantRecord>>);
 
 /** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
 export const TENANCY_STRATEGIES = ['schema', 'database'] as const;

@@ -83,7 +83,6 @@ export function loadConfig(file: string, workspaceRoot: string): LoadedConfig {
   ensureTypeScriptLoader();
   let mod: { default?: unknown } & Record<string, unknown>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(file);
   } catch (cause) {
     if (cause instanceof FleetError) throw cause;
@@ -299,7 +298,12 @@ function validateTenants(
   return {
     strategy: t.strategy as TenancyStrategyName,
     migrationsDir: resolve(parent.dir, t.migrations as string),
-    dataSource: t.dataSource === undefined ? null : typeof t.dataSource === 'string' && t.dataSource ? resolve(parent.dir, t.dataSource) : fail(`${where}.dataSource`, 'must be the path of a module exporting a DataSource'),
+    dataSource:
+      t.dataSource === undefined
+        ? null
+        : typeof t.dataSource === 'string' && t.dataSource
+          ? resolve(parent.dir, t.dataSource)
+          : fail(`${where}.dataSource`, 'must be the path of a module exporting a DataSource'),
     discover: d as TenantDiscovery,
     schemaTemplate: template('schemaTemplate', 'tenant_{id}'),
     databaseTemplate: template('databaseTemplate', `${parent.database.toLowerCase()}_{id}`),

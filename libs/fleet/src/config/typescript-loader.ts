@@ -7,6 +7,6 @@ export function ensureTypeScriptLoader(): void {
   const extensions = (require as any).extensions as Record<string, unknown> | undefined;
   if (process.env.JEST_WORKER_ID !== undefined) return; // Jest transforms every require itself.
   if (extensions && extensions['.ts']) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   require('@swc-node/register');
 }

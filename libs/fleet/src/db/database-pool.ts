@@ -127,7 +127,6 @@ function budgetedClientClass(budget: Semaphore, connectTimeoutMs: number): typeo
     }
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     override connect(callback?: (...args: any[]) => void): any {
       const run = async () => {
         await budget.acquire();

@@ -4,9 +4,7 @@ import { ConnectionSpec, defaultUser, parseConnectionUrl } from './connection-sp
 
 /** Where a database's connection comes from, in order of precedence. */
 export type ConnectionSource =
-  | { kind: 'url'; variable: string; spec: ConnectionSpec }
-  | { kind: 'libpq'; spec: ConnectionSpec; maintenanceDatabase: string }
-  | { kind: 'embedded'; database: string };
+  { kind: 'url'; variable: string; spec: ConnectionSpec } | { kind: 'libpq'; spec: ConnectionSpec; maintenanceDatabase: string } | { kind: 'embedded'; database: string };
 
 /**
  * 1. the database's URL variable (e.g. APP1_USERS_DATABASE_URL);

@@ -25,12 +25,15 @@ export interface DriftChange {
   sql?: string;
 }
 
+// TypeORM's own type for a DataSource's entities includes `Function` (entity classes).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type EntityList = MixedList<Function | string | EntitySchema>;
+
 /** The entities of a TypeORM DataSource module (its default export, or a `dataSource` export). */
-export function loadEntities(modulePath: string): { entities: MixedList<Function | string | EntitySchema>; options: Record<string, unknown> } {
+export function loadEntities(modulePath: string): { entities: EntityList; options: Record<string, unknown> } {
   ensureTypeScriptLoader();
   let mod: Record<string, unknown>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(modulePath);
   } catch (cause) {
     throw new ConfigError(`The data source module ${modulePath} failed to load: ${(cause as Error)?.message ?? cause}`, { module: modulePath }, { cause });
@@ -77,7 +80,11 @@ export async function schemaBuilderSql(spec: ConnectionSpec, schema: string, mod
   await ds.initialize();
   try {
     const log = await ds.driver.createSchemaBuilder().log();
-    const neutral = (sql: string) => sql.split(`${quoteIdent(schema)}.`).join('').replace(/\s+$/, '');
+    const neutral = (sql: string) =>
+      sql
+        .split(`${quoteIdent(schema)}.`)
+        .join('')
+        .replace(/\s+$/, '');
     return { up: log.upQueries.map((q) => neutral(q.query)), down: log.downQueries.map((q) => neutral(q.query)).reverse() };
   } finally {
     await ds.destroy();

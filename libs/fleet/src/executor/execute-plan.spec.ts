@@ -56,9 +56,7 @@ function target(migrations: MigrationDefinition[], mode: 'each' | 'all' = 'each'
     extensions: null,
     adoptTypeormTable: null,
     migrations,
-    settings: { transactionMode: mode, lockWaitMs: 0, lockTimeoutMs: 0,
-      lockRetries: 0,
-      idleInTransactionTimeoutMs: 0, statementTimeoutMs: 0, allowOutOfOrder: false },
+    settings: { transactionMode: mode, lockWaitMs: 0, lockTimeoutMs: 0, lockRetries: 0, idleInTransactionTimeoutMs: 0, statementTimeoutMs: 0, allowOutOfOrder: false },
     phase: 0,
   };
 }
@@ -142,7 +140,10 @@ describe('executeOnTarget (in-memory store)', () => {
     const reverted = await executeOnTarget({ target: target([def('A1'), nonTx]), store, runner, emit: () => undefined }, { kind: 'revert' });
     expect(reverted.outcome).toBe('failed');
     expect(seen).toEqual(['A1:applied', 'B2:started']);
-    expect((await store.readApplied())!.find((r) => r.name === 'B2')).toMatchObject({ status: 'started', reason: expect.stringMatching(/down\(\) failed, may be partly reverted/) });
+    expect((await store.readApplied())!.find((r) => r.name === 'B2')).toMatchObject({
+      status: 'started',
+      reason: expect.stringMatching(/down\(\) failed, may be partly reverted/),
+    });
     const next = await run([def('A1'), nonTx], store);
     expect(next.result.outcome).toBe('blocked');
     expect(next.result.findings[0]).toMatchObject({ kind: 'interrupted', migration: 'B2' });

@@ -6,18 +6,7 @@
 import { errorToJSON, InterruptedError, MigrationFailedError, throwIfInterrupted } from '../errors';
 import type { EventListener } from '../events';
 import type { MigrationDefinition } from '../migration/migration';
-import {
-  AppliedRecord,
-  describeFinding,
-  Finding,
-  Plan,
-  planRevert,
-  planStamp,
-  planUpgrade,
-  RevertOptions,
-  Step,
-  UpgradeOptions,
-} from '../planner/planner';
+import { AppliedRecord, describeFinding, Finding, Plan, planRevert, planStamp, planUpgrade, RevertOptions, Step, UpgradeOptions } from '../planner/planner';
 import type { RecordInput, VersionStore } from '../storage/version-store';
 import { Target, trackId } from '../targets/target';
 import type { MigrationRunner } from './migration-runner';
@@ -68,7 +57,8 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
       result.versionAfter = versionAfterSuccess(target, history, command, result);
     } catch (caught) {
       // A statement cancelled because the run was interrupted reads as the interruption, not as a bug in the migration.
-      const err = ctx.signal?.aborted && !(caught instanceof InterruptedError) ? Object.assign(new InterruptedError(String(ctx.signal.reason ?? 'aborted')), { cause: caught }) : caught;
+      const err =
+        ctx.signal?.aborted && !(caught instanceof InterruptedError) ? Object.assign(new InterruptedError(String(ctx.signal.reason ?? 'aborted')), { cause: caught }) : caught;
       result.outcome = 'failed';
       const migration = (caught as MigrationFailedError)?.details?.migration;
       result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err) };
@@ -252,9 +242,7 @@ async function applyNonTransactional(ctx: ExecuteContext, migration: MigrationDe
   try {
     durationMs = await runOne(ctx, migration, 'up');
   } catch (err) {
-    await ctx.store
-      .record({ ...base, status: 'started', durationMs: null, reason: `failed, may be partly applied: ${(err as Error)?.message}` })
-      .catch(() => undefined); // the row already says `started`; the original error is what matters
+    await ctx.store.record({ ...base, status: 'started', durationMs: null, reason: `failed, may be partly applied: ${(err as Error)?.message}` }).catch(() => undefined); // the row already says `started`; the original error is what matters
     throw err;
   }
   await ctx.store.record({ ...base, status: 'applied', durationMs, reason: null });

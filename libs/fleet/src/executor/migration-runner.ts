@@ -88,9 +88,5 @@ function watched(queryRunner: QueryRunner, listener: (sql: string) => void): Que
  */
 export function connectionLost(queryRunner: QueryRunner, err: unknown): unknown {
   if (!queryRunner.isReleased || err instanceof FleetError) return err; // already says what happened
-  return new ConnectionError(
-    `The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error)?.message ?? err}`,
-    {},
-    { cause: err },
-  );
+  return new ConnectionError(`The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error)?.message ?? err}`, {}, { cause: err });
 }

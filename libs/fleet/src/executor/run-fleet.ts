@@ -73,7 +73,9 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     return total || undefined;
   };
   const watchdog =
-    options.watchdog === false || options.runTarget ? undefined : new Watchdog(emit, {
+    options.watchdog === false || options.runTarget
+      ? undefined
+      : new Watchdog(emit, {
           intervalMs: options.watchdog?.intervalMs ?? 5_000,
           // a lock wait is named once it has lasted a heartbeat (at most 3 s)
           lockNoticeMs: options.watchdog?.lockNoticeMs ?? Math.min(3_000, options.watchdog?.intervalMs ?? 5_000),
@@ -89,7 +91,8 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     if (!done) {
       done = (async () => {
         const installed = await (await connections.pool(target.connection)).withSession((session) => ensureExtensions(session, target.connection.database, needs));
-        if (installed.length) emit({ type: 'notice', message: `Installed extension(s) ${installed.join(', ')} in schema ${needs.schema} of database ${target.connection.database}` });
+        if (installed.length)
+          emit({ type: 'notice', message: `Installed extension(s) ${installed.join(', ')} in schema ${needs.schema} of database ${target.connection.database}` });
       })();
       prepared.set(k, done);
     }

@@ -51,11 +51,20 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     return withTargetLock(
       session,
       key,
-      { waitMs: target.settings.lockWaitMs, target: target.id, acquired: prep.locked, signal: hooks.signal, onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }) },
+      {
+        waitMs: target.settings.lockWaitMs,
+        target: target.id,
+        acquired: prep.locked,
+        signal: hooks.signal,
+        onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }),
+      },
       async () => {
         if (command.kind === 'migrate' && target.registration && !(await tableExists(session, schema, target.versionTable)) && !(await stillRegistered(session, target))) {
           const result = emptyResult(target);
-          result.failed = { migration: null, error: { code: 'TENANT_DROPPED', message: `tenant ${target.info.tenant} is no longer registered (dropped while this run was going): nothing was created for it` } };
+          result.failed = {
+            migration: null,
+            error: { code: 'TENANT_DROPPED', message: `tenant ${target.info.tenant} is no longer registered (dropped while this run was going): nothing was created for it` },
+          };
           return result;
         }
         return executeOnTarget(

@@ -116,7 +116,11 @@ export class Watchdog {
       const silentFor = Date.now() - (this.lastContact.get(key) ?? Date.now());
       if (silentFor >= this.options.stallMs) {
         for (const s of group.filter((x) => x.busy())) {
-          s.abort(new ConnectionError(`no answer from the server ${s.spec.host}:${s.spec.port} for ${Math.round(silentFor / 1000)} s (it cannot be reached): the network stalled; the target's transaction is rolled back by the server`));
+          s.abort(
+            new ConnectionError(
+              `no answer from the server ${s.spec.host}:${s.spec.port} for ${Math.round(silentFor / 1000)} s (it cannot be reached): the network stalled; the target's transaction is rolled back by the server`,
+            ),
+          );
         }
       }
       return;

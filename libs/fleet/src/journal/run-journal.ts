@@ -1,7 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../executor/result';
-import type { StatusReport } from '../commands/status';
 
 /** One run on disk: what every target looked like before, and what happened to each. */
 export interface RunJournal {
@@ -35,7 +34,8 @@ export class JournalWriter {
     private readonly dir: string,
     app: string,
     command: string,
-    before: StatusReport,
+    /** The fleet before the run (status's targets). */
+    before: { targets: ReadonlyArray<{ target: string; state: string; version: string | null; pending: readonly string[] }> },
     now = new Date(),
   ) {
     const id = `${now.toISOString().replace(/[:.]/g, '-')}-${app}-${command}-${process.pid}`;

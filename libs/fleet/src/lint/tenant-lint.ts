@@ -69,21 +69,41 @@ function lintStatement(migration: string, stmt: Node, text: string, allowed: Set
   if (kind === 'VariableSetStmt' || kind === 'VariableShowStmt') {
     const name = String(body.name ?? '').toLowerCase();
     if (name === 'search_path') {
-      out.push(finding(migration, 'set-search-path', 'error', text, 'changes search_path: Fleet sets it to the tenant\'s schema (then the shared schemas) for every migration; a migration that changes it acts outside its tenant.'));
+      out.push(
+        finding(
+          migration,
+          'set-search-path',
+          'error',
+          text,
+          "changes search_path: Fleet sets it to the tenant's schema (then the shared schemas) for every migration; a migration that changes it acts outside its tenant.",
+        ),
+      );
     } else if (name === 'role' || name === 'session_authorization') {
-      out.push(finding(migration, 'set-role', 'error', text, 'changes the role of the session Fleet migrates with; run it outside the tenant track (or grant the role to the migrating user).'));
+      out.push(
+        finding(
+          migration,
+          'set-role',
+          'error',
+          text,
+          'changes the role of the session Fleet migrates with; run it outside the tenant track (or grant the role to the migrating user).',
+        ),
+      );
     }
     return out;
   }
   if (kind === 'CreateExtensionStmt') {
     const name = String(body.extname);
-    const schemaOption = ((body.options as Node[] | undefined) ?? [])
-      .map((o) => o.DefElem as Node)
-      .find((d) => d?.defname === 'schema');
+    const schemaOption = ((body.options as Node[] | undefined) ?? []).map((o) => o.DefElem as Node).find((d) => d?.defname === 'schema');
     const schema = schemaOption ? stringValue(schemaOption.arg as Node) : null;
     if (body.if_not_exists && (schema === null || ctx.sharedSchemas.includes(schema))) {
       out.push({
-        ...finding(migration, 'create-extension', 'info', text, `extension ${name}: Fleet installs it once in the shared schema before any tenant runs, so this statement is a no-op on every tenant.`),
+        ...finding(
+          migration,
+          'create-extension',
+          'info',
+          text,
+          `extension ${name}: Fleet installs it once in the shared schema before any tenant runs, so this statement is a no-op on every tenant.`,
+        ),
         extension: name,
       });
     } else {
@@ -94,7 +114,7 @@ function lintStatement(migration: string, stmt: Node, text: string, allowed: Set
           'error',
           text,
           schema && !ctx.sharedSchemas.includes(schema)
-            ? `installs extension ${name} into schema ${schema}: an extension is database-wide, so it must live in a shared schema (${ctx.sharedSchemas.join(', ') || 'the database\'s own'}). Write CREATE EXTENSION IF NOT EXISTS ${name} without a SCHEMA clause.`
+            ? `installs extension ${name} into schema ${schema}: an extension is database-wide, so it must live in a shared schema (${ctx.sharedSchemas.join(', ') || "the database's own"}). Write CREATE EXTENSION IF NOT EXISTS ${name} without a SCHEMA clause.`
             : `CREATE EXTENSION ${name} without IF NOT EXISTS fails on every tenant after the first (an extension is database-wide). Write CREATE EXTENSION IF NOT EXISTS ${name}: Fleet then installs it once in the shared schema.`,
         ),
         extension: name,
@@ -109,13 +129,22 @@ function lintStatement(migration: string, stmt: Node, text: string, allowed: Set
       const fn = names((value as Node).funcname);
       const first = ((value as Node).args as Node[] | undefined)?.[0];
       if (fn[fn.length - 1] === 'set_config' && first && stringConst(first)?.toLowerCase() === 'search_path') {
-        out.push(finding(migration, 'set-search-path', 'error', text, 'changes search_path with set_config(): Fleet sets it for every migration; a migration that changes it acts outside its tenant.'));
+        out.push(
+          finding(
+            migration,
+            'set-search-path',
+            'error',
+            text,
+            'changes search_path with set_config(): Fleet sets it for every migration; a migration that changes it acts outside its tenant.',
+          ),
+        );
       }
     });
   }
   if (kind === 'CreateSchemaStmt') {
     const name = String(body.schemaname ?? '');
-    if (!allowed.has(name)) out.push(finding(migration, 'other-schema', 'error', text, `creates schema ${name}: a tenant-track migration runs once per tenant and may only change its own schema.`));
+    if (!allowed.has(name))
+      out.push(finding(migration, 'other-schema', 'error', text, `creates schema ${name}: a tenant-track migration runs once per tenant and may only change its own schema.`));
     return out;
   }
   const seen = new Set<string>();
@@ -134,7 +163,15 @@ function lintStatement(migration: string, stmt: Node, text: string, allowed: Set
         ),
       );
     } else {
-      out.push(finding(migration, 'other-schema', 'error', text, `names schema ${schema}: a tenant-track migration may only name its own schema and the shared ones (${[...allowed].filter((s) => !SYSTEM_SCHEMAS.has(s)).join(', ')}).`));
+      out.push(
+        finding(
+          migration,
+          'other-schema',
+          'error',
+          text,
+          `names schema ${schema}: a tenant-track migration may only name its own schema and the shared ones (${[...allowed].filter((s) => !SYSTEM_SCHEMAS.has(s)).join(', ')}).`,
+        ),
+      );
     }
   };
   const columnComment = kind === 'CommentStmt' && body.objtype === 'OBJECT_COLUMN';

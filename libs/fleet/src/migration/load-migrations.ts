@@ -46,7 +46,6 @@ export function loadMigrationsFromDirectory(dir: string, workspaceRoot = process
     const source = relative(workspaceRoot, path);
     let mod: Record<string, unknown>;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       mod = require(path);
     } catch (cause) {
       throw new MigrationSourceError(`Migration file ${source} failed to load: ${(cause as Error)?.message ?? cause}`, { source }, { cause });
@@ -60,10 +59,10 @@ export function loadMigrationsFromDirectory(dir: string, workspaceRoot = process
       const name = instance.name || (exported as { name: string }).name;
       const existing = byName.get(name);
       if (existing) {
-        throw new MigrationSourceError(
-          `Two migrations are named ${name}: ${existing.source} and ${source}. Names identify applied migrations; rename one.`,
-          { migration: name, sources: [existing.source, source] },
-        );
+        throw new MigrationSourceError(`Two migrations are named ${name}: ${existing.source} and ${source}. Names identify applied migrations; rename one.`, {
+          migration: name,
+          sources: [existing.source, source],
+        });
       }
       if (typeof instance.down !== 'function') {
         throw new MigrationSourceError(`Migration ${name} (${source}) has no down() method.`, { migration: name, source });

@@ -47,9 +47,7 @@ describe('planUpgrade', () => {
     const plan = planUpgrade([A, B, C], [applied(A, { checksum: 'old' }), applied(B)]);
     expect(plan.blocked).toBe(true);
     expect(plan.steps).toEqual([]);
-    expect(plan.findings).toEqual([
-      { kind: 'checksum-mismatch', severity: 'error', migration: 'A1', recorded: 'old', current: 'c-A1', currentVersion: 'B2' },
-    ]);
+    expect(plan.findings).toEqual([{ kind: 'checksum-mismatch', severity: 'error', migration: 'A1', recorded: 'old', current: 'c-A1', currentVersion: 'B2' }]);
     expect(describeFinding(plan.findings[0])).toContain('stamp --to B2');
   });
 

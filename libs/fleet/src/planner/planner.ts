@@ -182,7 +182,10 @@ export function planUpgrade(available: readonly AvailableMigration[], applied: r
     const reason = options.refuse?.get(m.name);
     if (reason !== undefined) findings.push({ kind: 'lint-refused', severity: 'error', migration: m.name, reason });
   }
-  return finish(pending.map((m) => ({ action: 'apply', migration: m.name })), findings);
+  return finish(
+    pending.map((m) => ({ action: 'apply', migration: m.name })),
+    findings,
+  );
 }
 
 export function planRevert(available: readonly AvailableMigration[], applied: readonly AppliedRecord[], options: RevertOptions = {}): Plan {
@@ -243,9 +246,7 @@ export function planStamp(available: readonly AvailableMigration[], applied: rea
   // `skipped` row never ran to completion, and a migration gone from the code never runs again:
   // un-recording those is what stamping back means.)
   const inCode = new Set(ordered.map((m) => m.name));
-  const forgotten = steps
-    .filter((s) => s.action === 'unrecord' && recorded.get(s.migration)?.status === 'applied' && inCode.has(s.migration))
-    .map((s) => s.migration);
+  const forgotten = steps.filter((s) => s.action === 'unrecord' && recorded.get(s.migration)?.status === 'applied' && inCode.has(s.migration)).map((s) => s.migration);
   if (forgotten.length && !options.force) findings.push({ kind: 'stamp-unrecords', severity: 'error', migration: to, unrecorded: forgotten });
   for (const m of wanted) {
     const rec = recorded.get(m.name);
@@ -272,19 +273,16 @@ function finish(steps: Step[], findings: Finding[]): Plan {
 export type TargetState = 'at-head' | 'pending' | 'failed' | 'diverged';
 
 /** Status of one target from its history alone (no run involved). */
-export function targetState(available: readonly AvailableMigration[], applied: readonly AppliedRecord[]): {
+export function targetState(
+  available: readonly AvailableMigration[],
+  applied: readonly AppliedRecord[],
+): {
   state: TargetState;
   pending: string[];
   findings: Finding[];
 } {
   const findings = checkHistory(available, applied);
   const pending = pendingMigrations(available, applied).map((m) => m.name);
-  const state: TargetState = findings.some((f) => f.kind === 'interrupted')
-    ? 'failed'
-    : findings.length > 0
-      ? 'diverged'
-      : pending.length > 0
-        ? 'pending'
-        : 'at-head';
+  const state: TargetState = findings.some((f) => f.kind === 'interrupted') ? 'failed' : findings.length > 0 ? 'diverged' : pending.length > 0 ? 'pending' : 'at-head';
   return { state, pending, findings };
 }

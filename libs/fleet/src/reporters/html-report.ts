@@ -52,7 +52,13 @@ export function journalView(journal: RunJournal): FleetView {
             group: `${r.app}/${r.database} ${r.tenant === null ? 'global' : 'tenants'} now at ${r.versionAfter ?? '(none)'}`,
             detail: `${r.target}: ${r.outcome}, ${r.versionBefore ?? '(none)'} -> ${r.versionAfter ?? '(none)'}`,
           }))
-        : journal.before.map((b) => ({ target: b.target, label: b.target, state: b.state, group: `before the run at ${b.version ?? '(none)'}`, detail: `${b.target}: ${b.state}` })),
+        : journal.before.map((b) => ({
+            target: b.target,
+            label: b.target,
+            state: b.state,
+            group: `before the run at ${b.version ?? '(none)'}`,
+            detail: `${b.target}: ${b.state}`,
+          })),
     failures: results
       .filter((r) => r.outcome === 'failed' || r.outcome === 'blocked' || r.outcome === 'not-run')
       .map((r) => ({
@@ -76,9 +82,10 @@ export function renderFleetHtml(view: FleetView): string {
   const sections = [...groups.entries()]
     .sort((a, b) => b[1].length - a[1].length)
     .map(
-      ([group, cells]) => `<section class="group"><h2>${esc(group)} <span class="count">${cells.length}</span></h2><div class="cells">${cells
-        .map((c) => `<span class="cell ${esc(c.state)}" data-name="${esc(c.label)}" title="${esc(c.detail)}">${esc(c.label)}</span>`)
-        .join('')}</div></section>`,
+      ([group, cells]) =>
+        `<section class="group"><h2>${esc(group)} <span class="count">${cells.length}</span></h2><div class="cells">${cells
+          .map((c) => `<span class="cell ${esc(c.state)}" data-name="${esc(c.label)}" title="${esc(c.detail)}">${esc(c.label)}</span>`)
+          .join('')}</div></section>`,
     )
     .join('\n');
   const failures = view.failures.length

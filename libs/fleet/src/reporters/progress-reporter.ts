@@ -39,7 +39,9 @@ export class ProgressReporter {
         this.verbose = this.options.verbose ?? event.targets <= 10;
         this.line(
           `${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}, concurrency ${event.concurrency}` +
-            (event.connections !== undefined && event.connections < event.concurrency ? ` (limited to ${event.connections} connection${event.connections === 1 ? '' : 's'} by the server budget)` : ''),
+            (event.connections !== undefined && event.connections < event.concurrency
+              ? ` (limited to ${event.connections} connection${event.connections === 1 ? '' : 's'} by the server budget)`
+              : ''),
         );
         break;
       case 'targets-added':
@@ -50,9 +52,7 @@ export class ProgressReporter {
         this.line(event.message);
         break;
       case 'lock-wait':
-        this.line(
-          `${event.target}: waiting for the lock held by ${event.holder ? `pid ${event.holder.pid} (${event.holder.applicationName})` : 'another session'}`,
-        );
+        this.line(`${event.target}: waiting for the lock held by ${event.holder ? `pid ${event.holder.pid} (${event.holder.applicationName})` : 'another session'}`);
         break;
       case 'migration-end':
         if (event.outcome === 'failed') this.line(`${event.target}: FAILED ${event.migration} (${event.direction}): ${event.reason}`);

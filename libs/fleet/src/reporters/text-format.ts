@@ -98,9 +98,7 @@ export function formatHistory(report: HistoryReport): string {
     if (t.note) lines.push(`  note: ${t.note}`);
     if (!t.error && t.entries.length === 0) lines.push('  (nothing applied)');
     for (const e of t.entries) {
-      const flags = [e.status !== 'applied' ? e.status : '', e.method !== 'run' ? e.method : '', e.checksum !== 'ok' ? `checksum ${e.checksum}` : '']
-        .filter(Boolean)
-        .join(', ');
+      const flags = [e.status !== 'applied' ? e.status : '', e.method !== 'run' ? e.method : '', e.checksum !== 'ok' ? `checksum ${e.checksum}` : ''].filter(Boolean).join(', ');
       lines.push(
         `  ${e.appliedAt ? e.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-'.padEnd(20)}  ${e.name}` +
           `${e.durationMs !== null ? `  ${e.durationMs} ms` : ''}${flags ? `  [${flags}]` : ''}${e.reason ? `  ${e.reason}` : ''}`,
@@ -127,7 +125,8 @@ function formatGroupedStatus(report: StatusReport): string {
   }
   const lines: string[] = [];
   for (const g of [...groups.values()].sort((a, b) => a.track.localeCompare(b.track) || b.members.length - a.members.length)) {
-    const who = g.state === 'at-head' && g.members.length > 5 ? '' : `: ${g.members.slice(0, 20).join(', ')}${g.members.length > 20 ? `, ... (${g.members.length - 20} more)` : ''}`;
+    const who =
+      g.state === 'at-head' && g.members.length > 5 ? '' : `: ${g.members.slice(0, 20).join(', ')}${g.members.length > 20 ? `, ... (${g.members.length - 20} more)` : ''}`;
     lines.push(`${String(g.members.length).padStart(6)} ${g.state.padEnd(8)} ${g.track} at ${g.version ?? '(none)'}${who}`);
     if (g.sample) lines.push(`         ${g.sample}`);
   }
@@ -185,7 +184,10 @@ export function formatCadence(report: CadenceReport): string {
 
 export function formatLint(report: LintReport, workspaceRoot: string): string {
   const lines: string[] = [];
-  for (const f of report.fixed) lines.push(`FIXED    ${relativeTo(workspaceRoot, f.file)}: removed ${f.removed} "public". qualifier(s) (its checksum changed: where it was already applied, accept it with stamp)`);
+  for (const f of report.fixed)
+    lines.push(
+      `FIXED    ${relativeTo(workspaceRoot, f.file)}: removed ${f.removed} "public". qualifier(s) (its checksum changed: where it was already applied, accept it with stamp)`,
+    );
   for (const t of report.tracks) {
     const where = `${t.app}/${t.database} tenant track`;
     if (!t.checked) {
@@ -197,10 +199,13 @@ export function formatLint(report: LintReport, workspaceRoot: string): string {
       lines.push(`${label}  ${f.migration}${f.source ? ` (${f.source})` : ''} [${f.rule}]: ${f.message}${f.statement ? `\n           ${f.statement}` : ''}`);
     }
     const errors = t.findings.filter((f) => f.severity === 'error').length;
-    lines.push(`${where}: ${t.migrations} migration(s) checked, ${errors} error(s)${t.extensions.length ? `; extensions installed in the shared schema before tenants: ${t.extensions.join(', ')}` : ''}`);
+    lines.push(
+      `${where}: ${t.migrations} migration(s) checked, ${errors} error(s)${t.extensions.length ? `; extensions installed in the shared schema before tenants: ${t.extensions.join(', ')}` : ''}`,
+    );
   }
   if (report.tracks.length === 0) lines.push('lint: no tenant track to check');
-  else lines.push(report.ok ? 'lint: every tenant-track migration can run per tenant' : 'lint: some tenant-track migrations cannot run per tenant as written (migrate refuses them)');
+  else
+    lines.push(report.ok ? 'lint: every tenant-track migration can run per tenant' : 'lint: some tenant-track migrations cannot run per tenant as written (migrate refuses them)');
   return lines.join('\n');
 }
 
@@ -212,7 +217,10 @@ function relativeTo(root: string, file: string): string {
 export function formatPlan(plan: RunPlan): string {
   const lines = [`${plan.command} --dry-run: ${plan.targets.length} target(s), ${plan.changing} would change; nothing was changed`];
   for (const g of plan.groups) {
-    const who = g.count === 1 ? g.examples[0] : `${g.count} ${g.track === 'tenant' ? 'tenants' : 'targets'} of ${g.database} (${g.examples.slice(0, 3).join(', ')}${g.count > 3 ? ', ...' : ''})`;
+    const who =
+      g.count === 1
+        ? g.examples[0]
+        : `${g.count} ${g.track === 'tenant' ? 'tenants' : 'targets'} of ${g.database} (${g.examples.slice(0, 3).join(', ')}${g.count > 3 ? ', ...' : ''})`;
     lines.push(`  ${who} at ${g.version ?? '(nothing applied)'}: ${g.action}`);
   }
   for (const p of plan.problems) lines.push(`  ${p.target}: not a target (${p.message})`);

@@ -12,7 +12,10 @@ export const BULK_CHUNK = 200;
  * 1000 tenant schemas cost 1 + 4 statements, not 1000 round trips. Schema names travel as bind
  * parameters; identifiers are quoted.
  */
-export async function readHistories(session: SqlSession, tables: ReadonlyArray<{ schema: string; table: string }>): Promise<{
+export async function readHistories(
+  session: SqlSession,
+  tables: ReadonlyArray<{ schema: string; table: string }>,
+): Promise<{
   histories: Map<string, AppliedRecord[]>;
   statements: number;
 }> {

@@ -3,7 +3,7 @@ import { defineVerb } from '../verb';
 
 export default defineVerb({
   name: 'revert',
-  summary: "Run down() of the newest migration of each target (--steps N, or --to <migration> | base).",
+  summary: 'Run down() of the newest migration of each target (--steps N, or --to <migration> | base).',
   options: [
     ...APP,
     ...TARGETS,

@@ -3,7 +3,7 @@ import { defineVerb, EXIT_OK } from '../verb';
 
 export default defineVerb({
   name: 'tenant-create',
-  summary: "Onboard a tenant: its schema (or database), the tenant track from the first migration to head, then its registry row.",
+  summary: 'Onboard a tenant: its schema (or database), the tenant track from the first migration to head, then its registry row.',
   positional: { value: 'id', field: 'tenantId', name: 'id', description: 'The tenant id (a-z, 0-9, "_").' },
   options: [
     ...APP,

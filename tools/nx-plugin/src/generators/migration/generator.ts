@@ -18,7 +18,9 @@ export interface NormalizedMigrationOptions {
 /** Validates the options against the app's Fleet config and decides where the file goes. */
 export function normalizeOptions(tree: Tree, options: MigrationGeneratorSchema): NormalizedMigrationOptions {
   if (!/^[A-Z][A-Za-z0-9]*[A-Za-z]$/.test(options.name)) {
-    throw new Error(`Migration name "${options.name}" must be PascalCase letters and digits, starting with a capital and not ending in a digit (the timestamp is appended), e.g. AddUserNickname.`);
+    throw new Error(
+      `Migration name "${options.name}" must be PascalCase letters and digits, starting with a capital and not ending in a digit (the timestamp is appended), e.g. AddUserNickname.`,
+    );
   }
   const project = readProjectConfiguration(tree, options.project);
   const configPath = joinPathFragments(project.root, 'fleet.config.ts');
@@ -35,7 +37,16 @@ export function normalizeOptions(tree: Tree, options: MigrationGeneratorSchema):
   const directory = track === 'tenant' ? db.tenants!.migrationsDir : db.migrationsDir;
   const timestamp = options.timestamp ?? Date.now();
   if (!Number.isInteger(timestamp) || timestamp <= 0) throw new Error(`--timestamp must be a positive whole number, got ${options.timestamp}`);
-  return { app: config.app, database: db.key, track, name: options.name, className: `${options.name}${timestamp}`, fileName: `${timestamp}-${options.name}`, directory, configPath };
+  return {
+    app: config.app,
+    database: db.key,
+    track,
+    name: options.name,
+    className: `${options.name}${timestamp}`,
+    fileName: `${timestamp}-${options.name}`,
+    directory,
+    configPath,
+  };
 }
 
 /** `nx g @fleet/nx-plugin:migration AddUserNickname --project app1 --database users --track tenant` */
