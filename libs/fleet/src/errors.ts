@@ -3,15 +3,46 @@
  * migration) and a message that says how to fix the problem. The shells (CLI, Nx executors)
  * print `message` and, with --json, `code` and `details`.
  */
+/**
+ * Every code Fleet reports: on a FleetError, or in a target's result (`failed.error.code`), where
+ * database errors keep their SQLSTATE.
+ */
+export type ErrorCode =
+  // Usage and configuration (exit 2: nothing ran)
+  | 'CONFIG_INVALID'
+  | 'INVALID_IDENTIFIER'
+  | 'MIGRATION_SOURCE_INVALID'
+  // Runs and targets (exit 1)
+  | 'CONNECTION_FAILED'
+  | 'LOCK_TIMEOUT'
+  | 'MIGRATION_FAILED'
+  | 'INTERRUPTED'
+  | 'EXTENSION_UNUSABLE'
+  | 'TENANT_DROP_REFUSED'
+  | 'TENANT_ONBOARDING_FAILED'
+  | 'TENANT_MISSING'
+  | 'TENANT_DROPPED'
+  | 'UNKNOWN_TENANT'
+  | 'MISSING_DATABASE'
+  | 'NOT_RUN';
+
+/** Codes that mean "bad usage or configuration: nothing ran" (exit 2). */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_INVALID', 'INVALID_IDENTIFIER', 'MIGRATION_SOURCE_INVALID']);
+
 export class FleetError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     this.details = details;
+  }
+
+  /** The shell's exit code for this error: 2 for bad usage or configuration (nothing ran), else 1. */
+  get exitCode(): 1 | 2 {
+    return USAGE_CODES.has(this.code) ? 2 : 1;
   }
 
   toJSON(): Record<string, unknown> {
@@ -99,13 +130,6 @@ export class MigrationFailedError extends FleetError {
       { target, migration, direction, sqlState: (cause as { code?: string })?.code },
       { cause },
     );
-  }
-}
-
-/** The plan for a target cannot be executed (checksum changed, missing migration, unknown --to...). */
-export class PlanBlockedError extends FleetError {
-  constructor(target: string, messages: string[]) {
-    super('PLAN_BLOCKED', `Nothing was applied to ${target}:\n  - ${messages.join('\n  - ')}`, { target, messages });
   }
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, errorToJSON, FleetError, InvalidIdentifierError, MigrationSourceError } from '../errors';
+import { errorToJSON, FleetError } from '../errors';
 import type { CommonOptions } from '../commands/runtime';
 import { ProgressReporter } from '../reporters/progress-reporter';
 import { combineListeners, FleetEvent } from '../events';
@@ -42,12 +42,8 @@ export async function runCommand(verbName: Verb, options: CommandOptions, io: Co
   } catch (err) {
     if (options.json) io.stdout(`${JSON.stringify({ command: verb.name, ok: false, error: errorToJSON(err) }, null, 2)}\n`);
     else io.stderr(`fleet ${verb.name}: ${err instanceof FleetError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
-    return isUsageError(err) ? EXIT_USAGE : EXIT_FAILED;
+    return err instanceof FleetError ? err.exitCode : EXIT_FAILED;
   }
-}
-
-function isUsageError(err: unknown): boolean {
-  return err instanceof ConfigError || err instanceof InvalidIdentifierError || err instanceof MigrationSourceError;
 }
 
 /**

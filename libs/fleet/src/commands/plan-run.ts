@@ -4,8 +4,9 @@
  * it; `revert`/`stamp` over several targets show it before asking for confirmation; `revert
  * --steps` uses it to refuse when targets stand at different versions.
  */
-import { currentVersion, makePlan, reportFinding, TargetCommand } from '../executor/execute-plan';
-import type { FindingReport } from '../executor/result';
+import { makePlan, TargetCommand } from '../executor/execute-plan';
+import { FindingReport, reportFinding } from '../executor/result';
+import { currentVersion } from '../planner/planner';
 import type { Step } from '../planner/planner';
 import type { Target } from '../targets/target';
 import { readTargetHistories } from './read-histories';

@@ -1,6 +1,5 @@
-import { currentVersion, reportFinding } from '../executor/execute-plan';
-import type { FindingReport, TargetResult } from '../executor/result';
-import { targetState, TargetState } from '../planner/planner';
+import { FindingReport, reportFinding, TargetResult } from '../executor/result';
+import { currentVersion, targetState, TargetState } from '../planner/planner';
 import type { Target } from '../targets/target';
 import { readTargetHistories } from './read-histories';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';

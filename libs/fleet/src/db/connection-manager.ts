@@ -86,16 +86,6 @@ export class ConnectionManager {
     await pool?.close();
   }
 
-  /** Budget figures per server, for reports and tests. */
-  async budgets(): Promise<Array<{ server: string; capacity: number; peak: number }>> {
-    const out = [];
-    for (const [server, entry] of this.servers) {
-      const { semaphore } = await entry.budget.catch(() => ({ semaphore: undefined }));
-      if (semaphore) out.push({ server, capacity: semaphore.capacity, peak: semaphore.highWaterMark });
-    }
-    return out;
-  }
-
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();

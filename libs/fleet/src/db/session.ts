@@ -31,7 +31,7 @@ export class TargetSession implements SqlSession {
       const result = await this.client.query(sql, params as unknown[] | undefined);
       return result.rows as T[];
     } catch (err) {
-      if (/not queryable|Connection terminated|connection error/i.test((err as Error)?.message ?? '')) {
+      if (connectionLost(err, this.client)) {
         this.markBroken(err as Error);
         throw new ConnectionError(`The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error).message}`, {}, { cause: err });
       }
@@ -56,4 +56,16 @@ export class TargetSession implements SqlSession {
   get processId(): number | undefined {
     return (this.client as unknown as { processID?: number }).processID;
   }
+}
+
+/**
+ * Whether an error means the connection is gone: a SQLSTATE of class 08 (connection exception) or
+ * 57P01-57P03 (the server ended the session), or, for errors raised by the client itself (which
+ * carry no SQLSTATE), a client that can no longer be queried.
+ */
+export function connectionLost(err: unknown, client: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  const state = client as { _queryable?: boolean; _ending?: boolean; _connected?: boolean };
+  return typeof code !== 'string' && (state._queryable === false || state._ending === true || state._connected === false);
 }

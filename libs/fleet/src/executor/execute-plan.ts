@@ -6,11 +6,11 @@
 import { errorToJSON, InterruptedError, MigrationFailedError, throwIfInterrupted } from '../errors';
 import type { EventListener } from '../events';
 import type { MigrationDefinition } from '../migration/migration';
-import { AppliedRecord, describeFinding, Finding, Plan, planRevert, planStamp, planUpgrade, RevertOptions, Step, UpgradeOptions } from '../planner/planner';
+import { AppliedRecord, currentVersion, Plan, planRevert, planStamp, planUpgrade, RevertOptions, Step, UpgradeOptions, versionOf } from '../planner/planner';
 import type { RecordInput, VersionStore } from '../storage/version-store';
 import { Target, trackId } from '../targets/target';
 import type { MigrationRunner } from './migration-runner';
-import type { FindingReport, TargetResult } from './result';
+import { emptyResult, reportFinding, TargetResult } from './result';
 
 export type TargetCommand =
   /** `ensureHistory`: create the schema and version table even with nothing to apply (onboarding). */
@@ -123,9 +123,7 @@ function versionAfterSuccess(target: Target, before: AppliedRecord[], command: T
       else done.add(name);
     }
   }
-  let version: string | null = null;
-  for (const m of target.migrations) if (done.has(m.name)) version = m.name;
-  return version;
+  return versionOf(target.migrations, done);
 }
 
 /**
@@ -334,43 +332,4 @@ async function stampSteps(ctx: ExecuteContext, steps: Step[], result: TargetResu
     }
   });
   result.recorded = steps.map((s) => `${s.action} ${s.migration}`);
-}
-
-/** The newest applied migration in code order (what "version" means in reports). */
-export function currentVersion(available: readonly MigrationDefinition[], applied: readonly AppliedRecord[]): string | null {
-  const done = new Set(applied.filter((r) => r.status !== 'started').map((r) => r.name));
-  let version: string | null = null;
-  for (const m of available) if (done.has(m.name)) version = m.name;
-  if (version === null && applied.length) version = applied[applied.length - 1].name;
-  return version;
-}
-
-export function reportFinding(f: Finding, target: Pick<Target, 'info'>): FindingReport {
-  return { kind: f.kind, severity: f.severity, migration: f.migration, message: describeFinding(f, targetScope(target)) };
-}
-
-/** The command-line flags that select this target and nothing else (for hints). */
-export function targetScope(target: Pick<Target, 'info'>): string {
-  return `--app ${target.info.app} --target ${target.info.id}`;
-}
-
-export function emptyResult(target: Target): TargetResult {
-  return blankResult({ target: target.id, app: target.info.app, database: target.info.database, schema: target.info.schema, tenant: target.info.tenant });
-}
-
-/** A result with nothing done yet (`not-run`), for a target or for what could not become one. */
-export function blankResult(who: Pick<TargetResult, 'target' | 'app' | 'database' | 'schema' | 'tenant'>): TargetResult {
-  return {
-    ...who,
-    outcome: 'not-run',
-    applied: [],
-    skipped: [],
-    reverted: [],
-    recorded: [],
-    failed: null,
-    findings: [],
-    versionBefore: null,
-    versionAfter: null,
-    durationMs: 0,
-  };
 }

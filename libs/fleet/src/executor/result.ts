@@ -1,4 +1,5 @@
-import type { Finding } from '../planner/planner';
+import { describeFinding, Finding } from '../planner/planner';
+import type { Target } from '../targets/target';
 
 export type TargetOutcome =
   /** Something was applied, reverted or (re)recorded. */
@@ -70,5 +71,37 @@ export function summarize(results: readonly TargetResult[]): RunSummary {
     failed: count('failed'),
     blocked: count('blocked'),
     notRun: count('not-run'),
+  };
+}
+
+/** A finding as reports show it, its hints scoped to this target alone. */
+export function reportFinding(f: Finding, target: Pick<Target, 'info'>): FindingReport {
+  return { kind: f.kind, severity: f.severity, migration: f.migration, message: describeFinding(f, targetScope(target)) };
+}
+
+/** The command-line flags that select this target and nothing else (for hints). */
+export function targetScope(target: Pick<Target, 'info'>): string {
+  return `--app ${target.info.app} --target ${target.info.id}`;
+}
+
+/** A target's result before anything happened to it (`not-run`). */
+export function emptyResult(target: Target): TargetResult {
+  return blankResult({ target: target.id, app: target.info.app, database: target.info.database, schema: target.info.schema, tenant: target.info.tenant });
+}
+
+/** A result with nothing done yet (`not-run`), for a target or for what could not become one. */
+export function blankResult(who: Pick<TargetResult, 'target' | 'app' | 'database' | 'schema' | 'tenant'>): TargetResult {
+  return {
+    ...who,
+    outcome: 'not-run',
+    applied: [],
+    skipped: [],
+    reverted: [],
+    recorded: [],
+    failed: null,
+    findings: [],
+    versionBefore: null,
+    versionAfter: null,
+    durationMs: 0,
   };
 }

@@ -6,8 +6,8 @@ import { withClient } from '../db/server';
 import { ensureExtensions } from '../extensions/extensions';
 import type { EventListener } from '../events';
 import type { Target } from '../targets/target';
-import { emptyResult, TargetCommand } from './execute-plan';
-import { RunReport, summarize, TargetResult } from './result';
+import type { TargetCommand } from './execute-plan';
+import { emptyResult, RunReport, summarize, TargetResult } from './result';
 import { runTargetOnPostgres } from './run-target';
 import { Watchdog, WatchdogOptions } from './watchdog';
 

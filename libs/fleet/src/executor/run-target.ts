@@ -6,7 +6,8 @@ import { qualify, quoteIdent } from '../identifiers';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
 import { PostgresVersionStore, readTypeormHistory, tableExists } from '../storage/postgres-version-store';
 import type { Target } from '../targets/target';
-import { emptyResult, executeOnTarget, TargetCommand } from './execute-plan';
+import { executeOnTarget, TargetCommand } from './execute-plan';
+import { emptyResult } from './result';
 import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
 import type { TargetResult } from './result';
 

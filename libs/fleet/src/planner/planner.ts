@@ -258,6 +258,23 @@ export function planStamp(available: readonly AvailableMigration[], applied: rea
   return finish(steps, findings);
 }
 
+/**
+ * A target's version (what reports call it): the newest migration, in code order, of those its
+ * history counts as done (an interrupted `started` row does not count). With nothing the code
+ * knows, the newest recorded name stands in.
+ */
+export function currentVersion(available: readonly { name: string }[], applied: readonly AppliedRecord[]): string | null {
+  const version = versionOf(available, new Set(applied.filter((r) => r.status !== 'started').map((r) => r.name)));
+  return version ?? (applied.length ? applied[applied.length - 1].name : null);
+}
+
+/** The newest migration, in code order, among `done`. */
+export function versionOf(available: readonly { name: string }[], done: ReadonlySet<string>): string | null {
+  let version: string | null = null;
+  for (const m of available) if (done.has(m.name)) version = m.name;
+  return version;
+}
+
 function newestAppliedMigration(available: readonly AvailableMigration[], applied: readonly AppliedRecord[]): AvailableMigration | undefined {
   const ordered = [...available].sort(compareMigrations);
   const done = new Set(applied.map((r) => r.name));
