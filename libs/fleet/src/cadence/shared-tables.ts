@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { CONFIG_FILE, loadConfig, LoadedConfig } from '../config/load-config';
-import { loadEntities } from '../drift/entity-diff';
+import { entityMetadata } from '../db/data-source';
 
 /** Where a table is mapped: an app's database and track (through that track's dataSource). */
 export interface TableMapping {
@@ -24,9 +23,7 @@ export function workspaceApps(workspaceRoot: string): LoadedConfig[] {
 
 /** Table names of a DataSource module's entities, as TypeORM names them (no connection). */
 export async function entityTables(modulePath: string): Promise<string[]> {
-  const { entities, options } = loadEntities(modulePath);
-  const ds = new DataSource({ type: 'postgres', entities, namingStrategy: options.namingStrategy as never });
-  await (ds as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
+  const { dataSource: ds } = await entityMetadata(modulePath);
   return [...new Set(ds.entityMetadatas.filter((m) => m.tableType !== 'view').map((m) => m.tableName))].sort();
 }
 

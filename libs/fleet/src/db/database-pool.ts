@@ -3,7 +3,8 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { ConnectionSpec } from './connection-spec';
 import { createBoundQueryRunner } from './schema-binding';
 import { Semaphore } from './semaphore';
-import { ClientSettings, clientConfig, waitingForSlots } from './server';
+import { postgresDataSource } from './data-source';
+import { ClientSettings, waitingForSlots } from './server';
 import { TargetSession } from './session';
 
 export interface DatabasePoolOptions extends ClientSettings {
@@ -72,27 +73,12 @@ export class DatabasePool {
 
   private async createDataSource(): Promise<DataSource> {
     const BudgetedClient = budgetedClientClass(this.options.serverBudget, this.options.connectTimeoutMs);
-    const base = clientConfig(this.spec, this.options);
-    const dataSource = new DataSource({
-      type: 'postgres',
-      host: base.host,
-      port: base.port,
-      username: base.user,
-      password: base.password as string | undefined,
-      database: base.database,
-      ssl: base.ssl as boolean | undefined,
+    const dataSource = postgresDataSource(this.spec, {
       applicationName: this.options.applicationName,
-      entities: [],
-      migrations: [],
-      synchronize: false,
-      migrationsRun: false,
-      // Extensions are installed once per database, into the shared schema (extensions.ts), never
-      // implicitly by TypeORM into whatever schema a session happens to point at.
-      installExtensions: false,
+      connectTimeoutMs: this.options.connectTimeoutMs,
       poolSize: this.options.maxConnections,
       extra: {
         Client: BudgetedClient,
-        max: this.options.maxConnections,
         // A dead peer is noticed by TCP keepalive; a frozen link by the run's watchdog.
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,

@@ -1,7 +1,5 @@
-import { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { ConfigError } from '../errors';
-import { ensureTypeScriptLoader } from '../config/typescript-loader';
 import type { ConnectionSpec } from '../db/connection-spec';
+import { loadEntities, postgresDataSource } from '../db/data-source';
 import { quoteIdent } from '../identifiers';
 
 export interface DriftChange {
@@ -25,25 +23,7 @@ export interface DriftChange {
   sql?: string;
 }
 
-// TypeORM's own type for a DataSource's entities includes `Function` (entity classes).
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-type EntityList = MixedList<Function | string | EntitySchema>;
-
-/** The entities of a TypeORM DataSource module (its default export, or a `dataSource` export). */
-export function loadEntities(modulePath: string): { entities: EntityList; options: Record<string, unknown> } {
-  ensureTypeScriptLoader();
-  let mod: Record<string, unknown>;
-  try {
-    mod = require(modulePath);
-  } catch (cause) {
-    throw new ConfigError(`The data source module ${modulePath} failed to load: ${(cause as Error)?.message ?? cause}`, { module: modulePath }, { cause });
-  }
-  const ds = (mod.default ?? mod.dataSource ?? mod.AppDataSource) as DataSource | undefined;
-  if (!ds || typeof ds !== 'object' || !('options' in ds)) {
-    throw new ConfigError(`${modulePath} must export a TypeORM DataSource (export default new DataSource({...})).`, { module: modulePath });
-  }
-  return { entities: ds.options.entities ?? [], options: ds.options as unknown as Record<string, unknown> };
-}
+export { loadEntities } from '../db/data-source';
 
 /**
  * Compares one schema with the entities, read-only: TypeORM's schema builder computes the SQL that
@@ -61,21 +41,13 @@ export async function entityDrift(spec: ConnectionSpec, schema: string, modulePa
  */
 export async function schemaBuilderSql(spec: ConnectionSpec, schema: string, modulePath: string, applicationName: string): Promise<{ up: string[]; down: string[] }> {
   const { entities, options } = loadEntities(modulePath);
-  const ds = new DataSource({
-    type: 'postgres',
-    host: spec.host,
-    port: spec.port,
-    username: spec.user,
-    password: spec.password,
-    database: spec.database,
+  const ds = postgresDataSource(spec, {
+    applicationName,
     schema,
     entities,
-    namingStrategy: options.namingStrategy as never,
-    installExtensions: false,
-    uuidExtension: 'pgcrypto',
-    applicationName,
+    namingStrategy: options.namingStrategy,
     poolSize: 1,
-    extra: { max: 1, options: `-c search_path=${quoteIdent(schema)}` },
+    extra: { options: `-c search_path=${quoteIdent(schema)}` },
   });
   await ds.initialize();
   try {

@@ -7,10 +7,9 @@
  * migration installs into that tenant's schema (its search_path), races between tenants
  * (`pg_extension_name_index`), and dropping that tenant later drops the extension for everybody.
  */
-import { DataSource } from 'typeorm';
 import { FleetError } from '../errors';
 import { quoteIdent } from '../identifiers';
-import { loadEntities } from '../drift/entity-diff';
+import { entityMetadata } from '../db/data-source';
 import type { SqlSession } from '../db/session';
 import { targetLockKey } from '../locking/target-lock';
 
@@ -38,10 +37,8 @@ export class ExtensionError extends FleetError {
  * btree_gist. Reads entity metadata only; opens no connection.
  */
 export async function extensionsImpliedBy(modulePath: string): Promise<string[]> {
-  const { entities, options } = loadEntities(modulePath);
-  if (!entities || (Array.isArray(entities) && entities.length === 0)) return [];
-  const ds = new DataSource({ type: 'postgres', entities, namingStrategy: options.namingStrategy as never });
-  await (ds as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
+  const { dataSource: ds, options } = await entityMetadata(modulePath);
+  if (ds.entityMetadatas.length === 0) return [];
   const found = await (ds.driver as unknown as { checkMetadataForExtensions(): Promise<Record<string, boolean>> }).checkMetadataForExtensions();
   const out: string[] = [];
   if (found.hasUuidColumns) out.push(String(options.uuidExtension ?? 'uuid-ossp'));
