@@ -90,7 +90,7 @@ describe('fleet CLI', () => {
     project.writeConfig({ app: 'cli', databases: { main: { migrations: './migrations', transactionMode: 'sometimes' } } });
     const run = await runFleet(['migrate', '--config', project.path('fleet.config.ts')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('databases.main.transactionMode must be "each" or "all"');
+    expect(run.stderr).toContain('databases.main.transactionMode: must be "each" or "all"');
   });
 
   it('rejects unknown commands and options with usage', async () => {

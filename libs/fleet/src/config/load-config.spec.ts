@@ -1,0 +1,47 @@
+import { validateConfig } from './load-config';
+
+const validate = (raw: unknown) => validateConfig(raw, '/ws/apps/x/fleet.config.ts', '/ws');
+
+describe('config validation (no database)', () => {
+  it('reports every problem at once, each with its path', () => {
+    let error: { message: string; details: { problems: Array<{ field: string }> } } | undefined;
+    try {
+      validate({
+        app: 'x',
+        databases: {
+          users: {
+            migrations: './m',
+            lockWaitMs: -1,
+            shards: 2,
+            tenants: { strategy: 'schemas', migrations: './t', discover: { sql: 'SELECT id FROM t' }, registry: { table: 'a-b' } },
+          },
+          audit: { migrations: 7, transactionMod: 'all', extensions: ['pg_trgm', 'Bad Name'] },
+        },
+      });
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error!.details.problems.map((p) => p.field)).toEqual([
+      'databases.users.tenants.strategy',
+      'databases.users.tenants.registry.table',
+      'databases.users.shards',
+      'databases.users.lockWaitMs',
+      'databases.audit.transactionMod',
+      'databases.audit.migrations',
+      'databases.audit.extensions[1]',
+    ]);
+    expect(error!.message).toMatch(/^Invalid Fleet config apps\/x\/fleet.config.ts, 7 problems:\n {2}- databases.users.tenants.strategy: must be one of "schema", "database"/);
+    expect(error!.message).toContain('databases.users.lockWaitMs: must be a number >= 0');
+  });
+
+  it('fills every default of a valid config', () => {
+    const config = validate({ app: 'x', databases: { main: { migrations: './m', tenants: { strategy: 'schema', migrations: './t', discover: { list: ['a'] } } } } });
+    expect(config.databases[0]).toMatchObject({
+      database: 'x_main',
+      versionTable: 'fleet_migrations',
+      lockTimeoutMs: 5000,
+      lockRetries: 3,
+      tenants: { schemaTemplate: 'tenant_{id}', sharedSchemas: ['extensions'] },
+    });
+  });
+});
