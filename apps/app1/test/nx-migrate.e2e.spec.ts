@@ -3,7 +3,7 @@
  * against fresh databases on the test server (APP1_*_DATABASE_URL point at them).
  */
 import { runNx, parseJsonDocument } from '../../../tools/nx-plugin/test/run-nx';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../../../libs/fleet/test/pg';
+import { databaseUrl, dropDatabase, query, uniqueName } from '@fleet/core/testing';
 
 describe('nx run app1:*', () => {
   const users = uniqueName('fleet_t_app1_users');

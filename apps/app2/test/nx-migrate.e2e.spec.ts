@@ -1,6 +1,6 @@
 /** app2 migrates its sharded analytics database through Nx, isolated from app1. */
 import { runNx } from '../../../tools/nx-plugin/test/run-nx';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../../../libs/fleet/test/pg';
+import { databaseUrl, dropDatabase, query, uniqueName } from '@fleet/core/testing';
 
 describe('nx run app2:migrate', () => {
   const analytics = uniqueName('fleet_t_app2_analytics');

@@ -4,8 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cadenceCheck, sharedMigration } from '../src/commands/cadence';
-import { FixtureProject } from './fixtures';
-import { databaseUrl } from './pg';
+import { FixtureProject } from '../src/testing';
+import { databaseUrl } from '../src/testing';
 
 const MODELS = (extra: string) => `import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 

@@ -5,9 +5,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FixtureProject, MigrationSpec } from './fixtures';
-import { runFleet } from './cli';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName } from './pg';
+import { FixtureProject, MigrationSpec } from '../src/testing';
+import { runFleet } from '../src/testing';
+import { databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
 
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };
 const COUNTED: MigrationSpec = { name: 'Counted2000', up: ['INSERT INTO side_effects VALUES (1)', 'SELECT pg_sleep(0.2)'] };

@@ -16,8 +16,8 @@ import { migrate, revert } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import { dropTenant } from '../src/commands/tenants';
-import { FixtureProject, MigrationSpec, WORKSPACE_ROOT } from './fixtures';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from './pg';
+import { FixtureProject, MigrationSpec, WORKSPACE_ROOT } from '../src/testing';
+import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from '../src/testing';
 
 jest.setTimeout(240_000);
 

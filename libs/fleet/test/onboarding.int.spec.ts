@@ -2,9 +2,9 @@
 import { createTenant, dropTenant } from '../src/commands/tenants';
 import { status } from '../src/commands/status';
 import { InvalidIdentifierError } from '../src/errors';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from './fixtures';
-import { runFleet } from './cli';
-import { databaseUrl, dropDatabase, query, uniqueName } from './pg';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from '../src/testing';
+import { runFleet } from '../src/testing';
+import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
 
 export const HOSTILE_IDS = [
   'acme"',

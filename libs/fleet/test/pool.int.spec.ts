@@ -1,7 +1,7 @@
 /** Connection reuse across targets: one pool per database, nothing a target set leaks to the next. */
 import { DatabasePool } from '../src/db/database-pool';
 import { Semaphore } from '../src/db/semaphore';
-import { createDatabase, dropDatabase, testServer } from './pg';
+import { createDatabase, dropDatabase, testServer } from '../src/testing';
 
 describe('DatabasePool', () => {
   let db: string;
@@ -51,7 +51,7 @@ describe('DatabasePool', () => {
         pool.withSession(async (s) => {
           firstPid = s.processId;
           // Kill our own backend from another session: the connection is dead when we release it.
-          const { withAdmin } = await import('./pg');
+          const { withAdmin } = await import('../src/testing');
           await withAdmin((c) => c.query('SELECT pg_terminate_backend($1)', [firstPid]));
           await s.query('SELECT 1');
         }),

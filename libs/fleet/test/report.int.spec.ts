@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { migrate } from '../src/commands/run-commands';
 import { join } from 'node:path';
-import { FixtureProject, WORKSPACE_ROOT } from './fixtures';
-import { databaseUrl, dropDatabase, query, uniqueName } from './pg';
-import { runFleet as runFleetCli } from './cli';
+import { FixtureProject, WORKSPACE_ROOT } from '../src/testing';
+import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
+import { runFleet as runFleetCli } from '../src/testing';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 

@@ -4,9 +4,9 @@
  */
 import { revert, stamp, migrate, dryRun } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
-import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
-import { runFleet } from './cli';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from './pg';
+import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT } from '../src/testing';
+import { runFleet } from '../src/testing';
+import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from '../src/testing';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)'], down: ['DROP TABLE tenants'] };
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };

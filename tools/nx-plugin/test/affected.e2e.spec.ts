@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runNode } from '../../../libs/fleet/test/cli';
-import { dropDatabase, testServer } from '../../../libs/fleet/test/pg';
+import { runNode } from '@fleet/core/testing';
+import { dropDatabase, testServer } from '@fleet/core/testing';
 import { WORKSPACE_ROOT } from './run-nx';
 
 const WORKSPACE_PACKAGES: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CliResult, runNode } from '../../../libs/fleet/test/cli';
+import { CliResult, runNode } from '@fleet/core/testing';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..');
 

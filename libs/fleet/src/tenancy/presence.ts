@@ -62,7 +62,7 @@ export async function recordInLedger(session: SqlSession, ledgerSchema: string, 
     await session.query(`CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, location text NOT NULL, first_seen timestamptz NOT NULL DEFAULT now())`);
   } catch (err) {
     // Two runners creating it at once: IF NOT EXISTS is not atomic (the loser sees the type or the table already there).
-    if (!['23505', '42P07'].includes((err as { code?: string }).code ?? '')) throw err;
+    if (!['23505', '42P07', '42710'].includes((err as { code?: string }).code ?? '')) throw err;
   }
   await session.query(`INSERT INTO ${table} (id, location) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING`, [
     tenants.map((t) => t.id),

@@ -6,7 +6,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..');
+/** This workspace's root (fixtures go under its tmp/ folder, so they resolve node_modules like an app). */
+export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
 export interface MigrationSpec {
   /** Class name; must end in digits (the ordering timestamp). */

@@ -1,0 +1,10 @@
+/**
+ * `@fleet/core/testing`: what Fleet's own tests (and a team's tests of its Fleet setup) need: a
+ * throwaway database on the real server, fixture projects (config + migration files) on disk,
+ * and the CLI in a child process.
+ */
+export { createDatabase, databaseUrl, dropDatabase, query, samplePeakConnections, testServer, uniqueName, waitForBackend, withAdmin } from './pg';
+export { FixtureProject, LINT_ALLOW, migrationSource, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
+export type { MigrationSpec } from './fixtures';
+export { runFleet, runNode } from './cli';
+export type { CliResult } from './cli';
