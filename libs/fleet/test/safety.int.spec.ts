@@ -60,8 +60,8 @@ describe('safe by default', () => {
     expect(twice.results.map((r) => [r.target, r.reverted])).toEqual([['fx/main/t1', ['AddBio3000']]]);
   });
 
-  it('with --shard i/n a global target belongs to exactly one share', async () => {
-    const shares = [await revert(opts({ track: 'global', shard: { index: 1, count: 2 } })), await revert(opts({ track: 'global', shard: { index: 2, count: 2 } }))];
+  it('with --slice i/n a global target belongs to exactly one share', async () => {
+    const shares = [await revert(opts({ track: 'global', slice: { index: 1, count: 2 } })), await revert(opts({ track: 'global', slice: { index: 2, count: 2 } }))];
     expect(shares.flatMap((r) => r.results.filter((x) => x.target === 'fx/main')).length).toBe(1);
   });
 

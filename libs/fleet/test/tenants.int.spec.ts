@@ -183,17 +183,17 @@ describe('tenant fleets on PostgreSQL', () => {
     expect(peak).toBeLessThanOrEqual(3);
   }, 60_000);
 
-  it('splits the tenants deterministically with --shard and filters with --tenant', async () => {
+  it('splits the tenants deterministically with --slice and filters with --tenant', async () => {
     setupSchemaFleet();
     await migrate(opts());
     await addTenants(ids(30));
-    const one = await migrate(opts({ shard: { index: 1, count: 2 } }));
-    const two = await migrate(opts({ shard: { index: 2, count: 2 } }));
+    const one = await migrate(opts({ slice: { index: 1, count: 2 } }));
+    const two = await migrate(opts({ slice: { index: 2, count: 2 } }));
     const a = one.results.filter((r) => r.tenant).map((r) => r.tenant);
     const b = two.results.filter((r) => r.tenant).map((r) => r.tenant);
     expect(a.length + b.length).toBe(30);
     expect(a.filter((x) => b.includes(x))).toEqual([]);
-    const again = await migrate(opts({ shard: { index: 1, count: 2 } }));
+    const again = await migrate(opts({ slice: { index: 1, count: 2 } }));
     expect(again.results.filter((r) => r.tenant).map((r) => r.tenant)).toEqual(a);
 
     const only = await status(opts({ tenants: ['t002', 't007'] }));

@@ -17,7 +17,7 @@ export const APP: readonly OptionSpec[] = [
 export const TARGETS: readonly OptionSpec[] = [
   opt({ name: 'tenant', kind: 'list', field: 'tenants', value: 'a,b', description: 'Only these tenants (migrate still brings the global track to head first).' }),
   opt({ name: 'target', kind: 'list', field: 'targets', value: 'id,...', description: 'Only these targets, by id (app1/users/acme): what hints print.' }),
-  opt({ name: 'shard', kind: 'share', value: 'i/n', description: 'Only the i-th of n deterministic shares of the targets (CI jobs splitting a fleet).' }),
+  opt({ name: 'slice', kind: 'share', value: 'i/n', description: 'Only the i-th of n deterministic slices of the targets (CI jobs or machines splitting a fleet).' }),
 ];
 
 /** How wide and how patient a run is. */

@@ -11,7 +11,8 @@ describe('command line (from the verb registry, no database)', () => {
       verb: 'tenant-create',
       options: { app: 'app1', tenantId: 'acme', attributes: { plan: 'pro', region: 'eu' } },
     });
-    expect(parseCommandLine(['status', '--shard', '2/4', '--lock-wait', '100'])).toEqual({ verb: 'status', options: { shard: { index: 2, count: 4 }, lockWaitMs: 100 } });
+    expect(parseCommandLine(['status', '--slice', '2/4', '--lock-wait', '100'])).toEqual({ verb: 'status', options: { slice: { index: 2, count: 4 }, lockWaitMs: 100 } });
+    expect(parseCommandLine(['status', '--shard', '2/4'])).toEqual({ error: expect.stringMatching(/no option --shard \(it is now --slice/) });
   });
 
   it('an option of another verb, a typo, a bad value: a usage error that says what to type', () => {

@@ -8,6 +8,9 @@ import { CommandOptions, fieldOf, flagOf, OptionSpec, VerbDefinition, wordsOf } 
 
 export type ParsedCommandLine = { verb: string; options: CommandOptions } | { help: string } | { error: string };
 
+/** Options that changed name, so that the old one gets a pointer instead of a shrug. */
+const RENAMED: Record<string, string> = { shard: 'slice' };
+
 const CONNECTIONS = 'Connections: <APP>_<DB>_DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGPASSWORD, else an embedded PostgreSQL.';
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
@@ -40,14 +43,21 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   } catch (e) {
     const unknown = /Unknown option '(-{1,2})([^']+)'/.exec((e as Error).message);
     if (unknown) {
-      const guess = closest(unknown[2], [...specs.keys()]);
+      const renamed = RENAMED[unknown[2]] && specs.has(RENAMED[unknown[2]]) ? RENAMED[unknown[2]] : undefined;
+      const guess = renamed ?? closest(unknown[2], [...specs.keys()]);
       const elsewhere = verbs()
         .filter((v) => v !== verb && v.options.some((o) => flagOf(o) === unknown[2]))
         .map((v) => wordsOf(v).join(' '));
       return {
         error:
           `fleet ${wordsOf(verb).join(' ')} has no option ${unknown[1]}${unknown[2]}` +
-          (guess ? ` (did you mean --${guess}?)` : elsewhere.length ? ` (it is an option of ${elsewhere.join(', ')})` : '') +
+          (renamed
+            ? ` (it is now --${renamed}: a "shard" is a database of a sharded app)`
+            : guess
+              ? ` (did you mean --${guess}?)`
+              : elsewhere.length
+                ? ` (it is an option of ${elsewhere.join(', ')})`
+                : '') +
           `. See fleet ${wordsOf(verb).join(' ')} --help.`,
       };
     }

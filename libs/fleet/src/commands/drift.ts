@@ -38,7 +38,7 @@ export interface DriftReport {
 export function drift(options: CommonOptions): Promise<DriftReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     const report: DriftReport = { command: 'drift', app: runtime.config.app, ok: true, targets: [], shapes: [], comparisons: 0 };
-    for (const t of runtime.baseTargets()) report.targets.push(await baseDrift(runtime, t, report));
+    for (const t of runtime.globalTargets()) report.targets.push(await baseDrift(runtime, t, report));
     const tenants = await runtime.tenantTargets();
     for (const d of runtime.databases) {
       const members = tenants.targets.filter((t) => t.info.database === d.db.key);

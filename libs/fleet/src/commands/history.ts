@@ -31,7 +31,7 @@ export function checksumState(record: AppliedRecord, code: MigrationDefinition |
 export function history(options: CommonOptions): Promise<HistoryReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     const tenants = await runtime.tenantTargets();
-    const targets = [...runtime.baseTargets(), ...tenants.targets];
+    const targets = [...runtime.globalTargets(), ...tenants.targets];
     const { histories } = await readTargetHistories(runtime, targets);
     const out = targets.map((target) => {
       const h = histories.get(target.id)!;

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { findConfigFile, LoadedConfig, LoadedDatabase, loadConfig } from '../config/load-config';
 import { ConnectionManager } from '../db/connection-manager';
-import { ConnectionSpec, parseConnectionUrl, withDatabase } from '../db/connection-spec';
+import { ConnectionSpec, withDatabase } from '../db/connection-spec';
 import { EmbeddedServer, startEmbeddedServer } from '../db/embedded-server';
 import { resolveConnection } from '../db/resolve-connection';
 import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
@@ -10,71 +9,25 @@ import { combineListeners, EventListener } from '../events';
 import { blankResult, emptyResult, TargetResult } from '../executor/result';
 import { loadMigrationsFromDirectory } from '../migration/load-migrations';
 import type { MigrationDefinition } from '../migration/migration';
-import type { Target, TargetSettings } from '../targets/target';
+import type { Target } from '../targets/target';
 import { discoverTenants } from '../tenants/discover';
+import { CommonOptions, DEFAULT_CONCURRENCY, normalizeSelection } from './options';
+import { inSlice, makeTarget, selectDatabases, shardConnections } from './targets';
+
+export type { CommonOptions } from './options';
+export { DEFAULT_CONCURRENCY, normalizeSelection } from './options';
+export { inSlice } from './targets';
 import { extensionsImpliedBy, ExtensionNeeds } from '../extensions/extensions';
 import { Presence, readPresence, recordInLedger } from '../tenancy/presence';
 import { tenancyStrategy, TenancyStrategy, TenantLocation } from '../tenancy/strategy';
-
-/** Options every command takes. Defaults are documented here, where they are applied. */
-export interface CommonOptions {
-  /** App name: its config is `apps/<app>/fleet.config.ts`. */
-  app?: string;
-  /** Path to a fleet.config.ts (instead of --app), or an already loaded config. */
-  config?: string | LoadedConfig;
-  /** Workspace root (default: process.cwd()). */
-  workspaceRoot?: string;
-  /** Only these database keys of the app (default: all). */
-  databases?: string[];
-  /** Only these tenants (default: all). `migrate` still brings the global tracks to head first; `revert` and `stamp` touch only the tenants. */
-  tenants?: string[];
-  /** Only these targets, by id (`app1/users/acme`, `app1/users`): the exact selection hints print. */
-  targets?: string[];
-  /**
-   * `revert` and `stamp` on a database with a tenant track act on that track only, unless this
-   * names the global track (`global`). `migrate --track global` runs only the global tracks.
-   */
-  track?: 'global' | 'tenant';
-  /** Only share `index` of `count` of the tenant and shard targets (1-based), split by a stable hash. */
-  shard?: { index: number; count: number };
-  /** Targets worked on at once (default 4). */
-  concurrency?: number;
-  /** Most open connections per server (default: half of what the server has free, at most 10). */
-  maxConnections?: number;
-  /** TCP connect timeout in ms (default 10000). */
-  connectTimeoutMs?: number;
-  /** Overrides every database's lockWaitMs. */
-  lockWaitMs?: number;
-  /** Environment to resolve connections from (default process.env). */
-  env?: NodeJS.ProcessEnv;
-  /** Receives the engine's events (progress, notices). */
-  onEvent?: EventListener;
-  /**
-   * Stops the run cleanly when it fires (the CLI and Nx executors wire Ctrl-C and SIGTERM to it):
-   * no new target starts, statements in flight are cancelled and rolled back, every target is
-   * reported, the journal says `interrupted`.
-   */
-  signal?: AbortSignal;
-  /** How often the run's heartbeat looks at the targets in flight (ms, default 5000). */
-  heartbeatMs?: number;
-  /** Cut a connection whose server side has waited for Fleet this long (a stalled network; ms, default 30000). */
-  stallTimeoutMs?: number;
-  /**
-   * migrate: re-create, empty, the schema or database of a registered tenant that was migrated
-   * before and is gone (default false: such a tenant is reported `missing` and left alone).
-   */
-  createMissing?: boolean;
-}
-
-export const DEFAULT_CONCURRENCY = 4;
 
 /** One database of the app, connected: its global (or shard) targets and its tenant track. */
 export interface ResolvedDatabase {
   db: LoadedDatabase;
   spec: ConnectionSpec;
   maintenanceDatabase: string;
-  /** The database's own targets: the global track, or one per shard (only this run's share with --shard). */
-  baseTargets: Target[];
+  /** The database's own targets: the global track, or one per shard (only this run's slice with --slice). */
+  globalTargets: Target[];
   /** One of its own targets whatever the share (scratch runs copy it). */
   globalTemplate: Target;
   tenantMigrations: MigrationDefinition[] | null;
@@ -123,16 +76,6 @@ export class FleetRuntime {
     options = normalizeSelection(options);
     const databases = selectDatabases(config, options.databases);
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`--concurrency must be a whole number >= 1, got ${options.concurrency}`);
-    if (options.maxConnections !== undefined && (!Number.isInteger(options.maxConnections) || options.maxConnections < 1)) {
-      throw new ConfigError(`--max-connections must be a whole number >= 1, got ${options.maxConnections}`);
-    }
-    if (
-      options.shard &&
-      !(Number.isInteger(options.shard.index) && Number.isInteger(options.shard.count) && options.shard.index >= 1 && options.shard.index <= options.shard.count)
-    ) {
-      throw new ConfigError(`--shard must be i/n with 1 <= i <= n, got ${options.shard.index}/${options.shard.count}`);
-    }
     const settings: ClientSettings = { applicationName: `fleet:${config.app}`, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
 
     // Load every migration set before touching any server: a broken file fails fast.
@@ -177,12 +120,12 @@ export class FleetRuntime {
         const allBase = shardSpecs
           ? shardSpecs.map((s) => makeTarget(config, db, { ...baseShape, connection: s, shard: s.database }, options))
           : [makeTarget(config, db, { ...baseShape, connection: spec }, options)];
-        const baseTargets = options.targets ? allBase.filter((t) => options.targets!.includes(t.id)) : allBase;
+        const globalTargets = options.targets ? allBase.filter((t) => options.targets!.includes(t.id)) : allBase;
         resolved.push({
           db,
           spec,
           maintenanceDatabase: maintenance,
-          baseTargets: shardSpecs ? baseTargets.filter((t) => inShard(t.id, options.shard)) : baseTargets,
+          globalTargets: shardSpecs ? globalTargets.filter((t) => inSlice(t.id, options.slice)) : globalTargets,
           globalTemplate: allBase[0],
           tenantMigrations: tenant,
           strategy,
@@ -190,7 +133,7 @@ export class FleetRuntime {
         });
       }
       if (options.targets) {
-        const known = new Set(resolved.flatMap((r) => r.baseTargets.map((t) => t.id)));
+        const known = new Set(resolved.flatMap((r) => r.globalTargets.map((t) => t.id)));
         const tenantDatabases = resolved.filter((r) => r.db.tenants).map((r) => `${config.app}/${r.db.key}/`);
         for (const id of options.targets) {
           if (!known.has(id) && !tenantDatabases.some((p) => id.startsWith(p))) {
@@ -206,9 +149,9 @@ export class FleetRuntime {
     }
   }
 
-  /** Phase 0: every database's global track (or its shards). */
-  baseTargets(): Target[] {
-    return this.databases.flatMap((d) => d.baseTargets);
+  /** The global tracks: every database's global track (or its shards). */
+  globalTargets(): Target[] {
+    return this.databases.flatMap((d) => d.globalTargets);
   }
 
   /**
@@ -278,7 +221,7 @@ export class FleetRuntime {
         if (wanted && !wanted.has(tenant.id)) continue;
         const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
         if (byTarget && !byTarget.has(id)) continue;
-        if (!inShard(id, this.options.shard)) continue;
+        if (!inSlice(id, this.options.slice)) continue;
         let target: Target;
         try {
           target = this.tenantTarget(d, tenant, mode);
@@ -432,27 +375,6 @@ export class FleetRuntime {
   }
 }
 
-/**
- * Checks the selection options once, for the CLI, Nx and the API: a list option that is given
- * but empty (`--tenant "$TENANTS"` with the variable unset) is an error, never "everything";
- * repeated values count once.
- */
-export function normalizeSelection<T extends CommonOptions>(options: T): T {
-  const list = (flag: string, values: string[] | undefined): string[] | undefined => {
-    if (values === undefined) return undefined;
-    if (!Array.isArray(values)) throw new ConfigError(`${flag} must be a list.`);
-    const clean = [...new Set(values.map((v) => String(v).trim()).filter(Boolean))];
-    if (clean.length === 0) {
-      throw new ConfigError(`${flag} is empty (an unset shell variable?). Name at least one, or leave ${flag} out to mean all.`, { option: flag });
-    }
-    return clean;
-  };
-  if (options.track !== undefined && options.track !== 'global' && options.track !== 'tenant') {
-    throw new ConfigError(`--track must be "global" or "tenant", got ${JSON.stringify(options.track)}.`);
-  }
-  return { ...options, tenants: list('--tenant', options.tenants), databases: list('--database', options.databases), targets: list('--target', options.targets) };
-}
-
 /** Opens a runtime, runs fn, always closes it. */
 export async function withRuntime<T>(options: CommonOptions, mode: { createDatabases: boolean }, fn: (runtime: FleetRuntime) => Promise<T>): Promise<T> {
   const runtime = await FleetRuntime.open(options, mode);
@@ -461,94 +383,6 @@ export async function withRuntime<T>(options: CommonOptions, mode: { createDatab
   } finally {
     await runtime.close();
   }
-}
-
-/** Deterministic split of targets over CI jobs: a stable hash of the target id. */
-export function inShard(targetId: string, shard: { index: number; count: number } | undefined): boolean {
-  if (!shard || shard.count === 1) return true;
-  const bucket = createHash('sha1').update(targetId).digest().readUInt32BE(0) % shard.count;
-  return bucket === shard.index - 1;
-}
-
-function selectDatabases(config: LoadedConfig, keys: string[] | undefined): LoadedDatabase[] {
-  if (!keys || keys.length === 0) return config.databases;
-  const known = new Map(config.databases.map((d) => [d.key, d]));
-  return keys.map((k) => {
-    const db = known.get(k);
-    if (!db) throw new ConfigError(`App ${config.app} has no database "${k}". Its databases: ${[...known.keys()].join(', ')}.`, { database: k });
-    return db;
-  });
-}
-
-function shardConnections(db: LoadedDatabase, base: ConnectionSpec, env: NodeJS.ProcessEnv): ConnectionSpec[] {
-  const urls = env[db.shardUrlsEnv];
-  if (urls) {
-    return urls
-      .split(',')
-      .map((u) => u.trim())
-      .filter(Boolean)
-      .map((u) => {
-        try {
-          return parseConnectionUrl(u);
-        } catch (e) {
-          throw new ConfigError(`${db.shardUrlsEnv} holds an unusable URL (${(e as Error).message}).`, { variable: db.shardUrlsEnv });
-        }
-      });
-  }
-  // Shards live next to the database the connection points at: same server, their own names.
-  return db.shards!.map((name) => withDatabase(base, name === db.database ? name : name.replace(db.database, base.database)));
-}
-
-interface TargetShape {
-  connection: ConnectionSpec;
-  schema: string;
-  searchPath: string[];
-  extensions: ExtensionNeeds | null;
-  versionTable: string;
-  migrations: MigrationDefinition[];
-  tenant?: string;
-  shard?: string;
-  attributes?: Record<string, unknown>;
-  createDatabase?: string | null;
-  registration?: Target['registration'];
-}
-
-function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
-  const suffix = shape.tenant ?? shape.shard;
-  const id = `${config.app}/${db.key}${suffix ? `/${suffix}` : ''}`;
-  const settings: TargetSettings = {
-    transactionMode: db.transactionMode,
-    lockWaitMs: options.lockWaitMs ?? db.lockWaitMs,
-    lockTimeoutMs: db.lockTimeoutMs,
-    lockRetries: db.lockRetries,
-    idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
-    statementTimeoutMs: db.statementTimeoutMs,
-    allowOutOfOrder: db.allowOutOfOrder,
-  };
-  return {
-    id,
-    info: {
-      id,
-      app: config.app,
-      database: db.key,
-      track: shape.tenant ? 'tenant' : 'global',
-      schema: shape.schema,
-      tenant: shape.tenant ?? null,
-      shard: shape.shard ?? null,
-      attributes: shape.attributes ?? {},
-    },
-    connection: shape.connection,
-    versionTable: shape.versionTable,
-    searchPath: shape.searchPath,
-    extensions: shape.extensions,
-    // A tenant schema or database that TypeORM migrated has its own `migrations` table: adopted too.
-    adoptTypeormTable: db.adoptTypeormTable,
-    migrations: shape.migrations,
-    settings,
-    phase: shape.tenant ? 1 : 0,
-    registration: shape.registration ?? null,
-    createDatabase: shape.createDatabase ?? null,
-  };
 }
 
 /** A result for what could not become a target (a failed discovery, an unsafe tenant id). */

@@ -6,7 +6,7 @@ import type { TargetCommand } from '../executor/execute-plan';
 import type { FleetPhase } from '../executor/run-fleet';
 import { BASE } from '../planner/planner';
 import type { Target } from '../targets/target';
-import { CommonOptions, FleetRuntime, inShard } from './runtime';
+import { CommonOptions, FleetRuntime, inSlice } from './runtime';
 
 export interface TargetSelection {
   /** The global (or shard) targets of the run. */
@@ -20,7 +20,7 @@ export function selectTargets(runtime: FleetRuntime, command: TargetCommand, opt
   const matches = targetFilter(runtime, to);
   const selection = trackSelection(runtime, command, options);
   return {
-    base: runtime.baseTargets().filter((t) => matches(t) && selection.base(t)),
+    base: runtime.globalTargets().filter((t) => matches(t) && selection.base(t)),
     tenants: async (previous) => {
       if (!selection.tenants) return { targets: [], results: [] };
       const resolved = await runtime.tenantTargets(previous, mode);
@@ -33,14 +33,14 @@ export function selectTargets(runtime: FleetRuntime, command: TargetCommand, opt
  * Which tracks a command touches. `migrate` brings every global track to head before the tenants
  * (also with --tenant). `revert` and `stamp` are destructive: on a database with a tenant track
  * they act on the tenant track only, unless the global track is named (`--track global`, or its
- * id in --target); with --tenant only on those tenants; and with --shard i/n a global target
+ * id in --target); with --tenant only on those tenants; and with --slice i/n a global target
  * belongs to exactly one share, so n jobs never revert it n times.
  */
 function trackSelection(runtime: FleetRuntime, command: TargetCommand, options: CommonOptions): { base: (t: Target) => boolean; tenants: boolean } {
   const named = new Set(options.targets ?? []);
   if (command.kind === 'migrate') return { base: () => true, tenants: options.track !== 'global' };
   const twoTracks = new Set(runtime.databases.filter((d) => d.db.tenants).map((d) => d.db.key));
-  const defaulted = runtime.databases.filter((d) => d.db.tenants && options.track === undefined && !options.tenants && !d.baseTargets.some((t) => named.has(t.id)));
+  const defaulted = runtime.databases.filter((d) => d.db.tenants && options.track === undefined && !options.tenants && !d.globalTargets.some((t) => named.has(t.id)));
   for (const d of defaulted) {
     runtime.emit({
       type: 'notice',
@@ -52,7 +52,7 @@ function trackSelection(runtime: FleetRuntime, command: TargetCommand, options: 
       if (named.has(t.id)) return true;
       if (options.tenants || options.track === 'tenant' || options.targets) return false;
       if (twoTracks.has(t.info.database) && options.track !== 'global') return false;
-      return inShard(t.id, options.shard);
+      return inSlice(t.id, options.slice);
     },
     tenants: options.track !== 'global',
   };
@@ -65,7 +65,7 @@ function trackSelection(runtime: FleetRuntime, command: TargetCommand, options: 
 function targetFilter(runtime: FleetRuntime, migration: string | undefined): (t: Target) => boolean {
   if (migration === undefined || migration === BASE) return () => true;
   const known = runtime.databases.some(
-    (d) => d.baseTargets.some((t) => t.migrations.some((m) => m.name === migration)) || (d.tenantMigrations ?? []).some((m) => m.name === migration),
+    (d) => d.globalTargets.some((t) => t.migrations.some((m) => m.name === migration)) || (d.tenantMigrations ?? []).some((m) => m.name === migration),
   );
   if (!known) {
     throw new ConfigError(`--to ${migration}: no database of app ${runtime.config.app} has a migration with that name. Run \`fleet history\` to see the names.`, {

@@ -47,7 +47,7 @@ export function status(options: CommonOptions): Promise<StatusReport> {
 /** Status of every target of an open runtime: global tracks, shards and discovered tenants. */
 export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> {
   const tenants = await runtime.tenantTargets();
-  const targets = [...runtime.baseTargets(), ...tenants.targets];
+  const targets = [...runtime.globalTargets(), ...tenants.targets];
   const { histories, statements } = await readTargetHistories(runtime, targets);
   const out: TargetStatus[] = targets.map((t) => {
     const st = targetStatus(t, histories.get(t.id)!);

@@ -105,7 +105,7 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
     const refuseByTrack = await prepareMigrate(runtime);
     const report = await runFleet(
       'tenant create',
-      [d.baseTargets, [target]],
+      [d.globalTargets, [target]],
       { kind: 'migrate', ensureHistory: true, refuseByTrack },
       {
         concurrency: 1,

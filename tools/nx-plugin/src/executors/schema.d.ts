@@ -11,8 +11,8 @@ export interface FleetExecutorOptions {
   tenant?: string;
   /** Only these targets, by id (app1/users/acme): what hints print. */
   target?: string;
-  /** Only the i-th of n deterministic shares of the targets (CI jobs splitting a fleet). */
-  shard?: string;
+  /** Only the i-th of n deterministic slices of the targets (CI jobs or machines splitting a fleet). */
+  slice?: string;
   /** Targets worked on at once (default 4). */
   concurrency?: number;
   /** Most open connections per server (default: half of the free ones, at most 10). */
