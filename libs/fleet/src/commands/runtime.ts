@@ -6,11 +6,11 @@ import { resolveConnection } from '../db/resolve-connection';
 import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
 import { ConfigError, errorToJSON } from '../errors';
 import { combineListeners, EventListener } from '../events';
-import { blankResult, emptyResult, TargetResult } from '../executor/result';
+import type { TargetResult } from '../executor/result';
 import { loadMigrationsFromDirectory } from '../migration/load-migrations';
 import type { MigrationDefinition } from '../migration/migration';
 import type { Target } from '../targets/target';
-import { discoverTenants } from '../tenants/discover';
+import { recordTenantsInLedger, resolveTenantTargets } from './discovery';
 import { CommonOptions, DEFAULT_CONCURRENCY, normalizeSelection } from './options';
 import { inSlice, makeTarget, selectDatabases, shardConnections } from './targets';
 
@@ -18,7 +18,6 @@ export type { CommonOptions } from './options';
 export { DEFAULT_CONCURRENCY, normalizeSelection } from './options';
 export { inSlice } from './targets';
 import { extensionsImpliedBy, ExtensionNeeds } from '../extensions/extensions';
-import { Presence, readPresence, recordInLedger } from '../tenancy/presence';
 import { tenancyStrategy, TenancyStrategy, TenantLocation } from '../tenancy/strategy';
 
 /** One database of the app, connected: its global (or shard) targets and its tenant track. */
@@ -64,7 +63,8 @@ export class FleetRuntime {
     readonly emit: EventListener,
     /** Database keys whose database does not exist (only when opened read-only). */
     readonly missingDatabases: Set<string>,
-    private readonly options: CommonOptions,
+    /** The run's options, validated (normalizeSelection). */
+    readonly options: CommonOptions,
     private readonly embedded: EmbeddedServer | undefined,
   ) {}
 
@@ -155,146 +155,16 @@ export class FleetRuntime {
   }
 
   /**
-   * Phase 1: discover each database's tenants (on its global schema) and build their targets.
-   * A database whose global track failed gets no tenant target run: its tenants are reported
-   * `not-run`. Invalid tenant ids are reported as failed, never turned into SQL.
+   * The tenant targets: each database's tenants discovered (on its global schema) and turned into
+   * targets; what could not become one is a result (see discovery.ts).
    */
-  async tenantTargets(previous: readonly TargetResult[] = [], mode: { createDatabases: boolean } = { createDatabases: false }): Promise<TenantResolution> {
-    const out: TenantResolution = { targets: [], results: [], missing: new Set(), orphans: [] };
-    for (const d of this.databases) {
-      const tenants = d.db.tenants;
-      if (!tenants || !d.tenantMigrations) continue;
-      const baseFailed = previous.some(
-        (r) => r.app === this.config.app && r.database === d.db.key && r.tenant === null && (r.outcome === 'failed' || r.outcome === 'blocked' || r.outcome === 'not-run'),
-      );
-      const discoveryTarget = `${this.config.app}/${d.db.key}/*`;
-      let discovery;
-      try {
-        discovery = this.missingDatabases.has(d.spec.database)
-          ? { tenants: [], invalid: [] }
-          : await (
-              await this.connections.pool(d.spec)
-            ).withSession((session) => discoverTenants(tenants.discover, { query: (sql, params) => session.query(sql, params), app: this.config.app, database: d.db.key }));
-      } catch (err) {
-        if (((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '42P01') {
-          // The registry table does not exist yet: the global track has not created it. No tenants.
-          this.emit({ type: 'notice', message: `${this.config.app}/${d.db.key}: no tenant registry yet (${errorToJSON(err).message}); migrate the global track first` });
-          continue;
-        }
-        const result = pseudoResult(this.config.app, d, discoveryTarget);
-        result.outcome = 'failed';
-        result.failed = { migration: null, error: { ...errorToJSON(err), message: `tenant discovery failed: ${errorToJSON(err).message}` } };
-        out.results.push(result);
-        continue;
-      }
-      for (const bad of discovery.invalid) {
-        const result = pseudoResult(this.config.app, d, `${this.config.app}/${d.db.key}/${bad.id}`);
-        result.outcome = 'failed';
-        result.failed = { migration: null, error: { code: 'INVALID_IDENTIFIER', message: bad.reason } };
-        out.results.push(result);
-      }
-      const wanted = this.options.tenants ? new Set(this.options.tenants) : null;
-      if (wanted) {
-        const known = new Set(discovery.tenants.map((t) => t.id));
-        // Nothing ran yet: a usage error. After the global track changed something, a failed
-        // target, so that the exit code says what happened.
-        const somethingRan = previous.some((r) => r.outcome === 'changed');
-        for (const id of wanted) {
-          if (known.has(id)) continue;
-          const message = `--tenant ${id}: no such tenant in ${this.config.app}/${d.db.key} (discovered ${discovery.tenants.length}).`;
-          if (!somethingRan) throw new ConfigError(message, { tenant: id });
-          const result = pseudoResult(this.config.app, d, `${this.config.app}/${d.db.key}/${id}`);
-          result.outcome = 'failed';
-          result.failed = { migration: null, error: { code: 'UNKNOWN_TENANT', message } };
-          out.results.push(result);
-        }
-      }
-      const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${this.config.app}/${d.db.key}`);
-      if (warning) this.emit({ type: 'notice', message: warning });
-      const byTarget = this.options.targets ? new Set(this.options.targets) : null;
-      const presence = await this.presence(
-        d,
-        discovery.tenants.map((t) => t.id),
-      );
-      for (const name of presence.orphans) out.orphans.push({ database: d.db.key, name });
-      for (const tenant of discovery.tenants) {
-        if (wanted && !wanted.has(tenant.id)) continue;
-        const id = `${this.config.app}/${d.db.key}/${tenant.id}`;
-        if (byTarget && !byTarget.has(id)) continue;
-        if (!inSlice(id, this.options.slice)) continue;
-        let target: Target;
-        try {
-          target = this.tenantTarget(d, tenant, mode);
-        } catch (err) {
-          // An id that fits the id rule but not the name (`tenant_` + 60 bytes): that tenant fails, never the fleet.
-          const result = pseudoResult(this.config.app, d, id);
-          result.outcome = 'failed';
-          result.failed = { migration: null, error: errorToJSON(err) };
-          out.results.push(result);
-          continue;
-        }
-        // Only a tenant that exists can be dropped under a running migrate: only it gets the
-        // registration check under its lock (a new tenant costs no extra round trip).
-        const discover = tenants.discover;
-        if (presence.present.has(tenant.id) && !d.strategy!.databasePerTenant && typeof discover === 'object' && 'sql' in discover) {
-          target.registration = { sql: discover.sql, globalSchema: d.db.schema, id: tenant.id };
-        }
-        if (presence.missing.has(tenant.id)) {
-          out.missing.add(id);
-          if (mode.createDatabases && !this.options.createMissing) {
-            // Registered, migrated before, and gone: never silently re-created empty.
-            const result = emptyResult(target);
-            result.outcome = 'failed';
-            result.failed = {
-              migration: null,
-              error: {
-                code: 'TENANT_MISSING',
-                message:
-                  `tenant ${tenant.id} is registered and was migrated before, but its ${d.strategy!.kind} ${d.strategy!.locationName(this.tenantLocation(d, tenant.id))} is gone (dropped outside Fleet?). ` +
-                  'Restore it from a backup, remove the tenant from the registry, or pass --create-missing to re-create it empty and run every migration.',
-              },
-            };
-            out.results.push(result);
-            continue;
-          }
-        }
-        if (baseFailed) {
-          const result = emptyResult(target);
-          result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: the global track of this database failed' } };
-          out.results.push(result);
-        } else out.targets.push(target);
-      }
-    }
-    return out;
-  }
-
-  /** Which discovered tenants are missing, and which tenant-shaped schemas/databases are orphans (one look per database). */
-  private async presence(d: ResolvedDatabase, ids: string[]): Promise<Presence> {
-    if (this.missingDatabases.has(d.spec.database)) return { present: new Set(), missing: new Set(), orphans: [] };
-    const locations = new Map<string, string>();
-    for (const id of ids) {
-      try {
-        locations.set(id, d.strategy!.locationName(this.tenantLocation(d, id)));
-      } catch {
-        // an id that cannot become a name is reported by the caller
-      }
-    }
-    const tenants = d.db.tenants!;
-    const template = d.strategy!.databasePerTenant ? tenants.databaseTemplate : tenants.schemaTemplate;
-    return (await this.connections.pool(d.spec)).withSession((session) =>
-      readPresence(session, d.db.schema, d.strategy!.kind, template, locations, [...d.strategy!.sharedSchemas(tenants), d.spec.database]),
-    );
+  tenantTargets(previous: readonly TargetResult[] = [], mode: { createDatabases: boolean } = { createDatabases: false }): Promise<TenantResolution> {
+    return resolveTenantTargets(this, previous, mode);
   }
 
   /** Notes the tenants that exist after a migrate in each database's ledger (so that a later loss is `missing`, not new). */
-  async recordTenants(results: readonly TargetResult[]): Promise<void> {
-    for (const d of this.databases) {
-      if (!d.strategy) continue;
-      const present = results.filter((r) => r.database === d.db.key && r.tenant !== null && (r.outcome === 'changed' || r.outcome === 'unchanged') && r.versionAfter !== null);
-      if (present.length === 0) continue;
-      const entries = present.map((r) => ({ id: r.tenant!, location: d.strategy!.locationName(this.tenantLocation(d, r.tenant!)) }));
-      await (await this.connections.pool(d.spec)).withSession((session) => recordInLedger(session, d.db.schema, entries));
-    }
+  recordTenants(results: readonly TargetResult[]): Promise<void> {
+    return recordTenantsInLedger(this, results);
   }
 
   /** The target of one tenant (no discovery): its schema or database, the tenant track, its attributes. */
@@ -383,9 +253,4 @@ export async function withRuntime<T>(options: CommonOptions, mode: { createDatab
   } finally {
     await runtime.close();
   }
-}
-
-/** A result for what could not become a target (a failed discovery, an unsafe tenant id). */
-function pseudoResult(app: string, d: ResolvedDatabase, id: string): TargetResult {
-  return blankResult({ target: id, app, database: d.db.key, schema: d.db.schema, tenant: id.split('/')[2] ?? null });
 }

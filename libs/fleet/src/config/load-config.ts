@@ -92,40 +92,48 @@ export function loadConfig(file: string, workspaceRoot: string): LoadedConfig {
   return validateConfig(raw, file, workspaceRoot);
 }
 
-const DATABASE_KEYS = new Set<keyof DatabaseConfig>([
-  'database',
-  'urlEnv',
-  'createDatabase',
-  'migrations',
-  'dataSource',
-  'schema',
-  'versionTable',
-  'adoptTypeormTable',
-  'transactionMode',
-  'lockWaitMs',
-  'lockTimeoutMs',
-  'lockRetries',
-  'idleInTransactionTimeoutMs',
-  'statementTimeoutMs',
-  'allowOutOfOrder',
-  'extensions',
-  'tenants',
-  'shards',
-]);
+/**
+ * The known options, checked by the compiler against the config's interfaces (a key missing here
+ * or not in the interface is a type error), so the key list cannot drift from the types.
+ */
+const keysOf =
+  <T>() =>
+  (keys: Record<keyof T, true>): Set<keyof T> =>
+    new Set(Object.keys(keys) as Array<keyof T>);
 
-const TENANT_KEYS = new Set<keyof TenantsConfig>([
-  'strategy',
-  'migrations',
-  'dataSource',
-  'discover',
-  'schemaTemplate',
-  'databaseTemplate',
-  'createDatabase',
-  'versionTable',
-  'registry',
-  'sharedSchemas',
-  'maxSchemasPerDatabase',
-]);
+const DATABASE_KEYS = keysOf<DatabaseConfig>()({
+  database: true,
+  urlEnv: true,
+  createDatabase: true,
+  migrations: true,
+  dataSource: true,
+  schema: true,
+  versionTable: true,
+  adoptTypeormTable: true,
+  transactionMode: true,
+  lockWaitMs: true,
+  lockTimeoutMs: true,
+  lockRetries: true,
+  idleInTransactionTimeoutMs: true,
+  statementTimeoutMs: true,
+  allowOutOfOrder: true,
+  extensions: true,
+  tenants: true,
+  shards: true,
+});
+const TENANT_KEYS = keysOf<TenantsConfig>()({
+  strategy: true,
+  migrations: true,
+  dataSource: true,
+  discover: true,
+  schemaTemplate: true,
+  databaseTemplate: true,
+  createDatabase: true,
+  versionTable: true,
+  registry: true,
+  sharedSchemas: true,
+  maxSchemasPerDatabase: true,
+});
 
 /** Extension names as PostgreSQL ships them (`uuid-ossp`, `pgcrypto`, `btree_gist`...). */
 export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
