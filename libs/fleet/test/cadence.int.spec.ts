@@ -4,8 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cadenceCheck, sharedMigration } from '../src/commands/cadence';
-import { FixtureProject } from '../src/testing';
-import { databaseUrl } from '../src/testing';
+import { FixtureProject, databaseUrl } from '../src/testing';
 
 const MODELS = (extra: string) => `import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 

@@ -5,9 +5,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FixtureProject, MigrationSpec } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
+import { FixtureProject, MigrationSpec, runFleet, databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
 
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };
 const COUNTED: MigrationSpec = { name: 'Counted2000', up: ['INSERT INTO side_effects VALUES (1)', 'SELECT pg_sleep(0.2)'] };

@@ -16,8 +16,7 @@ import { migrate, revert } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import { dropTenant } from '../src/commands/tenants';
-import { FixtureProject, MigrationSpec, WORKSPACE_ROOT } from '../src/testing';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from '../src/testing';
+import { FixtureProject, MigrationSpec, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from '../src/testing';
 
 jest.setTimeout(240_000);
 

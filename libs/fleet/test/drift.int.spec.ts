@@ -3,9 +3,7 @@ import { relative } from 'node:path';
 import { drift } from '../src/commands/drift';
 import { migrate } from '../src/commands/run-commands';
 import { registerTenants } from '../src/commands/tenants';
-import { FixtureProject, WORKSPACE_ROOT } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
+import { FixtureProject, WORKSPACE_ROOT, runFleet, databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
 
 const USERS_DIR = `${WORKSPACE_ROOT}/apps/app1/src/databases/users`;
 

@@ -10,9 +10,20 @@ import { join } from 'node:path';
 import { migrate } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, samplePeakConnections, uniqueName, waitForBackend, withAdmin } from '../src/testing';
+import {
+  FixtureProject,
+  tenantFleetConfig,
+  WORKSPACE_ROOT,
+  LINT_ALLOW,
+  runFleet,
+  databaseUrl,
+  dropDatabase,
+  query,
+  samplePeakConnections,
+  uniqueName,
+  waitForBackend,
+  withAdmin,
+} from '../src/testing';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${String(i + 1).padStart(4, '0')}`);

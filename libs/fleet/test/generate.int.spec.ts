@@ -2,8 +2,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { generateMigrationSql } from '../src/commands/generate';
-import { FixtureProject, WORKSPACE_ROOT } from '../src/testing';
-import { databaseUrl, query, uniqueName } from '../src/testing';
+import { FixtureProject, WORKSPACE_ROOT, databaseUrl, query, uniqueName } from '../src/testing';
 
 const USERS_DIR = `${WORKSPACE_ROOT}/apps/app1/src/databases/users`;
 

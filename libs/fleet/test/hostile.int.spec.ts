@@ -4,9 +4,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { migrate } from '../src/commands/run-commands';
 import { drift } from '../src/commands/drift';
 import { status } from '../src/commands/status';
-import { FixtureProject, WORKSPACE_ROOT } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
+import { FixtureProject, WORKSPACE_ROOT, runFleet, databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
 
 describe('hostile and broken input', () => {
   let project: FixtureProject;

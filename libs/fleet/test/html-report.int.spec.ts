@@ -6,9 +6,7 @@ import { existsSync } from 'node:fs';
 import { chromium, Browser } from 'playwright-core';
 import { migrate } from '../src/commands/run-commands';
 import { registerTenants } from '../src/commands/tenants';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, runFleet, databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 

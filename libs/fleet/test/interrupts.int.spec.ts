@@ -6,8 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from '../src/testing';
-import { databaseUrl, dropDatabase, query, uniqueName, waitForBackend } from '../src/testing';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, uniqueName, waitForBackend } from '../src/testing';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 

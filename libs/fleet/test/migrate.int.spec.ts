@@ -7,8 +7,7 @@ import { migrate, revert, stamp } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { history } from '../src/commands/history';
 import { runCommand } from '../src/cli/run-command';
-import { FixtureProject, MigrationSpec, WORKSPACE_ROOT } from '../src/testing';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
+import { FixtureProject, MigrationSpec, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
 
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)'], down: ['DROP TABLE users'] };
 const POSTS: MigrationSpec = { name: 'CreatePosts2000', up: ['CREATE TABLE posts (id serial PRIMARY KEY, user_id int REFERENCES users(id))'], down: ['DROP TABLE posts'] };

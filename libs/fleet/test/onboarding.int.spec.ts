@@ -2,9 +2,7 @@
 import { createTenant, dropTenant } from '../src/commands/tenants';
 import { status } from '../src/commands/status';
 import { InvalidIdentifierError } from '../src/errors';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
+import { LINT_ALLOW, query, runFleet, tenantFleetConfig, useFixture } from '../src/testing';
 
 export const HOSTILE_IDS = [
   'acme"',
@@ -23,14 +21,10 @@ export const HOSTILE_IDS = [
 ];
 
 describe('tenant onboarding', () => {
-  let project: FixtureProject;
-  let db: string;
-  let env: NodeJS.ProcessEnv;
+  const fx = useFixture('onboarding');
 
   beforeEach(() => {
-    project = new FixtureProject('onboarding');
-    db = uniqueName('fleet_t_onboard');
-    env = { FX_MAIN_URL: databaseUrl(db) };
+    const project = fx.project;
     project.writeConfig(tenantFleetConfig({}, { discover: { sql: 'SELECT id, plan FROM tenants ORDER BY id' } }));
     project.writeMigration('global', { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`] });
     project.writeMigration('tenant', {
@@ -45,31 +39,26 @@ describe('tenant onboarding', () => {
     });
     project.writeMigration('global', { name: 'Counter2000', up: ['CREATE TABLE onboarded (tenant text)'] });
   });
-  afterEach(async () => {
-    project.remove();
-    await dropDatabase(db);
-  });
-
-  const opts = () => ({ config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env });
+  const opts = () => fx.options();
 
   it('creates a tenant through the same migrations as every tenant, idempotently, and status shows it at head', async () => {
     const first = await createTenant({ ...opts(), id: 'acme', attributes: { plan: 'pro' } });
     expect(first).toMatchObject({ tenant: 'acme', target: 'fx/main/acme', location: 'tenant_acme', registered: true, applied: ['CreateUsers1000', 'ProOnly2000'] });
-    expect(await query(db, 'SELECT id, plan FROM tenants')).toEqual([{ id: 'acme', plan: 'pro' }]);
+    expect(await query(fx.db, 'SELECT id, plan FROM tenants')).toEqual([{ id: 'acme', plan: 'pro' }]);
 
     const again = await createTenant({ ...opts(), id: 'acme', attributes: { plan: 'pro' } });
     expect(again).toMatchObject({ registered: false, applied: [] });
 
     const st = await status(opts());
     expect(st.targets.find((t) => t.tenant === 'acme')).toMatchObject({ state: 'at-head', applied: ['CreateUsers1000', 'ProOnly2000'] });
-    expect(await query(db, 'SELECT count(*)::int AS n FROM onboarded')).toEqual([{ n: 1 }]);
+    expect(await query(fx.db, 'SELECT count(*)::int AS n FROM onboarded')).toEqual([{ n: 1 }]);
   });
 
   it('is safe when two calls race for the same id', async () => {
     const results = await Promise.all([createTenant({ ...opts(), id: 'race' }), createTenant({ ...opts(), id: 'race' })]);
     expect(results.map((r) => r.registered).sort()).toEqual([false, true]);
-    expect(await query(db, 'SELECT tenant FROM onboarded')).toEqual([{ tenant: 'tenant_race' }]);
-    expect(await query(db, 'SELECT name, status FROM tenant_race.fleet_migrations ORDER BY seq')).toEqual([
+    expect(await query(fx.db, 'SELECT tenant FROM onboarded')).toEqual([{ tenant: 'tenant_race' }]);
+    expect(await query(fx.db, 'SELECT name, status FROM tenant_race.fleet_migrations ORDER BY seq')).toEqual([
       { name: 'CreateUsers1000', status: 'applied' },
       { name: 'ProOnly2000', status: 'skipped' },
     ]);
@@ -87,23 +76,23 @@ describe('tenant onboarding', () => {
     await createTenant({ ...opts(), id: 'gone' });
     await expect(dropTenant({ ...opts(), id: 'gone', confirm: false })).rejects.toThrow(/Pass --yes/);
     await expect(dropTenant({ ...opts(), id: 'nobody', confirm: true })).rejects.toThrow(/Unknown tenant nobody/);
-    expect(await query(db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_gone'`)).toHaveLength(1);
+    expect(await query(fx.db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_gone'`)).toHaveLength(1);
     expect(await dropTenant({ ...opts(), id: 'gone', confirm: true })).toEqual({ tenant: 'gone', dropped: 'schema tenant_gone' });
-    expect(await query(db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_gone'`)).toHaveLength(0);
-    expect(await query(db, 'SELECT id FROM tenants')).toEqual([]);
+    expect(await query(fx.db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_gone'`)).toHaveLength(0);
+    expect(await query(fx.db, 'SELECT id FROM tenants')).toEqual([]);
   });
 
   it('works from the CLI: tenant create with attributes, a hostile id exits 2 with the rule', async () => {
-    const ok = await runFleet(['tenant', 'create', 'globex', '--config', project.path('fleet.config.ts'), '--attr', 'plan=pro'], env);
+    const ok = await runFleet(['tenant', 'create', 'globex', '--config', fx.project.path('fleet.config.ts'), '--attr', 'plan=pro'], fx.env);
     expect(ok.stdout).toContain('tenant globex: created in tenant_globex');
     expect(ok.code).toBe(0);
-    const twice = await runFleet(['tenant', 'create', 'globex', '--config', project.path('fleet.config.ts')], env);
+    const twice = await runFleet(['tenant', 'create', 'globex', '--config', fx.project.path('fleet.config.ts')], fx.env);
     expect(twice.code).toBe(0);
     expect(twice.stdout).toContain('already existed');
-    const bad = await runFleet(['tenant', 'create', '"; DROP SCHEMA public; --', '--config', project.path('fleet.config.ts')], env);
+    const bad = await runFleet(['tenant', 'create', '"; DROP SCHEMA public; --', '--config', fx.project.path('fleet.config.ts')], fx.env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Invalid tenant id');
-    const drop = await runFleet(['tenant', 'drop', 'globex', '--config', project.path('fleet.config.ts')], env);
+    const drop = await runFleet(['tenant', 'drop', 'globex', '--config', fx.project.path('fleet.config.ts')], fx.env);
     expect(drop.code).toBe(2);
     expect(drop.stderr).toContain('Pass --yes');
   });

@@ -6,9 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { migrate } from '../src/commands/run-commands';
 import { join } from 'node:path';
-import { FixtureProject, WORKSPACE_ROOT } from '../src/testing';
-import { databaseUrl, dropDatabase, query, uniqueName } from '../src/testing';
-import { runFleet as runFleetCli } from '../src/testing';
+import { FixtureProject, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, uniqueName, runFleet as runFleetCli } from '../src/testing';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 

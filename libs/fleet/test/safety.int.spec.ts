@@ -4,9 +4,7 @@
  */
 import { revert, stamp, migrate, dryRun } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
-import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName, withAdmin } from '../src/testing';
+import { MigrationSpec, query, runFleet, tenantFleetConfig, testServer, useFixture, withAdmin } from '../src/testing';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)'], down: ['DROP TABLE tenants'] };
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };
@@ -14,35 +12,26 @@ const NICK: MigrationSpec = { name: 'AddNickname2000', up: ['ALTER TABLE users A
 const BIO: MigrationSpec = { name: 'AddBio3000', up: ['ALTER TABLE users ADD bio text'], down: ['ALTER TABLE users DROP COLUMN bio'] };
 
 describe('safe by default', () => {
-  let project: FixtureProject;
-  let db: string;
-  let env: NodeJS.ProcessEnv;
+  const fx = useFixture('safety');
 
   beforeEach(async () => {
-    project = new FixtureProject('safety');
-    db = uniqueName('fleet_t_safety');
-    env = { FX_MAIN_URL: databaseUrl(db) };
-    project.writeConfig(tenantFleetConfig());
-    project.writeMigration('global', REGISTRY);
-    for (const m of [USERS, NICK, BIO]) project.writeMigration('tenant', m);
+    fx.project.writeConfig(tenantFleetConfig());
+    fx.project.writeMigration('global', REGISTRY);
+    for (const m of [USERS, NICK, BIO]) fx.project.writeMigration('tenant', m);
     await migrate(opts());
-    await withAdmin((c) => c.query(`INSERT INTO tenants SELECT 't' || g FROM generate_series(1, 6) g`), db);
+    await withAdmin((c) => c.query(`INSERT INTO tenants SELECT 't' || g FROM generate_series(1, 6) g`), fx.db);
     await migrate(opts());
-  });
-  afterEach(async () => {
-    project.remove();
-    await dropDatabase(db);
   });
 
-  const opts = (extra: Record<string, unknown> = {}) => ({ config: project.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env, ...extra });
-  const cli = (...args: string[]) => runFleet([...args, '--config', project.path('fleet.config.ts')], env);
+  const opts = (extra: Record<string, unknown> = {}) => fx.options(extra);
+  const cli = (...args: string[]) => runFleet([...args, '--config', fx.project.path('fleet.config.ts')], fx.env);
   const versions = async () => (await status(opts())).targets.map((t) => `${t.target}@${t.version}`);
 
   it('revert without --tenant acts on the tenant track only: the registry (global track) is never dropped unless named', async () => {
     const notices: string[] = [];
     const report = await revert(opts({ onEvent: (e: { type: string; message?: string }) => e.type === 'notice' && notices.push(e.message!) }));
     expect(report.results.map((r) => r.target)).toEqual(['fx/main/t1', 'fx/main/t2', 'fx/main/t3', 'fx/main/t4', 'fx/main/t5', 'fx/main/t6']);
-    expect(await query(db, `SELECT to_regclass('public.tenants') IS NOT NULL AS present`)).toEqual([{ present: true }]);
+    expect(await query(fx.db, `SELECT to_regclass('public.tenants') IS NOT NULL AS present`)).toEqual([{ present: true }]);
     expect(notices.join('\n')).toMatch(/fx\/main has a global and a tenant track: acting on the tenant track only \(pass --track global/);
     // Named, it is reverted, and only it.
     const global = await revert(opts({ track: 'global' }));
@@ -111,7 +100,7 @@ describe('safe by default', () => {
 
   it('a checksum error hints a stamp scoped to that target; run as printed it touches nothing else, and stamp never forgets applied migrations without --force', async () => {
     await revert(opts({ tenants: ['t1', 't2'] }));
-    await withAdmin((c) => c.query(`UPDATE tenant_t3.fleet_migrations SET checksum = 'edited' WHERE name = 'AddNickname2000'`), db);
+    await withAdmin((c) => c.query(`UPDATE tenant_t3.fleet_migrations SET checksum = 'edited' WHERE name = 'AddNickname2000'`), fx.db);
     const st = await status(opts());
     const hint = st.targets.find((t) => t.target === 'fx/main/t3')!.findings[0].message;
     const printed = /`fleet (stamp [^`]+)`/.exec(hint)![1];
@@ -131,7 +120,7 @@ describe('safe by default', () => {
     await withAdmin(async (c) => {
       await c.query('DROP SCHEMA tenant_t3 CASCADE'); // lost outside Fleet
       await c.query('CREATE SCHEMA tenant_ghost'); // left behind by someone
-    }, db);
+    }, fx.db);
     const st = await status(opts());
     expect(st.targets.find((t) => t.target === 'fx/main/t3')).toMatchObject({ state: 'missing' });
     expect(st.orphans).toEqual([{ database: 'main', name: 'tenant_ghost' }]);
@@ -142,9 +131,9 @@ describe('safe by default', () => {
     expect(verified.stdout).toMatch(/ORPHAN fx\/main: tenant_ghost/);
     const run = await migrate(opts());
     expect(run.results.find((r) => r.target === 'fx/main/t3')).toMatchObject({ outcome: 'failed', failed: { error: { code: 'TENANT_MISSING' } } });
-    expect(await query(db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_t3'`)).toEqual([]);
+    expect(await query(fx.db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_t3'`)).toEqual([]);
     // A new registration is not missing: it is created as usual.
-    await withAdmin((c) => c.query(`INSERT INTO tenants VALUES ('t7')`), db);
+    await withAdmin((c) => c.query(`INSERT INTO tenants VALUES ('t7')`), fx.db);
     expect((await migrate(opts({ tenants: ['t7'] }))).results.find((r) => r.target === 'fx/main/t7')!.outcome).toBe('changed');
     const recreated = await migrate(opts({ createMissing: true }));
     expect(recreated.results.find((r) => r.target === 'fx/main/t3')).toMatchObject({ outcome: 'changed', applied: ['CreateUsers1000', 'AddNickname2000', 'AddBio3000'] });
@@ -152,9 +141,9 @@ describe('safe by default', () => {
 
   it('a tenant dropped while a migrate waits for its lock is not re-created', async () => {
     const { targetLockKey } = await import('../src/locking/target-lock');
-    project.writeMigration('tenant', { name: 'AddAge4000', up: ['ALTER TABLE users ADD age int'], down: ['ALTER TABLE users DROP COLUMN age'] });
-    const key = targetLockKey(db, 'tenant_t2', 'fleet_migrations');
-    const holder = await openDropper(db, key);
+    fx.project.writeMigration('tenant', { name: 'AddAge4000', up: ['ALTER TABLE users ADD age int'], down: ['ALTER TABLE users DROP COLUMN age'] });
+    const key = targetLockKey(fx.db, 'tenant_t2', 'fleet_migrations');
+    const holder = await openDropper(fx.db, key);
     const running = migrate(opts({ lockWaitMs: 20_000 }));
     await new Promise((r) => setTimeout(r, 1_000));
     await holder.query('DROP SCHEMA tenant_t2 CASCADE');
@@ -163,7 +152,7 @@ describe('safe by default', () => {
     await holder.end();
     const report = await running;
     expect(report.results.find((r) => r.target === 'fx/main/t2')).toMatchObject({ outcome: 'not-run', failed: { error: { code: 'TENANT_DROPPED' } } });
-    expect(await query(db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_t2'`)).toEqual([]);
+    expect(await query(fx.db, `SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_t2'`)).toEqual([]);
     expect(report.results.filter((r) => r.outcome === 'changed').length).toBe(5);
   });
 });

@@ -6,8 +6,7 @@
 import { createServer, Server, Socket } from 'node:net';
 import { Client } from 'pg';
 import { migrate } from '../src/commands/run-commands';
-import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from '../src/testing';
-import { databaseUrl, dropDatabase, query, testServer, uniqueName, waitForBackend } from '../src/testing';
+import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, testServer, uniqueName, waitForBackend } from '../src/testing';
 
 describe('stalls and waits', () => {
   let project: FixtureProject;

@@ -8,9 +8,20 @@ import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import { history } from '../src/commands/history';
 import type { FleetEvent } from '../src/events';
-import { FixtureProject, MigrationSpec, tenantFleetConfig, WORKSPACE_ROOT, LINT_ALLOW } from '../src/testing';
-import { runFleet } from '../src/testing';
-import { databaseUrl, dropDatabase, query, samplePeakConnections, uniqueName, withAdmin } from '../src/testing';
+import {
+  FixtureProject,
+  MigrationSpec,
+  tenantFleetConfig,
+  WORKSPACE_ROOT,
+  LINT_ALLOW,
+  runFleet,
+  databaseUrl,
+  dropDatabase,
+  query,
+  samplePeakConnections,
+  uniqueName,
+  withAdmin,
+} from '../src/testing';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`], down: ['DROP TABLE tenants'] };
 const T_USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)'], down: ['DROP TABLE users'] };

@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runNode } from '@fleet/core/testing';
-import { dropDatabase, testServer } from '@fleet/core/testing';
+import { runNode, dropDatabase, testServer } from '@fleet/core/testing';
 import { WORKSPACE_ROOT } from './run-nx';
 
 const WORKSPACE_PACKAGES: Record<string, string> = {

@@ -7,4 +7,6 @@ export { createDatabase, databaseUrl, dropDatabase, query, samplePeakConnections
 export { FixtureProject, LINT_ALLOW, migrationSource, tenantFleetConfig, WORKSPACE_ROOT } from './fixtures';
 export type { MigrationSpec } from './fixtures';
 export { runFleet, runNode } from './cli';
+export { useFixture } from './use-fixture';
+export type { Fixture } from './use-fixture';
 export type { CliResult } from './cli';

@@ -1,8 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import migrateExecutor from './executor';
 import statusExecutor from '../status/executor';
-import { FixtureProject, WORKSPACE_ROOT } from '@fleet/core/testing';
-import { databaseUrl, dropDatabase, query, uniqueName } from '@fleet/core/testing';
+import { FixtureProject, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, uniqueName } from '@fleet/core/testing';
 
 describe('migrate executor', () => {
   const db = uniqueName('fleet_t_executor');
