@@ -1,76 +1,33 @@
-import type { TransactionMode } from '../targets/target';
-
 /**
- * One database an app owns. Each has its own migrations directory and its own version table;
- * the apps' `fleet.config.ts` files declare them with `defineFleetConfig`.
+ * The Fleet config: one schema per level (fleet, database, tenant track). Each field's schema
+ * validates it (load-config.ts collects every problem, with its path) and gives its type: the
+ * types below are inferred from the schemas, so the two cannot drift apart.
  */
-export interface DatabaseConfig {
-  /**
-   * Database name used when the connection comes from the libpq variables (PGHOST...) or the
-   * embedded server. Default: `<app>_<key>`.
-   */
-  database?: string;
-  /**
-   * Environment variable holding this database's URL; when set it wins over everything else.
-   * Default: `<APP>_<KEY>_DATABASE_URL`, e.g. APP1_USERS_DATABASE_URL.
-   */
-  urlEnv?: string;
-  /** Create the database when it does not exist (default false). */
-  createDatabase?: boolean;
-  /** Migrations directory, relative to the config file. */
-  migrations: string;
-  /**
-   * Module exporting the app's TypeORM DataSource for this database (relative to the config file).
-   * Fleet reads its entities (drift checks, generating migrations); connections come from Fleet.
-   */
-  dataSource?: string;
-  /** Schema holding this database's tables and version table (default `public`). */
-  schema?: string;
-  /** Version table name (default `fleet_migrations`). */
-  versionTable?: string;
-  /** TypeORM's own history table to adopt on first run (default `migrations`; false: never adopt). */
-  adoptTypeormTable?: string | false;
-  /** `each` (default): one transaction per migration. `all`: every pending migration in one. */
-  transactionMode?: TransactionMode;
-  /** Wait this long for another runner's lock on a target (ms, default 30000; 0 = fail at once). */
-  lockWaitMs?: number;
-  /**
-   * PostgreSQL lock_timeout for migration statements (ms, default 5000; 0 = wait forever). A
-   * migration's ALTER queued behind a long transaction blocks the app's reads of that table while
-   * it waits: better to give up quickly and try again (`lockRetries`).
-   */
-  lockTimeoutMs?: number;
-  /** How often a transactional migration that hit lock_timeout is retried, with backoff (default 3). */
-  lockRetries?: number;
-  /**
-   * PostgreSQL idle_in_transaction_session_timeout for Fleet's sessions (ms, default 60000; 0 =
-   * none): a session whose client went silent mid-transaction (a stalled network) cannot hold
-   * its locks on tenant tables for longer.
-   */
-  idleInTransactionTimeoutMs?: number;
-  /** PostgreSQL statement_timeout for migration statements (ms, default 0 = none). */
-  statementTimeoutMs?: number;
-  /** Apply pending migrations older than applied ones instead of failing (default false). */
-  allowOutOfOrder?: boolean;
-  /**
-   * PostgreSQL extensions this database needs, beyond those its entities imply (uuid columns imply
-   * `uuid-ossp`, citext columns `citext`...: TypeORM's own rule) and those its tenant track's
-   * migrations create. Installed once per database (each tenant database, for DB-per-tenant)
-   * before its tracks run; in schema-per-tenant into the shared schema (`tenants.sharedSchemas`).
-   */
-  extensions?: string[];
-  /**
-   * The tenant track: after this database's own (global) migrations, the tenant migrations run
-   * on every tenant schema or tenant database.
-   */
-  tenants?: TenantsConfig;
-  /**
-   * Shards: the same migrations run on each shard database instead of on `database`. A number N
-   * means `<database>_shard_0` ... `<database>_shard_{N-1}` on the same server; a list names them.
-   * `<APP>_<KEY>_SHARD_URLS` (comma-separated URLs) overrides both.
-   */
-  shards?: number | string[];
-}
+import { assertConfigIdentifier } from '../identifiers';
+import { Infer, s, Schema } from './schema';
+
+/** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
+export const TENANCY_STRATEGIES = ['schema', 'database'] as const;
+export type TenancyStrategyName = (typeof TENANCY_STRATEGIES)[number];
+
+/** Extension names as PostgreSQL ships them (`uuid-ossp`, `pgcrypto`, `btree_gist`...). */
+export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/** A name Fleet puts into SQL from the config (quoted; letters, digits, `_`, `$`, at most 63 bytes). */
+const identifier = (): Schema<string> =>
+  s.string('an identifier (letters, digits, "_", "$"; at most 63 bytes)', (v) => {
+    try {
+      assertConfigIdentifier('name', v);
+      return null;
+    } catch (e) {
+      return String((e as { details?: { reason?: string } }).details?.reason ?? (e as Error).message);
+    }
+  });
+const millis = () => s.number('a number >= 0 (milliseconds)', (v) => v >= 0);
+const template = () =>
+  s.string('a string containing {id}', (v) =>
+    !v.includes('{id}') ? 'must be a string containing {id}' : /^[a-z_][a-z0-9_]*$/.test(v.replace('{id}', 'x')) ? null : 'may only use a-z, 0-9 and "_" around {id}',
+  );
 
 /** A tenant as discovery returns it: an id plus attributes (plan, region...) for conditional migrations. */
 export interface TenantRecord {
@@ -93,32 +50,37 @@ export interface DiscoveryContext {
  */
 export type TenantDiscovery = { sql: string } | { list: Array<string | TenantRecord> } | ((context: DiscoveryContext) => Promise<Array<string | TenantRecord>>);
 
-/** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
-export const TENANCY_STRATEGIES = ['schema', 'database'] as const;
-export type TenancyStrategyName = (typeof TENANCY_STRATEGIES)[number];
+const discovery = s.custom<TenantDiscovery>(
+  '{ sql: "SELECT id ..." }, { list: [...] } or a function returning tenants',
+  (d) =>
+    typeof d === 'function' ||
+    (!!d && typeof d === 'object' && 'sql' in d && typeof (d as { sql: unknown }).sql === 'string' && (d as { sql: string }).sql.trim() !== '') ||
+    (!!d && typeof d === 'object' && 'list' in d && Array.isArray((d as { list: unknown }).list)),
+);
 
 /** The tenant track of a database. */
-export interface TenantsConfig {
+export const tenantsSchema = s.object({
   /** `schema`: one schema per tenant in this database. `database`: one database per tenant. */
-  strategy: TenancyStrategyName;
+  strategy: s.literal(TENANCY_STRATEGIES, 'one of "schema", "database" ("schema": a schema per tenant, "database": a database per tenant)'),
   /** The tenant track's migrations directory (relative to the config file). */
-  migrations: string;
+  migrations: s.string('the path of the tenant migrations directory'),
   /** Module exporting the TypeORM DataSource whose entities every tenant maps (drift checks). */
-  dataSource?: string;
-  discover: TenantDiscovery;
+  dataSource: s.optional(s.string('the path of a module exporting a DataSource')),
+  /** How to find the tenants at run time (see TenantDiscovery). */
+  discover: discovery,
   /** schema strategy: the tenant's schema name (default `tenant_{id}`). */
-  schemaTemplate?: string;
+  schemaTemplate: s.optional(template()),
   /** database strategy: the tenant's database name (default `<database>_{id}`). */
-  databaseTemplate?: string;
+  databaseTemplate: s.optional(template()),
   /** database strategy: create missing tenant databases (default: the database's createDatabase). */
-  createDatabase?: boolean;
+  createDatabase: s.optional(s.boolean()),
   /** Version table in each tenant schema / database (default: the database's versionTable). */
-  versionTable?: string;
+  versionTable: s.optional(identifier()),
   /**
    * Where tenants are registered by `tenant create` (a table in the global schema with an `id`
    * column). Default: none (discovery must then find new tenants by itself).
    */
-  registry?: { table: string; schema?: string; idColumn?: string };
+  registry: s.optional(s.object({ table: identifier(), schema: s.optional(identifier()), idColumn: s.optional(identifier()) }, '{ table, schema?, idColumn? }')),
   /**
    * schema strategy (ignored by the database strategy, whose tenants keep their extensions in
    * their own database): schemas on every session's search_path after the target's own schema (the
@@ -126,17 +88,112 @@ export interface TenantsConfig {
    * the database's extensions are installed into the first. A tenant migration's unqualified name
    * that its own schema lacks resolves here, so keep tables out of these schemas.
    */
-  sharedSchemas?: string[];
+  sharedSchemas: s.optional(s.list(identifier(), 'a non-empty list of schema names', { nonEmpty: true })),
   /** Warn when one database holds more tenant schemas than this (default 500). */
-  maxSchemasPerDatabase?: number;
-}
+  maxSchemasPerDatabase: s.optional(s.number('a whole number >= 1', (v) => Number.isInteger(v) && v >= 1)),
+});
+export type TenantsConfig = Infer<typeof tenantsSchema>;
 
-export interface FleetConfig {
-  /** The app's name (the Nx project name). */
-  app: string;
-  /** The app's databases by key (`users`, `analytics`...). */
-  databases: Record<string, DatabaseConfig>;
-}
+/**
+ * One database an app owns. Each has its own migrations directory and its own version table;
+ * the apps' `fleet.config.ts` files declare them with `defineFleetConfig`.
+ */
+export const databaseSchema = s.object({
+  /**
+   * Database name used when the connection comes from the libpq variables (PGHOST...) or the
+   * embedded server. Default: `<app>_<key>`.
+   */
+  database: s.optional(identifier()),
+  /**
+   * Environment variable holding this database's URL; when set it wins over everything else.
+   * Default: `<APP>_<KEY>_DATABASE_URL`, e.g. APP1_USERS_DATABASE_URL.
+   */
+  urlEnv: s.optional(s.string()),
+  /** Create the database when it does not exist (default false). */
+  createDatabase: s.optional(s.boolean()),
+  /** Migrations directory, relative to the config file. */
+  migrations: s.string('the path of the migrations directory'),
+  /**
+   * Module exporting the app's TypeORM DataSource for this database (relative to the config file).
+   * Fleet reads its entities (drift checks, generating migrations); connections come from Fleet.
+   */
+  dataSource: s.optional(s.string('the path of a module exporting a DataSource')),
+  /** Schema holding this database's tables and version table (default `public`). */
+  schema: s.optional(identifier()),
+  /** Version table name (default `fleet_migrations`). */
+  versionTable: s.optional(identifier()),
+  /** TypeORM's own history table to adopt on first run (default `migrations`; false: never adopt). */
+  adoptTypeormTable: s.optional(
+    s.either(
+      identifier(),
+      s.custom<false>('false', (v) => v === false),
+      'a table name, or false',
+    ),
+  ),
+  /** `each` (default): one transaction per migration. `all`: every pending migration in one. */
+  transactionMode: s.optional(s.literal(['each', 'all'] as const)),
+  /** Wait this long for another runner's lock on a target (ms, default 30000; 0 = fail at once). */
+  lockWaitMs: s.optional(millis()),
+  /**
+   * PostgreSQL lock_timeout for migration statements (ms, default 5000; 0 = wait forever). A
+   * migration's ALTER queued behind a long transaction blocks the app's reads of that table while
+   * it waits: better to give up quickly and try again (`lockRetries`).
+   */
+  lockTimeoutMs: s.optional(millis()),
+  /** How often a transactional migration that hit lock_timeout is retried, with backoff (default 3). */
+  lockRetries: s.optional(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0)),
+  /**
+   * PostgreSQL idle_in_transaction_session_timeout for Fleet's sessions (ms, default 60000; 0 =
+   * none): a session whose client went silent mid-transaction (a stalled network) cannot hold
+   * its locks on tenant tables for longer.
+   */
+  idleInTransactionTimeoutMs: s.optional(millis()),
+  /** PostgreSQL statement_timeout for migration statements (ms, default 0 = none). */
+  statementTimeoutMs: s.optional(millis()),
+  /** Apply pending migrations older than applied ones instead of failing (default false). */
+  allowOutOfOrder: s.optional(s.boolean()),
+  /**
+   * PostgreSQL extensions this database needs, beyond those its entities imply (uuid columns imply
+   * `uuid-ossp`, citext columns `citext`...: TypeORM's own rule) and those its tenant track's
+   * migrations create. Installed once per database (each tenant database, for DB-per-tenant)
+   * before its tracks run; in schema-per-tenant into the shared schema (`tenants.sharedSchemas`).
+   */
+  extensions: s.optional(
+    s.list(
+      s.string('an extension name (a-z, 0-9, "_", "-")', (v) => (EXTENSION_NAME.test(v) ? null : 'must be an extension name (a-z, 0-9, "_", "-")')),
+      'a list of extension names',
+    ),
+  ),
+  /**
+   * The tenant track: after this database's own (global) migrations, the tenant migrations run
+   * on every tenant schema or tenant database.
+   */
+  tenants: s.optional(tenantsSchema),
+  /**
+   * Shards: the same migrations run on each shard database instead of on `database`. A number N
+   * means `<database>_shard_0` ... `<database>_shard_{N-1}` on the same server; a list names them.
+   * `<APP>_<KEY>_SHARD_URLS` (comma-separated URLs) overrides both.
+   */
+  shards: s.optional(
+    s.either(
+      s.number('a whole number from 1 to 10000', (v) => Number.isInteger(v) && v >= 1 && v <= 10_000),
+      s.list(identifier(), 'a non-empty list of database names', { nonEmpty: true }),
+      'a whole number from 1 to 10000, or a non-empty list of database names',
+    ),
+  ),
+});
+export type DatabaseConfig = Infer<typeof databaseSchema>;
+
+export const fleetConfigSchema = s.object(
+  {
+    /** The app's name (the Nx project name). */
+    app: s.string('the app name (letters, digits, "-", "_", ".")', (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? null : 'must be the app name (letters, digits, "-", "_", ".")')),
+    /** The app's databases by key (`users`, `analytics`...). */
+    databases: s.record(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start with a letter and use letters, digits, "-", "_"', databaseSchema, 'an object with one entry per database'),
+  },
+  'an object (export default defineFleetConfig({...}))',
+);
+export type FleetConfig = Infer<typeof fleetConfigSchema>;
 
 /** Typed helper for `fleet.config.ts`: `export default defineFleetConfig({...})`. */
 export function defineFleetConfig(config: FleetConfig): FleetConfig {

@@ -22,16 +22,16 @@ describe('config validation (no database)', () => {
       error = e as typeof error;
     }
     expect(error!.details.problems.map((p) => p.field)).toEqual([
+      'databases.users.lockWaitMs',
       'databases.users.tenants.strategy',
       'databases.users.tenants.registry.table',
-      'databases.users.shards',
-      'databases.users.lockWaitMs',
       'databases.audit.transactionMod',
       'databases.audit.migrations',
       'databases.audit.extensions[1]',
+      'databases.users.shards', // across fields: shards and tenants
     ]);
-    expect(error!.message).toMatch(/^Invalid Fleet config apps\/x\/fleet.config.ts, 7 problems:\n {2}- databases.users.tenants.strategy: must be one of "schema", "database"/);
-    expect(error!.message).toContain('databases.users.lockWaitMs: must be a number >= 0');
+    expect(error!.message).toMatch(/^Invalid Fleet config apps\/x\/fleet.config.ts, 7 problems:\n {2}- databases.users.lockWaitMs: must be a number >= 0/);
+    expect(error!.message).toContain('databases.users.tenants.strategy: must be one of "schema", "database"');
   });
 
   it('fills every default of a valid config', () => {
@@ -43,5 +43,14 @@ describe('config validation (no database)', () => {
       lockRetries: 3,
       tenants: { schemaTemplate: 'tenant_{id}', sharedSchemas: ['extensions'] },
     });
+  });
+});
+
+describe('config types come from the schema', () => {
+  it('a required field missing and an unknown key are named; a valid config keeps its shape', () => {
+    expect(() => validate({ app: 'x', databases: { main: { migration: './m' } } })).toThrow(
+      /databases.main.migration: is not a known option .*\n {2}- databases.main.migrations: is required \(the path of the migrations directory\)/,
+    );
+    expect(() => validate('nope')).toThrow(/the default export: must be an object \(export default defineFleetConfig/);
   });
 });
