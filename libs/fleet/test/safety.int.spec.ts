@@ -123,6 +123,7 @@ describe('safe by default', () => {
     }, fx.db);
     const st = await status(opts());
     expect(st.targets.find((t) => t.target === 'fx/main/t3')).toMatchObject({ state: 'missing' });
+    expect(st.next.join('\n')).toMatch(/1 registered tenant\(s\) missing .*--create-missing/);
     expect(st.orphans).toEqual([{ database: 'main', name: 'tenant_ghost' }]);
     expect(st.ok).toBe(false);
     const verified = await cli('verify');

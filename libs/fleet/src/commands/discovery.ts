@@ -35,7 +35,7 @@ export async function resolveTenantTargets(runtime: FleetRuntime, previous: read
     } catch (err) {
       if (((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '42P01') {
         // The registry table does not exist yet: the global track has not created it. No tenants.
-        runtime.emit({ type: 'notice', message: `${runtime.config.app}/${d.db.key}: no tenant registry yet (${errorToJSON(err).message}); migrate the global track first` });
+        runtime.noticeOnce(`${runtime.config.app}/${d.db.key}: no tenants yet (the global track creates the tenant registry; it has not run here)`);
         continue;
       }
       const result = pseudoResult(runtime.config.app, d, discoveryTarget);
@@ -67,7 +67,7 @@ export async function resolveTenantTargets(runtime: FleetRuntime, previous: read
       }
     }
     const warning = d.strategy!.scaleWarning(tenants, discovery.tenants.length, `${runtime.config.app}/${d.db.key}`);
-    if (warning) runtime.emit({ type: 'notice', message: warning });
+    if (warning) runtime.noticeOnce(warning);
     const byTarget = runtime.options.targets ? new Set(runtime.options.targets) : null;
     const presence = await presenceOf(
       runtime,

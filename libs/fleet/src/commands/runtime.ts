@@ -223,6 +223,15 @@ export class FleetRuntime {
     }
   }
 
+  private readonly noticed = new Set<string>();
+
+  /** A notice said once per run, however many times discovery runs (status for the journal, then the run). */
+  noticeOnce(message: string): void {
+    if (this.noticed.has(message)) return;
+    this.noticed.add(message);
+    this.emit({ type: 'notice', message });
+  }
+
   /** The run's interruption signal, if any. */
   get signal(): AbortSignal | undefined {
     return this.options.signal;

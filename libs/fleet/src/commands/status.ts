@@ -34,6 +34,8 @@ export interface StatusReport {
   summary: Record<StatusState, number> & { targets: number };
   /** Schemas or databases shaped like a tenant's that no registered tenant owns. */
   orphans: Array<{ database: string; name: string }>;
+  /** What to do next, one sentence each ("3 tenants pending AddNickname: run `nx run app1:migrate`"). */
+  next: string[];
   /** Statements sent to read the histories (bounded per database, not per tenant). */
   statements: number;
   targets: TargetStatus[];
@@ -69,6 +71,7 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
     statements,
     targets: out,
     orphans: tenants.orphans,
+    next: nextSteps(runtime.config.app, out, tenants.orphans.length),
   };
 }
 
@@ -116,4 +119,24 @@ function failedStatus(r: TargetResult): TargetStatus {
     note: null,
     error: r.failed?.error ?? null,
   };
+}
+
+/** What an operator does next, as Prisma's status says it. */
+function nextSteps(app: string, targets: readonly TargetStatus[], orphans: number): string[] {
+  const out: string[] = [];
+  const migrate = `\`nx run ${app}:migrate\` (or \`fleet migrate --app ${app}\`)`;
+  const pending = targets.filter((t) => t.state === 'pending');
+  if (pending.length) {
+    const names = [...new Set(pending.flatMap((t) => t.pending))];
+    const who = pending.length === 1 ? pending[0].target : `${pending.length} targets`;
+    out.push(`${who} pending ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}: run ${migrate}`);
+  }
+  const diverged = targets.filter((t) => t.state === 'diverged').length;
+  if (diverged) out.push(`${diverged} target(s) diverged from the code: see each one's finding above (it says which command fixes that target alone)`);
+  const failed = targets.filter((t) => t.state === 'failed').length;
+  if (failed) out.push(`${failed} target(s) failed or were interrupted: see each one's error above`);
+  const missing = targets.filter((t) => t.state === 'missing').length;
+  if (missing) out.push(`${missing} registered tenant(s) missing their schema or database: restore them, unregister them, or migrate with --create-missing`);
+  if (orphans) out.push(`${orphans} orphan schema(s) or database(s): drop them or register their tenants`);
+  return out;
 }

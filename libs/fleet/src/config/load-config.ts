@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, FleetError } from '../errors';
 import { assertConfigIdentifier } from '../identifiers';
@@ -69,7 +69,14 @@ export function findConfigFile(workspaceRoot: string, app: string | undefined, c
     if (!existsSync(file)) throw new ConfigError(`Fleet config ${configPath} does not exist.`, { file });
     return file;
   }
-  if (!app) throw new ConfigError('Say which app to work on: --app <name> (or --config <path to fleet.config.ts>).');
+  if (!app) {
+    const apps = existsSync(join(workspaceRoot, 'apps'))
+      ? readdirSync(join(workspaceRoot, 'apps')).filter((name) => existsSync(join(workspaceRoot, 'apps', name, CONFIG_FILE)))
+      : [];
+    throw new ConfigError(
+      `Say which app to work on: --app <name> (or --config <path to fleet.config.ts>). ${apps.length ? `Apps with a Fleet config here: ${apps.sort().join(', ')}.` : `No apps/<name>/${CONFIG_FILE} here.`}`,
+    );
+  }
   const candidates = [join(workspaceRoot, 'apps', app, CONFIG_FILE), join(workspaceRoot, app, CONFIG_FILE)];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {

@@ -161,7 +161,15 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
       }
     }
     if (!started) {
-      emit({ type: 'run-start', command: commandName, targets: targets.length + results.length, concurrency: options.concurrency, connections: await budgetOf(targets) });
+      emit({
+        type: 'run-start',
+        command: commandName,
+        targets: targets.length + results.length,
+        concurrency: options.concurrency,
+        connections: await budgetOf(targets),
+        // Later phases (the tenants, discovered once the global tracks ran) add their targets then.
+        moreToCome: phases.indexOf(phase) < phases.length - 1,
+      });
       started = true;
       for (const r of results) emit({ type: 'target-end', result: r });
     } else if (targets.length) emit({ type: 'targets-added', count: targets.length });

@@ -92,6 +92,12 @@ describe('planRevert', () => {
     expect(planRevert([A, B, C], history).steps).toEqual([{ action: 'revert', migration: 'C3' }]);
   });
 
+  it('--to a migration this target has not applied: nothing after it to revert here, not an error', () => {
+    const behind = planRevert([A, B, C], [applied(A)], { to: 'B2' });
+    expect(behind).toMatchObject({ steps: [], blocked: false });
+    expect(planRevert([A, B, C], [applied(A)], { to: 'Nope9' }).findings[0]).toMatchObject({ kind: 'unknown-migration' });
+  });
+
   it('reverts N steps newest first', () => {
     expect(planRevert([A, B, C], history, { steps: 2 }).steps.map((s) => s.migration)).toEqual(['C3', 'B2']);
   });
@@ -106,7 +112,7 @@ describe('planRevert', () => {
   });
 
   it('blocks on an unknown --to and on an edited migration', () => {
-    expect(planRevert([A, B], [applied(A)], { to: 'B2' }).blocked).toBe(true);
+    expect(planRevert([A, B], [applied(A)], { to: 'Nope9' }).blocked).toBe(true);
     expect(planRevert([A, B], [applied(A), applied(B, { checksum: 'x' })]).blocked).toBe(true);
   });
 

@@ -195,11 +195,22 @@ export function planRevert(available: readonly AvailableMigration[], applied: re
   let toRevert: AppliedRecord[];
   if (options.to !== undefined && options.to !== BASE) {
     const index = newestFirst.findIndex((r) => r.name === options.to);
-    if (index < 0) {
-      findings.push({ kind: 'unknown-migration', severity: 'error', migration: options.to, option: '--to (must be an applied migration)' });
-      toRevert = [];
-    } else {
+    const inCode = [...available].sort(compareMigrations).findIndex((m) => m.name === options.to);
+    if (index >= 0) {
       toRevert = newestFirst.slice(0, index);
+    } else if (inCode >= 0) {
+      // Not applied here (this target is behind it, or it was skipped): revert only what is
+      // applied after it in code order; a target already at or before it has nothing to do.
+      const after = new Set(
+        [...available]
+          .sort(compareMigrations)
+          .slice(inCode + 1)
+          .map((m) => m.name),
+      );
+      toRevert = newestFirst.filter((r) => after.has(r.name));
+    } else {
+      findings.push({ kind: 'unknown-migration', severity: 'error', migration: options.to, option: '--to' });
+      toRevert = [];
     }
   } else if (options.to === BASE) {
     toRevert = newestFirst;

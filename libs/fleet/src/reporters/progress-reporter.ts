@@ -38,7 +38,7 @@ export class ProgressReporter {
         this.lastLine = this.started;
         this.verbose = this.options.verbose ?? event.targets <= 10;
         this.line(
-          `${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}, concurrency ${event.concurrency}` +
+          `${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}${event.moreToCome ? ' (the global tracks; tenants follow once discovered)' : ''}, concurrency ${event.concurrency}` +
             (event.connections !== undefined && event.connections < event.concurrency
               ? ` (limited to ${event.connections} connection${event.connections === 1 ? '' : 's'} by the server budget)`
               : ''),
@@ -46,6 +46,7 @@ export class ProgressReporter {
         break;
       case 'targets-added':
         this.total += event.count;
+        if (event.count > 1) this.line(`+${event.count} targets (${this.total} in all)`);
         if (this.options.verbose === undefined && this.total > 10) this.verbose = false;
         break;
       case 'notice':

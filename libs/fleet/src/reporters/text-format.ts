@@ -62,6 +62,7 @@ function statusFooter(report: StatusReport): string[] {
   const lines: string[] = [];
   for (const o of report.orphans.slice(0, 50)) lines.push(`ORPHAN   ${report.app}/${o.database}: ${o.name} looks like a tenant's, but no registered tenant owns it`);
   if (report.orphans.length > 50) lines.push(`... and ${report.orphans.length - 50} more orphans`);
+  for (const step of report.next) lines.push(`next: ${step}`);
   const s = report.summary;
   lines.push(
     `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed` +
