@@ -1,3 +1,5 @@
+import { parse } from 'pg-connection-string';
+
 /** Where one database lives. Passwords never appear in `describe()` or in messages. */
 export interface ConnectionSpec {
   host: string;
@@ -21,27 +23,31 @@ export function describeConnection(spec: ConnectionSpec): string {
   return `postgres://${encodeURIComponent(spec.user)}@${spec.host}:${spec.port}/${encodeURIComponent(spec.database)}`;
 }
 
-/** Parses `postgres://user:password@host:port/database?sslmode=require`. */
+/**
+ * Parses a connection URL as libpq (and psql) read it, through pg-connection-string with libpq
+ * semantics: `?host=/var/run/postgresql` is a socket directory; `sslmode=require` encrypts
+ * without verifying, `verify-ca` verifies the certificate chain, `verify-full` the chain and the
+ * host name; `sslrootcert`, `sslcert` and `sslkey` name files that are read.
+ */
 export function parseConnectionUrl(url: string): ConnectionSpec {
-  let parsed: URL;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  if (!scheme) throw new Error('not a valid URL');
+  if (scheme !== 'postgres' && scheme !== 'postgresql') throw new Error(`expected postgres:// or postgresql://, got ${scheme}://`);
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`not a valid URL`);
+    parsed = parse(url, { useLibpqCompat: true });
+  } catch (err) {
+    throw new Error(`cannot use it: ${(err as Error).message}`);
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new Error(`expected postgres:// or postgresql://, got ${parsed.protocol}//`);
-  }
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (!database) throw new Error('the URL names no database (postgres://host:port/<database>)');
-  const sslmode = parsed.searchParams.get('sslmode');
+  if (!parsed.database) throw new Error('the URL names no database (postgres://host:port/<database>)');
   return {
-    host: decodeURIComponent(parsed.hostname) || '127.0.0.1',
+    host: parsed.host || process.env.PGHOST || 'localhost',
     port: parsed.port ? Number(parsed.port) : 5432,
-    user: decodeURIComponent(parsed.username) || process.env.PGUSER || defaultUser(),
-    password: parsed.password ? decodeURIComponent(parsed.password) : process.env.PGPASSWORD,
-    database,
-    ssl: sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' } : undefined,
+    user: parsed.user || process.env.PGUSER || defaultUser(),
+    password: parsed.password || process.env.PGPASSWORD || undefined,
+    database: parsed.database,
+    // Verifying is node's default; spelled out so that reports and tests can see it.
+    ssl: parsed.ssl === undefined || parsed.ssl === false ? undefined : { rejectUnauthorized: true, ...(parsed.ssl as Record<string, unknown>) },
   };
 }
 
