@@ -60,6 +60,8 @@ export { convert, parseCommandLine, verbHelp, generalHelp } from './cli/parse';
 export { defineVerb, flagOf, fieldOf, EXIT_OK, EXIT_FAILED, EXIT_USAGE } from './cli/verb';
 export type { VerbDefinition, OptionSpec, OptionKind, VerbContext, VerbOutcome } from './cli/verb';
 export { askOnTerminal } from './cli/main';
+export { colorsFor, styler, plain } from './reporters/style';
+export type { Style, Tone } from './reporters/style';
 export { watchInterrupts } from './cli/interrupts';
 export type { Interrupts } from './cli/interrupts';
 export { dryRun } from './commands/run-commands';

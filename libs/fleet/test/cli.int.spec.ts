@@ -103,7 +103,8 @@ describe('fleet CLI', () => {
   it('starts the embedded PostgreSQL when no connection is configured', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fleet-embedded-test-'));
     chmodSync(dataDir, 0o755); // the server runs as the postgres OS user when we are root
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    // A port nothing listens on now, below the ephemeral range (a random one in it collided once).
+    const port = String(await freePort());
     project.writeConfig({ app: 'cli', databases: { main: { migrations: './migrations', createDatabase: true } } });
     project.writeMigration('migrations', USERS);
     const env = { FLEET_EMBEDDED_DIR: join(dataDir, 'pg'), FLEET_EMBEDDED_PORT: port };
@@ -118,3 +119,18 @@ describe('fleet CLI', () => {
     }
   }, 240_000);
 });
+
+/** A TCP port on 127.0.0.1 that is free right now (asked of the OS), below the ephemeral range when possible. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+  throw new Error('no free port found');
+}

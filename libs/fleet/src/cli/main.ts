@@ -1,4 +1,5 @@
 import { watchInterrupts } from './interrupts';
+import { colorsFor } from '../reporters/style';
 import { parseCommandLine } from './parse';
 import { EXIT_USAGE, runCommand } from './run-command';
 
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
         stderr: (t) => process.stderr.write(t),
         isTTY: !!process.stderr.isTTY && !process.env.CI,
         confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
+        color: colorsFor(process.stdout),
       },
     );
     return interrupts.exitCode() ?? code;

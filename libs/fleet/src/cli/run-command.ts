@@ -4,6 +4,7 @@ import type { CommonOptions } from '../commands/runtime';
 import { ProgressReporter } from '../reporters/progress-reporter';
 import { combineListeners, FleetEvent } from '../events';
 import { ensureTypeScriptLoader } from '../config/typescript-loader';
+import { styler } from '../reporters/style';
 import { findVerb, verbs } from './registry';
 import { CommandIO, CommandOptions, EXIT_FAILED, EXIT_USAGE } from './verb';
 
@@ -35,13 +36,13 @@ export async function runCommand(verbName: Verb, options: CommandOptions, io: Co
   // place (Nx removes the one it used to load the plugin).
   if (__filename.endsWith('.ts')) ensureTypeScriptLoader();
   try {
-    const outcome = await verb.run(common, { io, journalDir });
+    const outcome = await verb.run(common, { io, journalDir, style: styler(!options.json && !!io.color) });
     if (options.json) io.stdout(`${JSON.stringify(outcome.doc, null, 2)}\n`);
     else if (outcome.text) io.stdout(`${outcome.text}\n`);
     return outcome.exitCode;
   } catch (err) {
     if (options.json) io.stdout(`${JSON.stringify({ command: verb.name, ok: false, error: errorToJSON(err) }, null, 2)}\n`);
-    else io.stderr(`fleet ${verb.name}: ${err instanceof FleetError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
+    else io.stderr(`${styler(!!io.color)('red', `fleet ${verb.name}:`)} ${err instanceof FleetError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
     return err instanceof FleetError ? err.exitCode : EXIT_FAILED;
   }
 }

@@ -6,6 +6,7 @@
  * module in cli/verbs plus its test.
  */
 import type { CommonOptions } from '../commands/runtime';
+import type { Style } from '../reporters/style';
 
 /** How an option's value is written and read. */
 export type OptionKind =
@@ -74,6 +75,8 @@ export interface CommandIO {
   isTTY: boolean;
   /** Asks a yes/no question on a terminal; absent off a terminal (then destructive verbs need --yes). */
   confirm?(question: string): Promise<boolean>;
+  /** Colour the text reports (a terminal without NO_COLOR, or FORCE_COLOR; see reporters/style.ts). */
+  color?: boolean;
 }
 
 /** What a verb's run gets besides its options. */
@@ -81,6 +84,8 @@ export interface VerbContext {
   io: CommandIO;
   /** Where run journals go (undefined: none). */
   journalDir: string | undefined;
+  /** Colours for the text report (plain when off). */
+  style: Style;
 }
 
 /** A verb's result as the shell prints it. */

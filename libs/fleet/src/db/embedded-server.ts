@@ -47,6 +47,16 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
       { dataDir },
     );
   }
+  // The server's own last words, for the error when it does not start (a port in use, shared memory...).
+  const lastLines: string[] = [];
+  const keep = (message: unknown) => {
+    for (const line of String(message)
+      .split('\n')
+      .filter((l) => l.trim())) {
+      lastLines.push(line.trim());
+      if (lastLines.length > 6) lastLines.shift();
+    }
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -55,8 +65,8 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
     persistent: true,
     // PostgreSQL refuses to run as root; as root, run it as the `postgres` OS user.
     createPostgresUser: asRoot,
-    onLog: () => undefined,
-    onError: () => undefined,
+    onLog: keep,
+    onError: keep,
   });
   const started = Date.now();
   try {
@@ -67,7 +77,8 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
     await server.start();
   } catch (cause) {
     throw new ConnectionError(
-      `Could not start the embedded PostgreSQL (data ${dataDir}, port ${port}): ${(cause as Error)?.message ?? 'the server exited'}. ` +
+      `Could not start the embedded PostgreSQL (data ${dataDir}, port ${port}): ${(cause as Error)?.message ?? 'the server exited'}` +
+        `${lastLines.length ? ` (it said: ${lastLines.join(' | ')})` : ''}. ` +
         'Set PGHOST (and PGPORT/PGUSER/PGPASSWORD) to use another server, or FLEET_EMBEDDED_PORT / FLEET_EMBEDDED_DIR to move this one.',
       { dataDir, port },
       { cause },

@@ -6,9 +6,10 @@ import type { DriftReport } from '../commands/drift';
 import type { CadenceReport } from '../commands/cadence';
 import type { LintReport } from '../commands/lint';
 import type { RunPlan } from '../commands/plan-run';
+import { plain, Style, toneOf } from './style';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
-export function formatRunReport(report: RunReport): string {
+export function formatRunReport(report: RunReport, style: Style = plain): string {
   const lines: string[] = [];
   /** Large runs: successful targets grouped by what happened to them; problems one per line. */
   const groups = new Map<string, number>();
@@ -41,7 +42,7 @@ export function formatRunReport(report: RunReport): string {
     }
     const version = r.versionBefore === r.versionAfter ? `at ${r.versionAfter ?? '(none)'}` : `${r.versionBefore ?? '(none)'} -> ${r.versionAfter ?? '(none)'}`;
     const fine = r.outcome === 'changed' || r.outcome === 'unchanged';
-    if (report.results.length <= GROUP_ABOVE || !fine) lines.push(`${head.padEnd(7)} ${r.target}  ${version}  ${parts.join('; ')}`.trimEnd());
+    if (report.results.length <= GROUP_ABOVE || !fine) lines.push(`${paint(style, head.padEnd(7), head.toLowerCase())} ${r.target}  ${version}  ${parts.join('; ')}`.trimEnd());
     else {
       const key = `${r.outcome}: ${version}`;
       groups.set(key, (groups.get(key) ?? 0) + 1);
@@ -58,11 +59,11 @@ export function formatRunReport(report: RunReport): string {
   return lines.join('\n');
 }
 
-function statusFooter(report: StatusReport): string[] {
+function statusFooter(report: StatusReport, style: Style = plain): string[] {
   const lines: string[] = [];
   for (const o of report.orphans.slice(0, 50)) lines.push(`ORPHAN   ${report.app}/${o.database}: ${o.name} looks like a tenant's, but no registered tenant owns it`);
   if (report.orphans.length > 50) lines.push(`... and ${report.orphans.length - 50} more orphans`);
-  for (const step of report.next) lines.push(`next: ${step}`);
+  for (const step of report.next) lines.push(`${style('cyan', 'next:')} ${step}`);
   const s = report.summary;
   lines.push(
     `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed` +
@@ -75,20 +76,20 @@ function statusFooter(report: StatusReport): string[] {
 /** Above this many targets, status groups identical states instead of a line per target. */
 export const GROUP_ABOVE = 20;
 
-export function formatStatus(report: StatusReport): string {
+export function formatStatus(report: StatusReport, style: Style = plain): string {
   const lines: string[] = [];
-  if (report.targets.length > GROUP_ABOVE) return formatGroupedStatus(report);
+  if (report.targets.length > GROUP_ABOVE) return formatGroupedStatus(report, style);
   for (const t of report.targets) {
     const state = t.state.toUpperCase();
     let detail = `version ${t.version ?? '(none)'}`;
     if (t.pending.length) detail += `; ${t.pending.length} pending: ${t.pending.join(', ')}`;
     if (t.skipped.length) detail += `; ${t.skipped.length} skipped by condition`;
-    lines.push(`${state.padEnd(8)} ${t.target}  ${detail}`);
+    lines.push(`${paint(style, state.padEnd(8), t.state)} ${t.target}  ${detail}`);
     if (t.note) lines.push(`         note: ${t.note}`);
     for (const f of t.findings) lines.push(`         ${f.severity}: ${f.message}`);
     if (t.error) lines.push(`         error: ${String(t.error.message)}`);
   }
-  return [...lines, ...statusFooter(report)].join('\n');
+  return [...lines, ...statusFooter(report, style)].join('\n');
 }
 
 export function formatHistory(report: HistoryReport): string {
@@ -114,7 +115,7 @@ export function formatHistory(report: HistoryReport): string {
  *   998 at-head   app1/users (tenant) at CreateProjects...
  *     2 pending   app1/users (tenant) at CreateUsers...: acme, globex
  */
-function formatGroupedStatus(report: StatusReport): string {
+function formatGroupedStatus(report: StatusReport, style: Style = plain): string {
   const groups = new Map<string, { state: string; track: string; version: string | null; members: string[]; sample: string | null }>();
   for (const t of report.targets) {
     const track = `${t.app}/${t.database} (${t.tenant === null ? (t.target.split('/').length > 2 ? 'shard' : 'global') : 'tenant'})`;
@@ -128,10 +129,10 @@ function formatGroupedStatus(report: StatusReport): string {
   for (const g of [...groups.values()].sort((a, b) => a.track.localeCompare(b.track) || b.members.length - a.members.length)) {
     const who =
       g.state === 'at-head' && g.members.length > 5 ? '' : `: ${g.members.slice(0, 20).join(', ')}${g.members.length > 20 ? `, ... (${g.members.length - 20} more)` : ''}`;
-    lines.push(`${String(g.members.length).padStart(6)} ${g.state.padEnd(8)} ${g.track} at ${g.version ?? '(none)'}${who}`);
+    lines.push(`${String(g.members.length).padStart(6)} ${paint(style, g.state.padEnd(8), g.state)} ${g.track} at ${g.version ?? '(none)'}${who}`);
     if (g.sample) lines.push(`         ${g.sample}`);
   }
-  return [...lines, ...statusFooter(report)].join('\n');
+  return [...lines, ...statusFooter(report, style)].join('\n');
 }
 
 export function formatVerify(report: VerifyReport): string {
@@ -226,4 +227,10 @@ export function formatPlan(plan: RunPlan): string {
   }
   for (const p of plan.problems) lines.push(`  ${p.target}: not a target (${p.message})`);
   return lines.join('\n');
+}
+
+/** A word in its state's colour (padding kept outside the colour codes' width). */
+function paint(style: Style, text: string, state: string): string {
+  const tone = toneOf(state);
+  return tone ? style(tone, text) : text;
 }

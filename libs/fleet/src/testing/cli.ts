@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from './fixtures';
 
@@ -23,7 +24,8 @@ export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv =
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      // Nx forces colour on the tasks it runs (FORCE_COLOR): tests read the text without it.
+      resolve({ code, stdout: stripVTControlCharacters(stdout), stderr: stripVTControlCharacters(stderr) });
     });
   });
 }

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { askOnTerminal, CommandOptions, convert, fieldOf, findVerb, runCommand, watchInterrupts } from '@fleet/core';
+import { askOnTerminal, colorsFor, CommandOptions, convert, fieldOf, findVerb, runCommand, watchInterrupts } from '@fleet/core';
 
 /**
  * Every Fleet executor is this: map the Nx options onto the verb's (declared once, in the verb's
@@ -32,6 +32,7 @@ export async function runVerb(verbName: string, options: Record<string, unknown>
         stderr: (text) => process.stderr.write(text),
         isTTY: !!process.stderr.isTTY && !process.env.CI,
         confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
+        color: colorsFor(process.stdout),
       },
     );
     return { success: code === 0 && interrupts.exitCode() === null };

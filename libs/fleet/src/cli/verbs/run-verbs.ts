@@ -29,5 +29,5 @@ export async function runChangingVerb(verb: 'migrate' | 'revert' | 'stamp', opti
   const run = verb === 'migrate' ? migrate : verb === 'revert' ? revert : stamp;
   const report = await run({ ...runOptions, journalDir: ctx.journalDir });
   if (verb === 'stamp' && !options.json) ctx.io.stderr('stamp: the version table was rewritten WITHOUT running any migration.\n');
-  return { doc: report, text: formatRunReport(report), exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
+  return { doc: report, text: formatRunReport(report, ctx.style), exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
 }

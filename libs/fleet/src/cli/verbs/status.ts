@@ -42,6 +42,6 @@ export default defineVerb({
       ctx.io.stderr(`wrote ${options.html}\n`);
     }
     const exitCode = !report.ok || (options.check && report.summary.pending > 0) ? EXIT_FAILED : EXIT_OK;
-    return { doc: report, text: formatStatus(report), exitCode };
+    return { doc: report, text: formatStatus(report, ctx.style), exitCode };
   },
 });
