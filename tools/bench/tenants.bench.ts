@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4]`
+ * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4 --repeat 3]`
  *
  * The WORKLOAD.md benchmark, all contenders in one run on the same server, each on a fresh
  * database of N empty tenant schemas: psql in one session and in 4 sessions (the lower bound),
@@ -228,6 +228,8 @@ async function main(): Promise<void> {
   const n = arg('tenants', 1000);
   const memoryTenants = arg('memory-tenants', 0);
   const concurrency = arg('concurrency', 4);
+  /** Extra interleaved pairs (psql 4 sessions, then Fleet) for a median ratio that one noisy run cannot swing. */
+  const repeat = arg('repeat', 1);
   const dir = join(tmpdir(), `fleet-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const db = (s: string) => `fleet_bench_${s}_${process.pid}`;
@@ -268,6 +270,23 @@ async function main(): Promise<void> {
         `${onboard.count} in a row: median ${onboard.medianMs} ms, p90 ${onboard.p90Ms} ms`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (repeat > 1) {
+      // The pair above counts as the first; each further pair runs psql then Fleet, back to back.
+      const pairs: Array<{ psql: number; fleet: number }> = [{ psql: psql4, fleet: fleet.wallMs }];
+      for (let r = 2; r <= repeat; r++) {
+        const p = await psqlContender('psql, 4 sessions', db(`psql4r${r}`), n, 4, dir);
+        await dropDb(db(`psql4r${r}`));
+        const f = await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations');
+        log(`  done: pair ${r} of ${repeat}`);
+        pairs.push({ psql: p.wallMs, fleet: f.wallMs });
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const ratios = pairs.map((p) => p.fleet / p.psql);
+      process.stdout.write(
+        `\nInterleaved pairs (psql 4 sessions, Fleet): ${pairs.map((p) => `${(p.psql / 1000).toFixed(1)} s / ${(p.fleet / 1000).toFixed(1)} s`).join(', ')}\n` +
+          `Fleet vs psql 4 sessions, median of ${repeat} pairs: ${median(ratios).toFixed(2)}x (median walls: ${(median(pairs.map((p) => p.psql)) / 1000).toFixed(1)} s vs ${(median(pairs.map((p) => p.fleet)) / 1000).toFixed(1)} s)\n`,
+      );
+    }
     if (memoryTenants > 0) {
       log(`memory run: ${memoryTenants} tenants`);
       const mem = await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('mem'), memoryTenants, [String(concurrency)], 'fleet_migrations');
@@ -285,6 +304,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     for (const s of ['psql1', 'psql4', 'fleet', 'naive', 'mem', 'onboard']) await dropDb(db(s)).catch(() => undefined);
+    for (let r = 2; r <= repeat; r++) for (const s of [`psql4r${r}`, `fleetr${r}`]) await dropDb(db(s)).catch(() => undefined);
   }
 }
 
