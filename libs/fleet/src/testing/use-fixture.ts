@@ -6,6 +6,11 @@
 import { FixtureProject, WORKSPACE_ROOT } from './fixtures';
 import { databaseUrl, dropDatabase, uniqueName } from './pg';
 
+// The test runner's hooks (Jest's, or any runner with the same globals); typed here so that the
+// library builds without a test runner's types.
+declare function beforeEach(fn: () => unknown): void;
+declare function afterEach(fn: () => unknown): void;
+
 export interface Fixture {
   /** This test's project (config and migrations). */
   readonly project: FixtureProject;
