@@ -3,12 +3,13 @@
  * and the compiled CLI runs without a TypeScript loader for its own code.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '../src/testing';
 
 describe('build', () => {
   it('compiles the library with declarations, and the compiled CLI answers --help and --help of a verb', () => {
+    mkdirSync(join(WORKSPACE_ROOT, 'tmp'), { recursive: true }); // a clean clone has no tmp/ yet
     const out = mkdtempSync(join(WORKSPACE_ROOT, 'tmp', 'build-'));
     try {
       const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'libs/fleet/tsconfig.lib.json', '--outDir', out], {
