@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { migrate } from '../src/commands/run-commands';
 import { join } from 'node:path';
-import { FixtureProject, WORKSPACE_ROOT, databaseUrl, dropDatabase, query, uniqueName, runFleet as runFleetCli } from '../src/testing';
+import { FixtureProject, WORKSPACE_ROOT, databaseUrl, tenantFleetConfig, dropDatabase, query, uniqueName, runFleet as runFleetCli } from '../src/testing';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 
@@ -108,17 +108,7 @@ describe('ids that cannot become names, and exit codes that match what happened'
     env = { FX_MAIN_URL: databaseUrl(db) };
     project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text)'], down: ['DROP TABLE tenants'] });
     project.writeMigration('tenant', { name: 'CreateUsers1000', up: ['CREATE TABLE users (id int)'], down: ['DROP TABLE users'] });
-    project.writeConfig({
-      app: 'fx',
-      databases: {
-        main: {
-          migrations: './global',
-          createDatabase: true,
-          urlEnv: 'FX_MAIN_URL',
-          tenants: { strategy: 'schema', migrations: './tenant', discover: { sql: 'SELECT id FROM tenants ORDER BY id' } },
-        },
-      },
-    });
+    project.writeConfig(tenantFleetConfig({}, { registry: undefined }));
   });
   afterEach(async () => {
     project.remove();

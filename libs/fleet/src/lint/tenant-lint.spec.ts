@@ -32,6 +32,11 @@ describe('tenant lint (PostgreSQL parser, no database)', () => {
     expect(await rules('SET ROLE admin')).toEqual(['error:set-role']);
   });
 
+  it('reading a setting is not changing it: SHOW search_path, SHOW ROLE pass', async () => {
+    expect(await rules('SHOW search_path')).toEqual([]);
+    expect(await rules('SHOW role')).toEqual([]);
+  });
+
   it('CREATE EXTENSION IF NOT EXISTS becomes a pre-installed no-op; forms that cannot be made harmless are refused', async () => {
     const ok = await lintStatements('M1', ['CREATE EXTENSION IF NOT EXISTS pgcrypto'], ctx);
     expect(ok).toMatchObject([{ rule: 'create-extension', severity: 'info', extension: 'pgcrypto' }]);

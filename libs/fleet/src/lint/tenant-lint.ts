@@ -66,7 +66,7 @@ export async function lintStatements(migration: string, sqls: readonly string[],
 function lintStatement(migration: string, stmt: Node, text: string, allowed: Set<string>, ctx: LintContext): LintFinding[] {
   const out: LintFinding[] = [];
   const [kind, body] = Object.entries(stmt)[0] as [string, Node];
-  if (kind === 'VariableSetStmt' || kind === 'VariableShowStmt') {
+  if (kind === 'VariableSetStmt') {
     const name = String(body.name ?? '').toLowerCase();
     if (name === 'search_path') {
       out.push(
