@@ -16,7 +16,7 @@ import { CommonOptions, FleetRuntime, ResolvedDatabase, withRuntime } from './ru
 import { runTrackOnScratch, withScratchDatabase } from './scratch';
 
 /** Bump when the lint's rules change: cached verdicts of older rules are not reused. */
-const LINT_VERSION = 1;
+const LINT_VERSION = 2;
 
 export interface TrackLint {
   app: string;
