@@ -146,7 +146,13 @@ describe('safe by default', () => {
     const key = targetLockKey(fx.db, 'tenant_t2', 'fleet_migrations');
     const holder = await openDropper(fx.db, key);
     const running = migrate(opts({ lockWaitMs: 20_000 }));
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Drop t2 only once the run has planned it: another tenant already has the new column.
+    // (A fixed sleep lost the race on a loaded machine: t2 was gone before discovery.)
+    const planned = async () => (await query(fx.db, `SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'age'`)).length > 0;
+    for (const deadline = Date.now() + 15_000; !(await planned());) {
+      if (Date.now() > deadline) throw new Error('the migrate never started on the other tenants');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await holder.query('DROP SCHEMA tenant_t2 CASCADE');
     await holder.query(`DELETE FROM tenants WHERE id = 't2'`);
     await holder.query('SELECT pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
