@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-// The `fleet` command: runs the TypeScript CLI through @swc-node/register (no build step).
+// The `fleet` command. In the published package it runs the compiled JavaScript next to it
+// (../cli/main.js). In Fleet's own repository, where there is no build step, it runs the
+// TypeScript sources through @swc-node/register (a devDependency of the repository only).
 'use strict';
+const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-if (!process.env.SWC_NODE_PROJECT && !process.env.TS_NODE_PROJECT) {
-  process.env.SWC_NODE_PROJECT = join(__dirname, '..', '..', '..', 'tsconfig.base.json');
+
+function loadCli() {
+  const compiled = join(__dirname, '..', 'cli', 'main.js');
+  if (existsSync(compiled)) return require(compiled);
+  if (!process.env.SWC_NODE_PROJECT && !process.env.TS_NODE_PROJECT) {
+    process.env.SWC_NODE_PROJECT = join(__dirname, '..', '..', '..', 'tsconfig.base.json');
+  }
+  require('@swc-node/register');
+  return require('../src/cli/main');
 }
-require('@swc-node/register');
+
 // Exit only once stdout and stderr have drained: a --json document piped into a slow reader
 // must arrive whole (process.exit() with a full pipe buffer cuts it at 64 KiB).
 const exitAfterFlush = (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-require('../src/cli/main')
+loadCli()
   .main(process.argv.slice(2))
   .then(exitAfterFlush, (err) => {
     process.stderr.write(`fleet: ${err && err.stack ? err.stack : err}\n`);

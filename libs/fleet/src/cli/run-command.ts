@@ -3,7 +3,7 @@ import { errorToJSON, FleetError } from '../errors';
 import type { CommonOptions } from '../commands/runtime';
 import { ProgressReporter } from '../reporters/progress-reporter';
 import { combineListeners, FleetEvent } from '../events';
-import { ensureTypeScriptLoader } from '../config/typescript-loader';
+import { ensureSourceLoader } from './source-loader';
 import { styler } from '../reporters/style';
 import { findVerb, verbs } from './registry';
 import { CommandIO, CommandOptions, EXIT_FAILED, EXIT_USAGE } from './verb';
@@ -34,7 +34,7 @@ export async function runCommand(verbName: Verb, options: CommandOptions, io: Co
       : (options.journalDir ?? (options.env ?? process.env).FLEET_JOURNAL_DIR ?? join(options.workspaceRoot ?? process.cwd(), '.fleet', 'runs'));
   // Verbs load the engine when they run. From TypeScript sources that needs a loader still in
   // place (Nx removes the one it used to load the plugin).
-  if (__filename.endsWith('.ts')) ensureTypeScriptLoader();
+  ensureSourceLoader();
   try {
     const outcome = await verb.run(common, { io, journalDir, style: styler(!options.json && !!io.color) });
     if (options.json) io.stdout(`${JSON.stringify(outcome.doc, null, 2)}\n`);

@@ -7,7 +7,7 @@ import type { DatabaseConfig, TenancyStrategyName, TenantDiscovery, TenantsConfi
 import type { ConfigProblem } from './schema';
 
 export type { ConfigProblem } from './schema';
-import { ensureTypeScriptLoader } from './typescript-loader';
+import { loadUserModule } from './user-modules';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
@@ -90,10 +90,9 @@ export function findConfigFile(workspaceRoot: string, app: string | undefined, c
 }
 
 export function loadConfig(file: string, workspaceRoot: string): LoadedConfig {
-  ensureTypeScriptLoader();
   let mod: { default?: unknown } & Record<string, unknown>;
   try {
-    mod = require(file);
+    mod = loadUserModule(file);
   } catch (cause) {
     if (cause instanceof FleetError) throw cause;
     throw new ConfigError(`Fleet config ${relative(workspaceRoot, file)} failed to load: ${(cause as Error)?.message ?? cause}`, { file }, { cause });

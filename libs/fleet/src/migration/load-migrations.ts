@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { MigrationSourceError } from '../errors';
-import { ensureTypeScriptLoader } from '../config/typescript-loader';
+import { loadUserModule } from '../config/user-modules';
 import { compareMigrations, FleetMigration, MigrationDefinition } from './migration';
 
 const MIGRATION_FILE = /\.(ts|js|cjs|mts|mjs)$/;
@@ -39,14 +39,13 @@ export function loadMigrationsFromDirectory(dir: string, workspaceRoot = process
   } catch (cause) {
     throw new MigrationSourceError(`Migrations directory ${dir} does not exist or cannot be read. Create it or fix the path in the Fleet config.`, { dir }, { cause });
   }
-  ensureTypeScriptLoader();
   const byName = new Map<string, MigrationDefinition>();
   for (const file of files) {
     const path = join(dir, file);
     const source = relative(workspaceRoot, path);
     let mod: Record<string, unknown>;
     try {
-      mod = require(path);
+      mod = loadUserModule(path);
     } catch (cause) {
       throw new MigrationSourceError(`Migration file ${source} failed to load: ${(cause as Error)?.message ?? cause}`, { source }, { cause });
     }

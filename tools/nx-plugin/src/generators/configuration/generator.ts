@@ -1,0 +1,129 @@
+import { logger, readProjectConfiguration, type Tree } from '@nx/devkit';
+import { posix } from 'node:path';
+import * as ts from 'typescript';
+import { readFleetConfig } from '../migration/lib/read-fleet-config';
+
+export type Tenancy = 'schema' | 'database' | 'sharded';
+
+export interface ConfigurationGeneratorSchema {
+  project: string;
+  /** The database's key in fleet.config.ts (default: the only one). */
+  database?: string;
+  tenancy: Tenancy;
+  /** sharded: how many shard databases (default 4). */
+  shards?: number;
+  /** schema/database: the tenant registry table in the global schema (default `tenants`). */
+  registryTable?: string;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * `nx g @fleet/nx-plugin:configuration --project shop --tenancy schema|database|sharded`: turns one
+ * database of an app into schema-per-tenant, DB-per-tenant or sharded, in its fleet.config.ts.
+ * - schema / database: a tenant registry (a global migration creating it), a tenant track with its
+ *   own migrations directory, discovery from the registry; the existing migrations stay the
+ *   global track. `nx run shop:tenant-create --id acme` then onboards tenants.
+ * - sharded: `shards: N`; the same migrations then run on `<database>_shard_0` ... `_{N-1}`.
+ * The config is edited in place (its other settings and comments are kept); a database that is
+ * already multi-tenant or sharded is refused.
+ */
+export async function configurationGenerator(tree: Tree, options: ConfigurationGeneratorSchema): Promise<void> {
+  if (!['schema', 'database', 'sharded'].includes(options.tenancy)) throw new Error(`--tenancy must be schema, database or sharded (got "${options.tenancy}").`);
+  const project = readProjectConfiguration(tree, options.project);
+  const configPath = posix.join(project.root, 'fleet.config.ts');
+  if (!tree.exists(configPath)) throw new Error(`${options.project} has no fleet.config.ts: run nx g @fleet/nx-plugin:init first.`);
+  const config = readFleetConfig(tree, configPath);
+  const keys = config.databases.map((d) => d.key);
+  const key = options.database ?? (keys.length === 1 ? keys[0] : undefined);
+  if (!key) throw new Error(`${configPath} has several databases (${keys.join(', ')}): name one with --database.`);
+  const db = config.databases.find((d) => d.key === key);
+  if (!db) throw new Error(`${configPath} has no database "${key}" (databases: ${keys.join(', ')}).`);
+  if (db.tenants || db.shards) throw new Error(`${options.project}/${key} is already ${db.tenants ? `multi-tenant (${db.tenants.strategy})` : 'sharded'}; edit ${configPath} by hand to change it.`);
+
+  const source = tree.read(configPath, 'utf-8') as string;
+  const literal = databaseLiteral(source, configPath, key);
+  let addition: string;
+  if (options.tenancy === 'sharded') {
+    const shards = options.shards ?? 4;
+    if (!Number.isInteger(shards) || shards < 1 || shards > 10_000) throw new Error('--shards must be a whole number from 1 to 10000.');
+    addition = `shards: ${shards},`;
+    logger.info(`${options.project}/${key}: ${shards} shards (${db.database}_shard_0 ... _${shards - 1}). Fleet migrates the shard databases; moving existing rows into them is up to you.`);
+  } else {
+    const registry = options.registryTable ?? 'tenants';
+    if (!IDENTIFIER.test(registry)) throw new Error(`--registryTable "${registry}" must be a lower-case identifier.`);
+    const schema = db.schema ?? 'public';
+    const tenantDir = posix.join(posix.dirname(db.migrationsDir), `tenant-${posix.basename(db.migrationsDir)}`);
+    tree.write(posix.join(tenantDir, '.gitkeep'), '');
+    const stamp = Date.now();
+    tree.write(posix.join(db.migrationsDir, `${stamp}-CreateTenantRegistry.ts`), registryMigration(stamp, schema, registry));
+    const rel = `./${posix.relative(project.root, tenantDir)}`;
+    addition = [
+      'tenants: {',
+      `  strategy: '${options.tenancy}',`,
+      options.tenancy === 'schema' ? `  schemaTemplate: 'tenant_{id}',` : `  databaseTemplate: '${db.database}_{id}',\n  createDatabase: true,`,
+      `  migrations: '${rel}',`,
+      `  discover: { sql: 'SELECT id FROM "${schema}"."${registry}" ORDER BY id' },`,
+      `  registry: { table: '${registry}'${schema === 'public' ? '' : `, schema: '${schema}'`} },`,
+      '},',
+    ].join('\n');
+    logger.info(
+      `${options.project}/${key}: ${options.tenancy === 'schema' ? 'a schema per tenant' : 'a database per tenant'}. Tenant migrations go to ${tenantDir} ` +
+        `(nx g @fleet/nx-plugin:migration --project ${options.project} --track tenant); onboard with nx run ${options.project}:tenant-create --id <tenant>.`,
+    );
+  }
+  tree.write(configPath, insertBeforeClose(source, literal, addition));
+}
+
+/** The object literal of `databases.<key>` in the config's source. */
+function databaseLiteral(source: string, file: string, key: string): ts.ObjectLiteralExpression {
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  let found: ts.ObjectLiteralExpression | undefined;
+  const nameOf = (p: ts.ObjectLiteralElementLike) => (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined);
+  const visit = (node: ts.Node) => {
+    if (found) return;
+    if (ts.isPropertyAssignment(node) && nameOf(node) === 'databases' && ts.isObjectLiteralExpression(node.initializer)) {
+      const entry = node.initializer.properties.find((p) => nameOf(p) === key);
+      if (entry && ts.isPropertyAssignment(entry) && ts.isObjectLiteralExpression(entry.initializer)) found = entry.initializer;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  if (!found) throw new Error(`${file}: databases.${key} is not an object literal; edit it by hand.`);
+  return found;
+}
+
+/** Adds `addition` as the last properties of `literal`, indented like its other properties. */
+function insertBeforeClose(source: string, literal: ts.ObjectLiteralExpression, addition: string): string {
+  const close = literal.getEnd() - 1; // the `}`
+  const lineStart = source.lastIndexOf('\n', close) + 1;
+  const closeIndent = source.slice(lineStart, close).match(/^\s*/)?.[0] ?? '';
+  const indent = `${closeIndent}  `;
+  let before = source.slice(0, close).replace(/\s*$/, '');
+  if (literal.properties.length && !before.endsWith(',') && !before.endsWith('{')) before += ',';
+  const body = addition
+    .split('\n')
+    .map((line) => indent + line)
+    .join('\n');
+  return `${before}\n${body}\n${closeIndent}${source.slice(close)}`;
+}
+
+function registryMigration(stamp: number, schema: string, table: string): string {
+  return `import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** The tenant registry (global schema): \`tenant create\` registers each tenant here once it is at head. */
+export class CreateTenantRegistry${stamp} implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      'CREATE TABLE "${schema}"."${table}" ("id" character varying(63) NOT NULL PRIMARY KEY, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now())',
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE "${schema}"."${table}"');
+  }
+}
+`;
+}
+
+export default configurationGenerator;
