@@ -2,14 +2,14 @@
  * Builds the publishable packages from this workspace, and packs them:
  *   npm run build            -> dist/libs/fleet (@fleet/core), dist/tools/nx-plugin (@fleet/nx-plugin)
  *   npm run pack             -> the same, then dist/packages/fleet-core-<v>.tgz, fleet-nx-plugin-<v>.tgz
- *   ... build-packages.ts [core|nx-plugin] [--pack]
+ *   ... build-packages.ts [core|nx-plugin] [--pack [--dest <dir>]]
  * Each package is compiled JavaScript with type declarations and a package.json written here:
  * dependencies where they are used (versions from this lockfile's workspace), typeorm and pg as
  * peer dependencies at the ranges the test suite runs, nothing that needs swc or ts-node.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 const rootPackage = readJson(join(ROOT, 'package.json'));
@@ -104,8 +104,7 @@ function build(pkg: PackageBuild): string {
   return out;
 }
 
-function pack(out: string): string {
-  const dest = join(ROOT, 'dist/packages');
+function pack(out: string, dest = join(ROOT, 'dist/packages')): string {
   mkdirSync(dest, { recursive: true });
   const npm = spawnSync('npm', ['pack', '--silent', '--pack-destination', dest], { cwd: out, encoding: 'utf8' });
   if (npm.status !== 0) throw new Error(`npm pack failed in ${out}\n${npm.stdout}${npm.stderr}`);
@@ -128,7 +127,7 @@ function readJson(file: string): any {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-export function buildPackages(names: string[], options: { pack?: boolean } = {}): { name: string; dir: string; tarball?: string }[] {
+export function buildPackages(names: string[], options: { pack?: boolean; dest?: string } = {}): { name: string; dir: string; tarball?: string }[] {
   const chosen = names.length ? names : Object.keys(PACKAGES);
   const unknown = chosen.filter((n) => !PACKAGES[n]);
   if (unknown.length) throw new Error(`unknown package ${unknown.join(', ')} (packages: ${Object.keys(PACKAGES).join(', ')})`);
@@ -137,16 +136,16 @@ export function buildPackages(names: string[], options: { pack?: boolean } = {})
   if (ordered.includes('nx-plugin') && !ordered.includes('core') && !existsSync(join(ROOT, core.out, 'index.d.ts'))) ordered.unshift('core');
   return ordered.map((n) => {
     const dir = build(PACKAGES[n]);
-    return { name: PACKAGES[n].name, dir, tarball: options.pack ? pack(dir) : undefined };
+    return { name: PACKAGES[n].name, dir, tarball: options.pack ? pack(dir, options.dest) : undefined };
   });
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
+  const dest = args.includes('--dest') ? args[args.indexOf('--dest') + 1] : undefined;
   const built = buildPackages(
-    args.filter((a) => !a.startsWith('--')),
-    { pack: args.includes('--pack') },
+    args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--dest'),
+    { pack: args.includes('--pack'), dest: dest && resolve(dest) },
   );
   for (const b of built) process.stdout.write(`${b.name}: ${relative(ROOT, b.dir)}${b.tarball ? ` -> ${relative(ROOT, b.tarball)}` : ''}\n`);
 }
-

@@ -9,6 +9,5 @@ export function ensureSourceLoader(): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const extensions = (require as any).extensions as Record<string, unknown> | undefined;
   if (extensions && extensions['.ts']) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('@swc-node/register');
 }

@@ -31,23 +31,24 @@ export function loadUserModule<T = Record<string, unknown>>(file: string): T {
 function userLoader(file: string): Jiti {
   const root = projectRoot(dirname(file));
   if (loader && loaderRoot === root) return loader;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createJiti } = require('jiti') as typeof import('jiti');
   loaderRoot = root;
+  const strictNullChecks = nullChecks(root);
   loader = createJiti(join(root, '__fleet_user_modules__.js'), {
     // Shared with Node's require cache: @fleet/core, typeorm and the app's own compiled modules
     // are the very instances the engine uses (one TypeORM metadata storage, one DataSource class).
     moduleCache: true,
-    fsCache: cacheDir(root),
+    // Outputs depend on the compile options: one cache per set of them.
+    fsCache: cacheDir(root, strictNullChecks),
     interopDefault: false,
     alias: tsconfigAliases(root),
-    transform: compileTypeScript,
+    transform: (options) => compileTypeScript(options, strictNullChecks),
   });
   return loader;
 }
 
 /** TypeScript (or an ES module in JavaScript) to CommonJS, with legacy decorators and their metadata, as TypeORM expects. */
-function compileTypeScript(options: { source: string; filename?: string }): { code: string } {
+function compileTypeScript(options: { source: string; filename?: string }, strictNullChecks: boolean | undefined): { code: string } {
   const ts = typeScriptCompiler(options.filename);
   const out = ts.transpileModule(options.source, {
     fileName: options.filename,
@@ -60,6 +61,9 @@ function compileTypeScript(options: { source: string; filename?: string }): { co
       useDefineForClassFields: false,
       esModuleInterop: true,
       allowJs: true,
+      // `name: string | null` is `design:type` Object under strict null checks, String without:
+      // compile as the project's own build does, so TypeORM sees the metadata the app sees.
+      ...(strictNullChecks === undefined ? {} : { strictNullChecks }),
       inlineSourceMap: true,
       inlineSources: true,
     },
@@ -97,9 +101,22 @@ function projectRoot(dir: string): string {
   }
 }
 
-function cacheDir(root: string): string {
+function cacheDir(root: string, strictNullChecks: boolean | undefined): string {
   const modules = join(root, 'node_modules');
-  return join(existsSync(modules) ? join(modules, '.cache') : tmpdir(), `fleet-ts-${TRANSFORM_VERSION}`);
+  const variant = strictNullChecks === undefined ? '' : strictNullChecks ? '-strict' : '-loose';
+  return join(existsSync(modules) ? join(modules, '.cache') : tmpdir(), `fleet-ts-${TRANSFORM_VERSION}${variant}`);
+}
+
+/** The project's strictNullChecks (or strict), when its tsconfig says. */
+function nullChecks(root: string): boolean | undefined {
+  const file = rootTsconfig(root);
+  if (!file) return undefined;
+  const options = compilerOptionsOf(file, 0);
+  return (options.strictNullChecks ?? options.strict) as boolean | undefined;
+}
+
+function rootTsconfig(root: string): string | undefined {
+  return ['tsconfig.base.json', 'tsconfig.json'].map((f) => join(root, f)).find((f) => existsSync(f));
 }
 
 /**
@@ -107,9 +124,11 @@ function cacheDir(root: string): string {
  * prefix aliases. Read from the root's tsconfig.base.json or tsconfig.json, following `extends`.
  */
 export function tsconfigAliases(root: string): Record<string, string> {
-  const file = ['tsconfig.base.json', 'tsconfig.json'].map((f) => join(root, f)).find((f) => existsSync(f));
+  const file = rootTsconfig(root);
   if (!file) return {};
-  const { paths, base } = pathsOf(file, 0);
+  const options = compilerOptionsOf(file, 0);
+  const paths = options.paths as Record<string, string[]> | undefined;
+  const base = options.pathsBase as string;
   const aliases: Record<string, string> = {};
   for (const [pattern, targets] of Object.entries(paths ?? {})) {
     const target = targets[0];
@@ -120,25 +139,28 @@ export function tsconfigAliases(root: string): Record<string, string> {
   return aliases;
 }
 
-interface TsconfigPaths {
-  paths?: Record<string, string[]>;
-  base: string;
-}
+type CompilerOptions = Record<string, unknown>;
 
-function pathsOf(file: string, depth: number): TsconfigPaths {
-  let json: { extends?: unknown; compilerOptions?: { paths?: Record<string, string[]>; baseUrl?: string } };
+/**
+ * A tsconfig's compilerOptions merged over those it `extends` (relative paths only), with
+ * `pathsBase`: the directory its `paths` are relative to.
+ */
+function compilerOptionsOf(file: string, depth: number): CompilerOptions {
+  let json: { extends?: unknown; compilerOptions?: CompilerOptions };
   try {
     json = JSON.parse(stripJsonComments(readFileSync(file, 'utf8')));
   } catch {
-    return { base: dirname(file) };
+    return {};
   }
-  const options = json.compilerOptions ?? {};
-  if (options.paths) return { paths: options.paths, base: resolve(dirname(file), options.baseUrl ?? '.') };
+  let inherited: CompilerOptions = {};
   if (typeof json.extends === 'string' && json.extends.startsWith('.') && depth < 5) {
     const parent = resolve(dirname(file), json.extends.endsWith('.json') ? json.extends : `${json.extends}.json`);
-    if (existsSync(parent)) return pathsOf(parent, depth + 1);
+    if (existsSync(parent)) inherited = compilerOptionsOf(parent, depth + 1);
   }
-  return { base: dirname(file) };
+  const own = json.compilerOptions ?? {};
+  const merged: CompilerOptions = { ...inherited, ...own };
+  if (own.paths) merged.pathsBase = resolve(dirname(file), typeof own.baseUrl === 'string' ? own.baseUrl : '.');
+  return merged;
 }
 
 /** tsconfig is JSON with comments and trailing commas. */

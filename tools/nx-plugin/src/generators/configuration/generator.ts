@@ -39,7 +39,8 @@ export async function configurationGenerator(tree: Tree, options: ConfigurationG
   if (!key) throw new Error(`${configPath} has several databases (${keys.join(', ')}): name one with --database.`);
   const db = config.databases.find((d) => d.key === key);
   if (!db) throw new Error(`${configPath} has no database "${key}" (databases: ${keys.join(', ')}).`);
-  if (db.tenants || db.shards) throw new Error(`${options.project}/${key} is already ${db.tenants ? `multi-tenant (${db.tenants.strategy})` : 'sharded'}; edit ${configPath} by hand to change it.`);
+  if (db.tenants || db.shards)
+    throw new Error(`${options.project}/${key} is already ${db.tenants ? `multi-tenant (${db.tenants.strategy})` : 'sharded'}; edit ${configPath} by hand to change it.`);
 
   const source = tree.read(configPath, 'utf-8') as string;
   const literal = databaseLiteral(source, configPath, key);
@@ -48,7 +49,9 @@ export async function configurationGenerator(tree: Tree, options: ConfigurationG
     const shards = options.shards ?? 4;
     if (!Number.isInteger(shards) || shards < 1 || shards > 10_000) throw new Error('--shards must be a whole number from 1 to 10000.');
     addition = `shards: ${shards},`;
-    logger.info(`${options.project}/${key}: ${shards} shards (${db.database}_shard_0 ... _${shards - 1}). Fleet migrates the shard databases; moving existing rows into them is up to you.`);
+    logger.info(
+      `${options.project}/${key}: ${shards} shards (${db.database}_shard_0 ... _${shards - 1}). Fleet migrates the shard databases; moving existing rows into them is up to you.`,
+    );
   } else {
     const registry = options.registryTable ?? 'tenants';
     if (!IDENTIFIER.test(registry)) throw new Error(`--registryTable "${registry}" must be a lower-case identifier.`);

@@ -76,10 +76,15 @@ export const AppDataSource = new DataSource({ type: 'postgres', database: 'shop'
   });
 
   it('names several databases by their files, and leaves an existing config alone', async () => {
-    addTypeormApp(tree, 'crm', `import { DataSource } from 'typeorm';\nexport default new DataSource({ type: 'postgres', url: process.env['CRM_URL'], migrations: ['src/migrations/*.ts'] });\n`, {
-      'src/analytics.data-source.ts': `import { DataSource } from 'typeorm';\nexport default new DataSource({ type: 'postgres', url: process.env.ANALYTICS_URL!, migrations: ['src/analytics-migrations/*.ts'] });\n`,
-      'src/analytics-migrations/1700000000001-Events.ts': 'export class Events1700000000001 {}\n',
-    });
+    addTypeormApp(
+      tree,
+      'crm',
+      `import { DataSource } from 'typeorm';\nexport default new DataSource({ type: 'postgres', url: process.env['CRM_URL'], migrations: ['src/migrations/*.ts'] });\n`,
+      {
+        'src/analytics.data-source.ts': `import { DataSource } from 'typeorm';\nexport default new DataSource({ type: 'postgres', url: process.env.ANALYTICS_URL!, migrations: ['src/analytics-migrations/*.ts'] });\n`,
+        'src/analytics-migrations/1700000000001-Events.ts': 'export class Events1700000000001 {}\n',
+      },
+    );
     addProjectConfiguration(tree, 'web', { root: 'apps/web', projectType: 'application', targets: {} });
     tree.write('apps/web/fleet.config.ts', '// mine\n');
     await initGenerator(tree, { targetPrefix: 'db-' });

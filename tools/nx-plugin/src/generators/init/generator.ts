@@ -64,7 +64,10 @@ function registerPlugin(tree: Tree, targetPrefix: string | undefined): void {
 function ignoreFleetState(tree: Tree): void {
   const current = tree.exists('.gitignore') ? (tree.read('.gitignore', 'utf-8') ?? '') : '';
   if (/^\/?\.fleet\/?$/m.test(current)) return;
-  tree.write('.gitignore', `${current}${current && !current.endsWith('\n') ? '\n' : ''}\n# Fleet: run journals, lint cache, embedded PostgreSQL data\n.fleet\n`);
+  tree.write(
+    '.gitignore',
+    `${current}${current && !current.endsWith('\n') ? '\n' : ''}${current ? '\n' : ''}# Fleet: run journals, lint cache, embedded PostgreSQL data\n.fleet\n`,
+  );
 }
 
 const GENERIC_FOLDERS = new Set(['src', 'app', 'lib', 'db', 'database', 'databases', 'config', 'data', 'typeorm', 'orm']);
@@ -97,7 +100,7 @@ export function fleetConfigSource(app: string, projectRoot: string, sources: Fou
 
 /**
  * Fleet config for ${app}, written by \`nx g @fleet/nx-plugin:init\` from its TypeORM DataSource${sources.length > 1 ? 's' : ''}.
- * Connection: ${connection.length ? connection.join(', ') : 'each database\'s URL variable'}, else PGHOST..., else the embedded PostgreSQL.
+ * Connection: ${connection.length ? connection.join(', ') : "each database's URL variable"}, else PGHOST..., else the embedded PostgreSQL.
  * TypeORM's own migrations table is adopted on the first run: applied migrations are not run again.
  * Targets (inferred): nx run ${app}:migrate | status | history | revert | stamp | verify | drift | lint.
  * Tenants or shards: nx g @fleet/nx-plugin:configuration --project ${app} --tenancy schema|database|sharded

@@ -155,8 +155,7 @@ function migrationsDirOf(tree: Tree, sf: ts.SourceFile, file: string, projectRoo
     for (const statement of sf.statements) {
       if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier) || !statement.moduleSpecifier.text.startsWith('.')) continue;
       const names = statement.importClause?.namedBindings;
-      const imported =
-        statement.importClause?.name?.text === e.text || (names && ts.isNamedImports(names) && names.elements.some((el) => el.name.text === e.text));
+      const imported = statement.importClause?.name?.text === e.text || (names && ts.isNamedImports(names) && names.elements.some((el) => el.name.text === e.text));
       if (!imported) continue;
       const target = posix.join(fileDir, statement.moduleSpecifier.text);
       return existing([target, posix.dirname(target)]); // a barrel directory, or the migration's own file
