@@ -8,7 +8,7 @@
  * each a fresh process, median of N runs. Figures go to BENCHMARKS.md; compare the ratios.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -63,7 +63,10 @@ export default new DataSource({ type: 'postgres', url: ${JSON.stringify(url(audi
     const compiled = join(dir, 'dist');
     const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'libs/fleet/tsconfig.lib.json', '--outDir', compiled], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-    const compiledMain = (args: string[]) => ['-e', `require(${JSON.stringify(join(compiled, 'cli/main.js'))}).main(${JSON.stringify(args)}).then((c) => process.exit(c))`];
+    // The packaged layout: bin/fleet.js next to the compiled tree runs it (user files through the scoped loader).
+    mkdirSync(join(compiled, 'bin'), { recursive: true });
+    copyFileSync(join(ROOT, 'libs/fleet/bin/fleet.js'), join(compiled, 'bin/fleet.js'));
+    const compiledMain = (args: string[]) => [join(compiled, 'bin/fleet.js'), ...args];
     const show = time('typeorm migration:show (audit database)', ['-r', '@swc-node/register', typeormCli, 'migration:show', '-d', dataSource], env);
     const results = [
       time('fleet --help', [fleet, '--help'], env),
@@ -74,6 +77,7 @@ export default new DataSource({ type: 'postgres', url: ${JSON.stringify(url(audi
     ];
     process.stdout.write(`start-up, median of ${runs} fresh processes each, one run:\n\n| command | median (ms) | vs typeorm migration:show |\n| --- | ---: | ---: |\n`);
     for (const r of results) process.stdout.write(`| ${r.label} | ${Math.round(r.medianMs)} | ${(r.medianMs / show.medianMs).toFixed(2)}x |\n`);
+    mkdirSync(join(ROOT, 'tools/bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'tools/bench/results/startup.json'), JSON.stringify({ runs, results }, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });

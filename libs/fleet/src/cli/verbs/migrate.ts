@@ -16,5 +16,5 @@ export default defineVerb({
     { name: 'createMissing', kind: 'boolean', description: "Re-create, empty, a registered tenant's schema or database that was migrated before and is gone." },
     { name: 'track', kind: 'string', choices: ['global'], value: 'global', description: 'Only the global tracks.' },
   ],
-  run: async (options, ctx) => (await import('./run-verbs')).runChangingVerb('migrate', options, ctx),
+  run: async (options, ctx) => (await import('../changing-verb')).runChangingVerb('migrate', options, ctx),
 });

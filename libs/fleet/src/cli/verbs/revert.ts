@@ -16,5 +16,5 @@ export default defineVerb({
     YES,
     FAIL_FAST,
   ],
-  run: async (options, ctx) => (await import('./run-verbs')).runChangingVerb('revert', options, ctx),
+  run: async (options, ctx) => (await import('../changing-verb')).runChangingVerb('revert', options, ctx),
 });

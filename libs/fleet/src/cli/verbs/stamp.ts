@@ -16,5 +16,5 @@ export default defineVerb({
     { name: 'force', kind: 'boolean', description: 'Allow un-recording applied migrations (their down() does not run).' },
     FAIL_FAST,
   ],
-  run: async (options, ctx) => (await import('./run-verbs')).runChangingVerb('stamp', options, ctx),
+  run: async (options, ctx) => (await import('../changing-verb')).runChangingVerb('stamp', options, ctx),
 });

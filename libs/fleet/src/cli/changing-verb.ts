@@ -1,13 +1,14 @@
 /**
  * migrate, revert and stamp share their shell: a dry run prints the plan; revert and stamp that
  * would change several targets print it and ask first (or need --yes off a terminal).
+ * The engine is imported when a verb runs, never when `fleet --help` lists the verbs.
  */
-import { dryRun, migrate, revert, stamp } from '../../commands/run-commands';
-import { ConfigError } from '../../errors';
-import { formatPlan, formatRunReport } from '../../reporters/text-format';
-import { CommandOptions, EXIT_FAILED, EXIT_OK, EXIT_USAGE, VerbContext, VerbOutcome } from '../verb';
+import { ConfigError } from '../errors';
+import { CommandOptions, EXIT_FAILED, EXIT_OK, EXIT_USAGE, VerbContext, VerbOutcome } from './verb';
 
 export async function runChangingVerb(verb: 'migrate' | 'revert' | 'stamp', options: CommandOptions, ctx: VerbContext): Promise<VerbOutcome> {
+  const { dryRun, migrate, revert, stamp } = await import('../commands/run-commands');
+  const { formatPlan, formatRunReport } = await import('../reporters/text-format');
   const runOptions = { ...options, to: options.to as string, journalDir: undefined };
   if (options.dryRun) {
     const plan = await dryRun(verb, runOptions);
