@@ -9,6 +9,7 @@
  * machine: compare the ratios. Results also go to tools/bench/results/latest.json.
  */
 import { spawn } from 'node:child_process';
+import { buildPackages } from '../release/build-packages';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -173,9 +174,12 @@ async function psqlContender(label: string, db: string, n: number, sessions: num
 async function nodeContender(label: string, runner: string, db: string, n: number, args: string[], versionTable: string): Promise<Row> {
   await freshFleet(db, n);
   const sampler = sampleConnections(db);
-  const r = await run(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'runners', runner), ...args], {
+  // A .js runner uses the compiled package (what users install); a .ts one runs through swc.
+  const loader = runner.endsWith('.ts') ? ['-r', '@swc-node/register'] : [];
+  const r = await run(process.execPath, [...loader, join(__dirname, 'runners', runner), ...args], {
     BENCH_DATABASE_URL: urlOf(db),
     SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'),
+    FLEET_CORE_DIR: join(ROOT, 'dist/libs/fleet'),
   });
   const peak = await sampler.stop();
   if (r.code !== 0) throw new Error(`${label} failed: ${r.stderr}`);
@@ -224,7 +228,11 @@ async function onboarding(db: string, count: number): Promise<{ medianMs: number
   return { medianMs: times[Math.floor(count / 2)], p90Ms: times[Math.floor(count * 0.9)], count };
 }
 
+/** Fleet runs from the compiled package, built once before the contenders (`npm run build`). */
+const FLEET_RUNNER = 'fleet-compiled.js';
+
 async function main(): Promise<void> {
+  buildPackages(['core']);
   const n = arg('tenants', 1000);
   const memoryTenants = arg('memory-tenants', 0);
   const concurrency = arg('concurrency', 4);
@@ -241,7 +249,7 @@ async function main(): Promise<void> {
     log(`  done: ${rows.at(-1)!.contender}`);
     rows.push(await psqlContender('psql, 4 sessions', db('psql4'), n, 4, dir));
     log(`  done: ${rows.at(-1)!.contender}`);
-    rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('fleet'), n, [String(concurrency)], 'fleet_migrations'));
+    rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db('fleet'), n, [String(concurrency)], 'fleet_migrations'));
     log(`  done: ${rows.at(-1)!.contender}`);
     const statusRows = await statusContenders(db('fleet'), n);
     const onboard = await onboarding(db('onboard'), 20);
@@ -277,7 +285,7 @@ async function main(): Promise<void> {
         // Databases are dropped at the end: dropping a 1000-schema database right before a contender
         // runs makes it pay for the server's file removal and checkpoint (seen: 9 s became 23 s).
         const p = await psqlContender('psql, 4 sessions', db(`psql4r${r}`), n, 4, dir);
-        const f = await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations');
+        const f = await nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations');
         log(`  done: pair ${r} of ${repeat}`);
         pairs.push({ psql: p.wallMs, fleet: f.wallMs });
       }
@@ -290,7 +298,7 @@ async function main(): Promise<void> {
     }
     if (memoryTenants > 0) {
       log(`memory run: ${memoryTenants} tenants`);
-      const mem = await nodeContender(`fleet (concurrency ${concurrency})`, 'fleet.ts', db('mem'), memoryTenants, [String(concurrency)], 'fleet_migrations');
+      const mem = await nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db('mem'), memoryTenants, [String(concurrency)], 'fleet_migrations');
       rows.push(mem);
       process.stdout.write(
         `\nMemory: Fleet migrated ${mem.tenants} tenants in ${(mem.wallMs / 1000).toFixed(1)} s ` +

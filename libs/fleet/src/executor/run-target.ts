@@ -33,7 +33,11 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const { schema } = target.info;
     // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
     // when the connection goes back to the pool. One round trip for every setting.
-    const settings: Array<[string, string]> = [['search_path', target.searchPath.map(quoteIdent).join(', ')]];
+    const targetPath = target.searchPath.map(quoteIdent).join(', ');
+    // A tenant that must still be registered (see stillRegistered) starts in the global schema,
+    // where the discovery query's names resolve; the target's path follows in the same statement.
+    const checkRegistration = command.kind === 'migrate' && !!target.registration;
+    const settings: Array<[string, string]> = [['search_path', checkRegistration ? quoteIdent(target.registration!.globalSchema) : targetPath]];
     if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
     if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
     if (target.settings.idleInTransactionTimeoutMs > 0) settings.push(['idle_in_transaction_session_timeout', `${target.settings.idleInTransactionTimeoutMs}ms`]);
@@ -60,7 +64,8 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
         onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }),
       },
       async () => {
-        if (command.kind === 'migrate' && target.registration && !(await tableExists(session, schema, target.versionTable)) && !(await stillRegistered(session, target))) {
+        const hasTable = prep.locked ? prep.has_table : undefined;
+        if (checkRegistration && !(await stillRegistered(session, target, targetPath, hasTable ?? (await tableExists(session, schema, target.versionTable))))) {
           const result = emptyResult(target);
           result.failed = {
             migration: null,
@@ -86,18 +91,22 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
 }
 
 /**
- * Asks the registry, on the target's own session (schema-per-tenant: the same database), whether
- * the tenant is still there. The discovery query names its tables as the config does, relative
- * to the global schema.
+ * A tenant that existed when the run started, and whose version table does not exist yet, is
+ * looked up in the registry again under its lock: a `tenant drop` that won the race must not see
+ * its schema re-created. The session's search_path is the global schema's (the discovery query
+ * names its tables relative to it); one statement asks and switches to the target's path: the
+ * query's names are resolved when it is parsed, before set_config runs. A tenant whose version
+ * table exists needs only the switch.
  */
-async function stillRegistered(session: TargetSession, target: Target): Promise<boolean> {
-  const { sql, globalSchema, id } = target.registration!;
-  const [{ path }] = await session.query<{ path: string }>(`SELECT pg_catalog.current_setting('search_path') AS path`);
-  await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [quoteIdent(globalSchema)]);
-  try {
-    const rows = await session.query<{ registered: boolean }>(`SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = $1) AS registered`, [id]);
-    return rows[0].registered;
-  } finally {
-    await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [path]);
+async function stillRegistered(session: TargetSession, target: Target, targetPath: string, hasTable: boolean): Promise<boolean> {
+  if (hasTable) {
+    await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [targetPath]);
+    return true;
   }
+  const { sql, id } = target.registration!;
+  const rows = await session.query<{ registered: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = $1) AS registered, pg_catalog.set_config('search_path', $2, false)`,
+    [id, targetPath],
+  );
+  return rows[0].registered;
 }

@@ -1,8 +1,10 @@
-/** Benchmark contender: Fleet's API migrating every tenant of BENCH_DATABASE_URL. Prints one JSON line. */
-import { migrate } from '@fleet/core';
-import { join } from 'node:path';
+// Benchmark contender: Fleet's API from the compiled package (npm run build: dist/libs/fleet), as an
+// installed app runs it; the bench's fleet.config.ts goes through Fleet's scoped loader. One JSON line.
+'use strict';
+const { join } = require('node:path');
+const { migrate } = require(process.env.FLEET_CORE_DIR);
 
-async function main(): Promise<void> {
+async function main() {
   const concurrency = Number(process.argv[2] ?? 4);
   const started = Date.now();
   const report = await migrate({ config: join(__dirname, '..', 'fleet.config.ts'), workspaceRoot: join(__dirname, '..', '..', '..'), concurrency });
@@ -12,6 +14,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
   process.exit(1);
 });
