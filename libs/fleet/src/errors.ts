@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'TENANT_DROPPED'
   | 'UNKNOWN_TENANT'
   | 'MISSING_DATABASE'
+  | 'QUEUE_FAILED'
   | 'NOT_RUN';
 
 /** Codes that mean "bad usage or configuration: nothing ran" (exit 2). */

@@ -223,7 +223,16 @@ describe('faults', () => {
 
       const started = Date.now();
       const running = runFleet(['migrate', '--config', project.path('fleet.config.ts'), '--json'], env, 120_000);
-      await sleep(1500);
+      // Stop the server once tenants are being migrated (a fixed sleep sometimes hit the CLI's
+      // start-up on a loaded machine: then the whole command fails, with no per-target results).
+      const probe = await import('pg').then(({ Client }) => new Client({ connectionString: url }));
+      await probe.connect();
+      for (let i = 0; i < 600; i++) {
+        const { rows } = await probe.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE tablename = 'projects'`);
+        if (rows[0].n >= 1) break;
+        await sleep(50);
+      }
+      await probe.end();
       await server.stop();
       await sleep(500);
       server = await restartEmbeddedServer(join(dataDir, 'pg'), port);

@@ -11,6 +11,8 @@ export type ParsedCommandLine = { verb: string; options: CommandOptions } | { he
 /** Options that changed name, so that the old one gets a pointer instead of a shrug. */
 const RENAMED: Record<string, string> = { shard: 'slice' };
 
+const GROUPS = ['tenant', 'run'] as const;
+
 const CONNECTIONS = 'Connections: <APP>_<DB>_DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGPASSWORD, else an embedded PostgreSQL.';
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
@@ -18,13 +20,18 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { help: generalHelp() };
   let name = first;
   let rest = argv.slice(1);
-  if (first === 'tenant') {
-    if (second !== 'create' && second !== 'drop') return { error: `usage: fleet tenant create <id> | fleet tenant drop <id> --yes${second ? ` (not "${second}")` : ''}` };
-    name = `tenant-${second}`;
+  // Two-word commands: `fleet tenant create`, `fleet run status` (verbs tenant-create, run-status).
+  const group = GROUPS.find((g) => g === first);
+  if (group) {
+    const actions = verbs()
+      .filter((v) => v.name.startsWith(`${group}-`))
+      .map((v) => wordsOf(v).join(' '));
+    if (!second || !findVerb(`${group}-${second}`)) return { error: `usage: ${actions.map((a) => `fleet ${a}`).join(' | ')}${second ? ` (not "${second}")` : ''}` };
+    name = `${group}-${second}`;
     rest = argv.slice(2);
   }
   const verb = findVerb(name);
-  if (!verb || (name.startsWith('tenant-') && first !== 'tenant')) {
+  if (!verb || (GROUPS.some((g) => name.startsWith(`${g}-`)) && !group)) {
     const names = verbs().map((v) => wordsOf(v).join(' '));
     const guess = closest(first, names);
     return { error: `unknown command "${first}"${guess ? ` (did you mean "${guess}"?)` : ''}. Commands: ${names.join(', ')}. See fleet --help.` };

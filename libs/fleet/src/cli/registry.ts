@@ -7,7 +7,22 @@ import { join } from 'node:path';
 import type { VerbDefinition } from './verb';
 
 /** How `fleet --help` and `nx show project` list them; verbs not named here follow, by name. */
-const ORDER = ['migrate', 'revert', 'status', 'history', 'stamp', 'verify', 'drift', 'lint', 'cadence-check', 'shared-tables', 'tenant-create', 'tenant-drop'];
+const ORDER = [
+  'migrate',
+  'revert',
+  'status',
+  'history',
+  'stamp',
+  'verify',
+  'drift',
+  'lint',
+  'cadence-check',
+  'shared-tables',
+  'tenant-create',
+  'tenant-drop',
+  'worker',
+  'run-status',
+];
 
 let loaded: VerbDefinition[] | undefined;
 

@@ -67,6 +67,12 @@ export interface CommandOptions extends CommonOptions {
   force?: boolean;
   /** Write run journals here (default FLEET_JOURNAL_DIR, else `<workspace>/.fleet/runs`; false: none). */
   journalDir?: string | false;
+  /** migrate: queue the targets for `fleet worker` processes. */
+  queue?: boolean;
+  /** worker: exit once the queue has no open job. */
+  untilEmpty?: boolean;
+  /** run status: the queued run's id. */
+  run?: string;
 }
 
 export interface CommandIO {
@@ -124,9 +130,10 @@ export function fieldOf(option: OptionSpec): keyof CommandOptions {
   return option.field ?? (option.name as keyof CommandOptions);
 }
 
-/** CLI words of a verb: `tenant-create` -> ['tenant', 'create']. */
+/** CLI words of a verb: `tenant-create` -> ['tenant', 'create'], `run-status` -> ['run', 'status']. */
 export function wordsOf(verb: VerbDefinition): string[] {
-  return verb.name.startsWith('tenant-') ? ['tenant', verb.name.slice('tenant-'.length)] : [verb.name];
+  const group = ['tenant', 'run'].find((g) => verb.name.startsWith(`${g}-`));
+  return group ? [group, verb.name.slice(group.length + 1)] : [verb.name];
 }
 
 /** Exit codes (see the README). */

@@ -2,12 +2,20 @@
  * The options every command takes, and their validation: once, for the CLI, the Nx executors
  * and the API. Defaults are documented where they are declared.
  */
+import type { ConnectionManagerOptions } from '../db/connection-manager';
 import type { LoadedConfig } from '../config/load-config';
 import { ConfigError } from '../errors';
 import type { EventListener } from '../events';
 
 /** Options every command takes. Defaults are documented here, where they are applied. */
 export interface CommonOptions {
+  /**
+   * Queue mode (set by `fleet worker`): each server's connection budget is shared by every
+   * worker of the app's queue instead of being this process's own.
+   */
+  sharedBudget?: ConnectionManagerOptions['sharedBudget'];
+  /** application_name of Fleet's sessions, `{app}` standing for the app (default `fleet:{app}`; a queue coordinator's are `fleet:{app}:coordinator`). */
+  applicationName?: string;
   /** App name: its config is `apps/<app>/fleet.config.ts`. */
   app?: string;
   /** Path to a fleet.config.ts (instead of --app), or an already loaded config. */

@@ -8,6 +8,8 @@ import { mixedVersions, planRun, RunPlan } from './plan-run';
 import { fleetStatus } from './status';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { selectTargets } from './select-targets';
+import { newRunId, queueLocation, remoteRunner } from './queue';
+import { FleetQueue } from '../queue/fleet-queue';
 
 export interface RunOptions extends CommonOptions {
   /** Stop starting new targets after the first failure (default false: attempt every target). */
@@ -24,6 +26,11 @@ export interface MigrateOptions extends RunOptions {
   to?: string;
   /** Apply pending migrations older than applied ones (default: the database's config, false). */
   allowOutOfOrder?: boolean;
+  /**
+   * Queue mode: plan here, queue one job per target, and let `fleet worker` processes (anywhere,
+   * any number) run them; this process reports and journals as a local run does.
+   */
+  queue?: boolean;
 }
 
 export interface RevertOptions extends RunOptions {
@@ -42,8 +49,10 @@ export interface StampOptions extends RunOptions {
 
 /** Applies pending migrations: every database's global track (or shards), then every tenant. */
 export function migrate(options: MigrateOptions): Promise<RunReport> {
-  return withRuntime(options, { createDatabases: true }, (runtime) =>
-    execute(runtime, 'migrate', { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder }, options, { createDatabases: true }),
+  // A queue coordinator's own sessions (discovery, the journal's snapshot) are told apart from the workers'.
+  const named = options.queue && !options.applicationName ? { ...options, applicationName: 'fleet:{app}:coordinator' } : options;
+  return withRuntime(named, { createDatabases: true }, (runtime) =>
+    execute(runtime, 'migrate', { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder }, options, { createDatabases: true, queue: options.queue }),
   );
 }
 
@@ -101,20 +110,29 @@ export function stamp(options: StampOptions): Promise<RunReport> {
   );
 }
 
-async function execute(runtime: FleetRuntime, name: string, command: TargetCommand, options: RunOptions, mode: { createDatabases: boolean }): Promise<RunReport> {
+async function execute(runtime: FleetRuntime, name: string, command: TargetCommand, options: RunOptions, mode: { createDatabases: boolean; queue?: boolean }): Promise<RunReport> {
   const { base, tenants } = selectTargets(runtime, command, options, mode);
   // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
   if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
   if (journal) runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });
-  const report = await runFleet(name, command.kind === 'revert' ? [tenants, base] : [base, tenants], command, {
-    concurrency: runtime.concurrency,
-    failFast: options.failFast,
-    connections: runtime.connections,
-    emit: runtime.emit,
-    signal: runtime.signal,
-    watchdog: runtime.watchdog,
-  });
+  const queued = mode.queue ? await openQueuedRun(runtime, command) : undefined;
+  let report: RunReport;
+  try {
+    report = await runFleet(name, command.kind === 'revert' ? [tenants, base] : [base, tenants], command, {
+      // Queued: every target goes to the queue at once; the workers' slots bound the work.
+      concurrency: queued ? Number.MAX_SAFE_INTEGER : runtime.concurrency,
+      failFast: options.failFast,
+      connections: runtime.connections,
+      emit: runtime.emit,
+      signal: runtime.signal,
+      watchdog: runtime.watchdog,
+      runTarget: queued?.runTarget,
+    });
+  } finally {
+    await queued?.close();
+  }
+  if (queued) report.queue = { run: queued.runId, queue: queued.queue.name, schema: queued.queue.location.schema };
   if (command.kind === 'migrate') {
     await runtime
       .recordTenants(report.results)
@@ -125,4 +143,25 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     else runtime.emit({ type: 'notice', message: `warning: ${journal.problem}` });
   }
   return report;
+}
+
+/** The coordinator's queue for one run: jobs go out through `runTarget`; an interruption cancels those no worker took. */
+async function openQueuedRun(runtime: FleetRuntime, command: TargetCommand) {
+  const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
+  const runId = newRunId(runtime.config.app);
+  runtime.emit({
+    type: 'notice',
+    message: `Queued run ${runId} on ${queue.name} (schema ${queue.location.schema} of ${queue.location.spec.database}): start workers with \`fleet worker --app ${runtime.config.app}\``,
+  });
+  const onAbort = () => void queue.cancelRun(runId).catch(() => undefined);
+  runtime.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    queue,
+    runId,
+    runTarget: remoteRunner(runtime, queue, runId, command),
+    close: async () => {
+      runtime.signal?.removeEventListener('abort', onAbort);
+      await queue.close();
+    },
+  };
 }

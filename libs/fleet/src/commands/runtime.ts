@@ -76,7 +76,10 @@ export class FleetRuntime {
     options = normalizeSelection(options);
     const databases = selectDatabases(config, options.databases);
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    const settings: ClientSettings = { applicationName: `fleet:${config.app}`, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
+    const settings: ClientSettings = {
+      applicationName: (options.applicationName ?? 'fleet:{app}').replace('{app}', config.app),
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    };
 
     // Load every migration set before touching any server: a broken file fails fast.
     const migrations = new Map<string, { base: MigrationDefinition[]; tenant: MigrationDefinition[] | null }>();
@@ -89,7 +92,7 @@ export class FleetRuntime {
 
     const sources = databases.map((db) => ({ db, source: resolveConnection(db, env) }));
     let embedded: EmbeddedServer | undefined;
-    const connections = new ConnectionManager({ ...settings, concurrency, maxConnectionsPerServer: options.maxConnections });
+    const connections = new ConnectionManager({ ...settings, concurrency, maxConnectionsPerServer: options.maxConnections, sharedBudget: options.sharedBudget });
     const missing = new Set<string>();
     try {
       if (sources.some((s) => s.source.kind === 'embedded')) {

@@ -190,6 +190,11 @@ export const fleetConfigSchema = s.object(
     app: s.string('the app name (letters, digits, "-", "_", ".")', (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? null : 'must be the app name (letters, digits, "-", "_", ".")')),
     /** The app's databases by key (`users`, `analytics`...). */
     databases: s.record(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start with a letter and use letters, digits, "-", "_"', databaseSchema, 'an object with one entry per database'),
+    /**
+     * Queue mode (`migrate --queue`, `fleet worker`): where the job queue's tables live. `database`:
+     * the key of one of the app's databases (default: the first); `schema`: default `fleet_queue`.
+     */
+    queue: s.optional(s.object({ database: s.optional(s.string()), schema: s.optional(identifier()) }, '{ database?, schema? }')),
   },
   'an object (export default defineFleetConfig({...}))',
 );

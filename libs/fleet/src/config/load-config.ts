@@ -18,6 +18,8 @@ export interface LoadedConfig {
   dir: string;
   workspaceRoot: string;
   databases: LoadedDatabase[];
+  /** Queue mode: where the job queue lives (see FleetConfig.queue). */
+  queue?: { database?: string; schema?: string };
 }
 
 export interface LoadedDatabase {
@@ -135,7 +137,13 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
   }
   const dir = dirname(file);
   const databases = Object.entries(config.databases).map(([key, db]) => loadDatabase(app, key, db, dir));
-  return { app, file, dir, workspaceRoot, databases };
+  if (config.queue?.database !== undefined && !(config.queue.database in config.databases)) {
+    throw new ConfigError(`Invalid Fleet config ${where}: queue.database: "${config.queue.database}" is not one of its databases (${Object.keys(config.databases).join(', ')}).`, {
+      file: where,
+      field: 'queue.database',
+    });
+  }
+  return { app, file, dir, workspaceRoot, databases, ...(config.queue ? { queue: config.queue } : {}) };
 }
 
 function defaultDatabaseName(app: string, key: string): string {

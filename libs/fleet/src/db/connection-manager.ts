@@ -1,6 +1,6 @@
 import { ConnectionSpec, databaseKey, serverKey } from './connection-spec';
 import { DatabasePool } from './database-pool';
-import { Semaphore } from './semaphore';
+import { ConnectionBudget, Semaphore } from './semaphore';
 import { ClientSettings, defaultBudget, ensureDatabase, probeServer, ServerFacts } from './server';
 
 export interface ConnectionManagerOptions extends ClientSettings {
@@ -9,10 +9,15 @@ export interface ConnectionManagerOptions extends ClientSettings {
   /** Fan-out width: also the most connections one database's pool opens. */
   concurrency: number;
   idleTimeoutMs?: number;
+  /**
+   * Queue mode: each server's budget is shared by every worker (queue/slot-budget.ts) instead of
+   * being this process's own; the server is then not probed for it.
+   */
+  sharedBudget?: (server: string, spec: ConnectionSpec) => ConnectionBudget;
 }
 
 interface ServerEntry {
-  budget: Promise<{ semaphore: Semaphore; facts: ServerFacts }>;
+  budget: Promise<{ semaphore: ConnectionBudget; facts?: ServerFacts }>;
 }
 
 /**
@@ -26,18 +31,21 @@ export class ConnectionManager {
   constructor(readonly options: ConnectionManagerOptions) {}
 
   /** The server's budget (probing the server once: reachability and max_connections). */
-  async serverBudget(spec: ConnectionSpec): Promise<Semaphore> {
+  async serverBudget(spec: ConnectionSpec): Promise<ConnectionBudget> {
     return (await this.server(spec)).semaphore;
   }
 
-  private server(spec: ConnectionSpec): Promise<{ semaphore: Semaphore; facts: ServerFacts }> {
+  private server(spec: ConnectionSpec): Promise<{ semaphore: ConnectionBudget; facts?: ServerFacts }> {
     const key = serverKey(spec);
     let entry = this.servers.get(key);
     if (!entry) {
-      const budget = probeServer(spec, this.options).then((facts) => ({
-        facts,
-        semaphore: new Semaphore(this.options.maxConnectionsPerServer ?? defaultBudget(facts)),
-      }));
+      const shared = this.options.sharedBudget;
+      const budget = shared
+        ? Promise.resolve({ semaphore: shared(key, spec) })
+        : probeServer(spec, this.options).then((facts) => ({
+            facts,
+            semaphore: new Semaphore(this.options.maxConnectionsPerServer ?? defaultBudget(facts)),
+          }));
       entry = { budget };
       this.servers.set(key, entry);
       budget.catch(() => this.servers.delete(key));

@@ -2,14 +2,14 @@ import { Client, ClientConfig, PoolClient } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { ConnectionSpec } from './connection-spec';
 import { createBoundQueryRunner } from './schema-binding';
-import { Semaphore } from './semaphore';
+import type { ConnectionBudget } from './semaphore';
 import { postgresDataSource } from './data-source';
 import { ClientSettings, waitingForSlots } from './server';
 import { TargetSession } from './session';
 
 export interface DatabasePoolOptions extends ClientSettings {
   /** Shared by every pool on the same server: counts OPEN connections, not tasks. */
-  serverBudget: Semaphore;
+  serverBudget: ConnectionBudget;
   /** Most connections this pool opens (it also waits for the server budget). */
   maxConnections: number;
   /** Idle connections close after this long, returning their budget to other databases. */
@@ -105,7 +105,7 @@ export class DatabasePool {
  * back when the connection ends, whatever ends it. This bounds OPEN connections per server, even
  * across the pools of several databases.
  */
-function budgetedClientClass(budget: Semaphore, connectTimeoutMs: number): typeof Client {
+function budgetedClientClass(budget: ConnectionBudget, connectTimeoutMs: number): typeof Client {
   return class BudgetedClient extends Client {
     constructor(config: ClientConfig) {
       // pg-pool keeps the password as a non-enumerable property: copy it explicitly.

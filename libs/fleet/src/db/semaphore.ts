@@ -1,5 +1,15 @@
+/**
+ * What bounds the open connections to one server: a permit per open connection. A Semaphore
+ * within one process; in queue mode, slots shared by every worker (queue/slot-budget.ts).
+ */
+export interface ConnectionBudget {
+  readonly capacity: number;
+  acquire(): Promise<void>;
+  release(): void;
+}
+
 /** A counting semaphore: at most `capacity` holders at once, FIFO waiters. */
-export class Semaphore {
+export class Semaphore implements ConnectionBudget {
   private inUse = 0;
   private peak = 0;
   private readonly waiters: Array<() => void> = [];

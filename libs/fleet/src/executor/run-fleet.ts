@@ -28,6 +28,8 @@ export interface FleetRunOptions {
   watchdog?: Partial<WatchdogOptions> | false;
   /** Receives every SQL text the migrations send, per target (scratch runs read it; migrate does not set it). */
   onSql?: (target: Target, migration: string, sql: string) => void;
+  /** Keep each database's pool open when its targets are done (a queue worker's pools serve its next jobs). */
+  keepConnections?: boolean;
   /** Runs one target; defaults to the PostgreSQL runner (tests may substitute). */
   runTarget?: (target: Target) => Promise<TargetResult>;
 }
@@ -145,7 +147,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     const key = databaseKey(target.connection);
     const left = (remaining.get(key) ?? 1) - 1;
     remaining.set(key, left);
-    if (left === 0 && !options.runTarget) await connections.release(target.connection);
+    if (left === 0 && !options.runTarget && !options.keepConnections) await connections.release(target.connection);
   };
 
   for (const phase of phases) {

@@ -35,6 +35,8 @@ export interface FleetExecutorOptions {
   createMissing?: boolean;
   /** Only the global tracks. */
   track?: 'global';
+  /** Queue one job per target for `fleet worker` processes (anywhere, any number) and report as a local run does. */
+  queue?: boolean;
   /** How many migrations to revert per target (default 1); refused over targets at different versions. */
   steps?: number;
   /** Go ahead without asking when several targets would change (needed off a terminal). */
@@ -53,4 +55,6 @@ export interface FleetExecutorOptions {
   id?: string;
   /** Registry columns to set (plan=pro); also what conditional migrations see. */
   attr?: string;
+  /** Exit once the queue has no open job (a Kubernetes Job, a CI matrix); default: work until stopped. */
+  untilEmpty?: boolean;
 }

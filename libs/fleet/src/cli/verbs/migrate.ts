@@ -15,6 +15,11 @@ export default defineVerb({
     { name: 'allowOutOfOrder', kind: 'boolean', description: 'Apply pending migrations older than applied ones.' },
     { name: 'createMissing', kind: 'boolean', description: "Re-create, empty, a registered tenant's schema or database that was migrated before and is gone." },
     { name: 'track', kind: 'string', choices: ['global'], value: 'global', description: 'Only the global tracks.' },
+    {
+      name: 'queue',
+      kind: 'boolean',
+      description: 'Queue one job per target for `fleet worker` processes (anywhere, any number) and report as a local run does.',
+    },
   ],
   run: async (options, ctx) => (await import('../changing-verb')).runChangingVerb('migrate', options, ctx),
 });

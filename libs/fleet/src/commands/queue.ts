@@ -1,0 +1,205 @@
+/**
+ * Queue mode: `migrate --queue` (the coordinator) and `fleet worker` (any number of processes,
+ * anywhere). The coordinator plans as a local run does and hands each target to the queue
+ * instead of running it; workers rebuild each target from their own copy of the app and run it
+ * with the same engine (per-target lock, version table, checksums, findings); the coordinator's
+ * progress, journal and report are built from the job results. See queue/fleet-queue.ts.
+ */
+import { serverKey } from '../db/connection-spec';
+import { ConfigError, errorToJSON } from '../errors';
+import type { EventListener } from '../events';
+import type { TargetCommand } from '../executor/execute-plan';
+import { emptyResult, TargetResult } from '../executor/result';
+import { runFleet } from '../executor/run-fleet';
+import { FleetQueue, describeOutput, QueueLocation } from '../queue/fleet-queue';
+import { SlotBudget } from '../queue/slot-budget';
+import { decodeCommand, encodeCommand, TargetJob } from '../queue/target-job';
+import type { Target } from '../targets/target';
+import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
+
+export const DEFAULT_QUEUE_SCHEMA = 'fleet_queue';
+
+/** Where the app's queue lives: the config's `queue` (a database key and a schema), by default its first database. */
+export function queueLocation(runtime: FleetRuntime): QueueLocation {
+  const wanted = runtime.config.queue?.database;
+  const d = wanted ? runtime.databases.find((x) => x.db.key === wanted) : runtime.databases[0];
+  if (!d) throw new ConfigError(`queue.database "${wanted}" is not a database of app ${runtime.config.app} (databases: ${runtime.databases.map((x) => x.db.key).join(', ')}).`);
+  return { spec: d.spec, schema: runtime.config.queue?.schema ?? DEFAULT_QUEUE_SCHEMA };
+}
+
+export function newRunId(app: string): string {
+  return `${app}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+}
+
+/** The coordinator's side: runFleet's `runTarget` that sends the target to the queue and waits for its result. */
+export function remoteRunner(runtime: FleetRuntime, queue: FleetQueue, runId: string, command: TargetCommand): (target: Target) => Promise<TargetResult> {
+  const declared = new Map<string, Promise<number>>();
+  const budgetOf = (target: Target): Promise<number> => {
+    const server = serverKey(target.connection);
+    let budget = declared.get(server);
+    if (!budget) {
+      budget = (async () => {
+        const capacity = (await runtime.connections.serverBudget(target.connection)).capacity;
+        await queue.slots.declare(queue.name, server, capacity);
+        return capacity;
+      })();
+      declared.set(server, budget);
+    }
+    return budget;
+  };
+  const encoded = encodeCommand(command);
+  return async (target) => {
+    const job: TargetJob = {
+      runId,
+      app: runtime.config.app,
+      target: target.id,
+      database: target.info.database,
+      ...(target.info.tenant !== null ? { tenant: { id: target.info.tenant, attributes: target.info.attributes ?? {}, registration: target.registration ?? null } } : {}),
+      command: encoded,
+      server: serverKey(target.connection),
+      budget: await budgetOf(target),
+    };
+    const { state, output } = await queue.submit(job);
+    if (state === 'completed' && output && typeof output === 'object' && 'target' in output) return output as TargetResult;
+    const result = emptyResult(target);
+    result.outcome = 'failed';
+    result.failed =
+      state === 'cancelled'
+        ? { migration: null, error: { code: 'INTERRUPTED', message: 'not attempted: the run was interrupted before a worker took it' } }
+        : { migration: null, error: { code: 'QUEUE_FAILED', message: `no worker could run it (${describeOutput(output)})` } };
+    return result;
+  };
+}
+
+export interface WorkerOptions extends CommonOptions {
+  /** Jobs worked on at once by this process (default 4). */
+  concurrency?: number;
+  /** Stop once the app's queue has no open job (a Kubernetes Job, a CI matrix); default: work until stopped. */
+  untilEmpty?: boolean;
+  /** Receives one line per finished job (the CLI prints them). */
+  log?: (line: string) => void;
+}
+
+export interface WorkerReport {
+  command: 'worker';
+  ok: boolean;
+  holder: string;
+  queue: string;
+  jobs: number;
+  failed: number;
+}
+
+/**
+ * `fleet worker`: takes the app's jobs until stopped (or, with `untilEmpty`, until the queue has
+ * nothing left). Each job: rebuild the target, claim one of its server's slots (the run's budget,
+ * shared by every worker), run it exactly as a local run would (runFleet over that one target,
+ * which creates a missing tenant database, checks extensions, watches for stalls, and closes the
+ * connection after), give the slot back, return the result.
+ */
+export async function work(options: WorkerOptions): Promise<WorkerReport> {
+  const concurrency = options.concurrency ?? 4;
+  const stop = new AbortController();
+  const outer = options.signal;
+  outer?.addEventListener('abort', () => stop.abort(outer.reason), { once: true });
+  // Connections to the targets' servers take slots shared by every worker (the queue opens below, before any job).
+  let queueRef: FleetQueue | undefined;
+  const sharedBudget = (server: string) => new SlotBudget(queueRef!.slots, queueRef!.name, server, concurrency, stop.signal);
+  return withRuntime({ ...options, concurrency, sharedBudget }, { createDatabases: true }, async (runtime) => {
+    const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
+    queueRef = queue;
+    const beat = setInterval(() => void queue.slots.heartbeat(queue.name).catch(() => undefined), 5_000);
+    let jobs = 0;
+    let failed = 0;
+    const log = options.log ?? (() => undefined);
+    const quiet: EventListener = (event) => {
+      if (event.type === 'notice') log(event.message);
+    };
+    log(`worker ${queue.holder}: taking jobs of ${queue.name} (schema ${queue.location.schema} of ${queue.location.spec.database}), ${concurrency} at a time`);
+    const handler = async (job: TargetJob, attempt: number): Promise<TargetResult> => {
+      if (job.app !== runtime.config.app) throw new ConfigError(`job for app ${job.app} in the queue of ${runtime.config.app}`);
+      const target = rebuildTarget(runtime, job);
+      const command = decodeCommand(job.command);
+      try {
+        const report = await runFleet(command.kind, [[target]], command, {
+          concurrency: 1,
+          connections: runtime.connections,
+          emit: quiet,
+          signal: stop.signal,
+          watchdog: runtime.watchdog,
+          // The worker's other jobs share the database's pool; idle connections close by themselves (and free their slots).
+          keepConnections: true,
+        });
+        const result = report.results[0];
+        jobs++;
+        if (result.outcome === 'failed' || result.outcome === 'blocked') failed++;
+        const applied = result.applied.length ? ` applied ${result.applied.length}` : '';
+        log(
+          `${result.outcome.padEnd(9)} ${result.target}${applied}${attempt > 1 ? ` (attempt ${attempt}: an earlier worker stopped)` : ''}${result.failed ? `: ${result.failed.error.message}` : ''}`,
+        );
+        return result;
+      } catch (err) {
+        log(`error     ${job.target}: ${errorToJSON(err).message}`);
+        throw err;
+      }
+    };
+    let drain: NodeJS.Timeout | undefined;
+    if (options.untilEmpty) {
+      // Empty for 3 s once there was work; a worker started before its coordinator queued anything waits up to a minute.
+      let empty = 0;
+      let seenWork = false;
+      drain = setInterval(() => {
+        void queue.openJobs().then(
+          (open) => {
+            if (open > 0) seenWork = true;
+            empty = open === 0 ? empty + 1 : 0;
+            if (empty >= (seenWork ? 3 : 60)) stop.abort('the queue is empty');
+          },
+          () => undefined,
+        );
+      }, 1_000);
+    }
+    try {
+      await queue.work(concurrency, handler, stop.signal);
+    } finally {
+      if (drain) clearInterval(drain);
+      await queue.close({ graceful: true });
+      // The pools close with the runtime; their slots go back as each connection ends.
+      await runtime.connections.close();
+      clearInterval(beat);
+    }
+    return { command: 'worker', ok: failed === 0, holder: queue.holder, queue: queue.name, jobs, failed };
+  });
+}
+
+/** The target a job names, from this worker's copy of the app (no discovery: the job says who the tenant is). */
+function rebuildTarget(runtime: FleetRuntime, job: TargetJob): Target {
+  if (!job.tenant) {
+    const target = runtime.globalTargets().find((t) => t.id === job.target);
+    if (!target) throw new ConfigError(`${job.target} is not a target of this worker's copy of ${runtime.config.app} (is it the same version as the coordinator's?)`);
+    return target;
+  }
+  const d = runtime.databases.find((x) => x.db.key === job.database && x.db.tenants);
+  if (!d) throw new ConfigError(`${job.database} has no tenant track in this worker's copy of ${runtime.config.app}`);
+  const target = runtime.tenantTarget(d, { id: job.tenant.id, attributes: job.tenant.attributes }, { createDatabases: true });
+  target.registration = job.tenant.registration ?? null;
+  if (target.id !== job.target) throw new ConfigError(`job ${job.target} rebuilt as ${target.id}`);
+  return target;
+}
+
+/** `fleet run status <run>`: a queued run as the queue sees it (also after its coordinator died). */
+export async function runStatus(options: CommonOptions & { run?: string }) {
+  return withRuntime(options, { createDatabases: false }, async (runtime) => {
+    const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
+    try {
+      const runs = await queue.runs();
+      const runId = options.run ?? runs[0]?.runId;
+      if (!runId) return { command: 'run status', ok: true, run: null, jobs: [], counts: {} };
+      const jobs = await queue.runJobs(runId);
+      const counts: Record<string, number> = {};
+      for (const j of jobs) counts[j.state] = (counts[j.state] ?? 0) + 1;
+      return { command: 'run status', ok: !jobs.some((j) => j.state === 'failed' || j.result?.outcome === 'failed'), run: runId, counts, jobs };
+    } finally {
+      await queue.close();
+    }
+  });
+}
