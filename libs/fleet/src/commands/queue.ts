@@ -134,7 +134,7 @@ export async function work(options: WorkerOptions): Promise<WorkerReport> {
         if (result.outcome === 'failed' || result.outcome === 'blocked') failed++;
         const applied = result.applied.length ? ` applied ${result.applied.length}` : '';
         log(
-          `${result.outcome.padEnd(9)} ${result.target}${applied}${attempt > 1 ? ` (attempt ${attempt}: an earlier worker stopped)` : ''}${result.failed ? `: ${result.failed.error.message}` : ''}`,
+          `${result.outcome.padEnd(9)} ${result.target}${applied}${attempt > 1 ? ` (attempt ${attempt}: an earlier worker stopped)` : ''}${result.failed ? `: ${result.failed.error.message}` : ''}${result.outcome === 'blocked' ? `: ${blockedReason(result)}` : ''}`,
         );
         return result;
       } catch (err) {
@@ -202,4 +202,9 @@ export async function runStatus(options: CommonOptions & { run?: string }) {
       await queue.close();
     }
   });
+}
+
+function blockedReason(result: TargetResult): string {
+  const finding = result.findings.find((f) => f.severity === 'error');
+  return finding ? `${finding.migration ?? ''} ${finding.message}`.trim() : "blocked (see the coordinator's report)";
 }
