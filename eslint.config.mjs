@@ -19,6 +19,12 @@ const layers = [
     message: 'the planner is pure: no I/O, no executor, no commands',
   },
   { target: `${SRC}/lint`, from: [`${SRC}/db`, `${SRC}/executor`, `${SRC}/commands`, `${SRC}/cli`], message: 'the tenant lint is pure: SQL in, findings out' },
+  {
+    target: `${SRC}/rollout`,
+    from: [`${SRC}/db`, `${SRC}/executor`, `${SRC}/queue`, `${SRC}/commands`, `${SRC}/cli`, `${SRC}/reporters`],
+    message: 'the rollout waves are pure: tenants in, waves out',
+  },
+  { target: `${SRC}/queue`, from: [`${SRC}/commands`, `${SRC}/cli`, `${SRC}/reporters`], message: 'the job queue carries targets; the commands drive it' },
   // Building blocks below the executor.
   ...['storage', 'locking', 'db', 'config', 'migration', 'targets', 'tenancy', 'tenants', 'extensions', 'history'].map((dir) => ({
     target: `${SRC}/${dir}`,

@@ -67,6 +67,8 @@ export interface CommandOptions extends CommonOptions {
   force?: boolean;
   /** Write run journals here (default FLEET_JOURNAL_DIR, else `<workspace>/.fleet/runs`; false: none). */
   journalDir?: string | false;
+  /** migrate: only this wave of the staged rollout. */
+  wave?: string;
   /** migrate: queue the targets for `fleet worker` processes. */
   queue?: boolean;
   /** worker: exit once the queue has no open job. */

@@ -1,13 +1,14 @@
 import { ConfigError } from '../errors';
 import type { TargetCommand } from '../executor/execute-plan';
 import type { RunReport } from '../executor/result';
-import { runFleet } from '../executor/run-fleet';
+import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate } from './lint';
 import { mixedVersions, planRun, RunPlan } from './plan-run';
 import { fleetStatus } from './status';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { selectTargets } from './select-targets';
+import { rolloutPhases } from './rollout';
 import { newRunId, queueLocation, remoteRunner } from './queue';
 import { FleetQueue } from '../queue/fleet-queue';
 
@@ -31,6 +32,8 @@ export interface MigrateOptions extends RunOptions {
    * any number) run them; this process reports and journals as a local run does.
    */
   queue?: boolean;
+  /** Staged rollout: run only this wave's tenants (after the global tracks). */
+  wave?: string;
 }
 
 export interface RevertOptions extends RunOptions {
@@ -52,7 +55,11 @@ export function migrate(options: MigrateOptions): Promise<RunReport> {
   // A queue coordinator's own sessions (discovery, the journal's snapshot) are told apart from the workers'.
   const named = options.queue && !options.applicationName ? { ...options, applicationName: 'fleet:{app}:coordinator' } : options;
   return withRuntime(named, { createDatabases: true }, (runtime) =>
-    execute(runtime, 'migrate', { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder }, options, { createDatabases: true, queue: options.queue }),
+    execute(runtime, 'migrate', { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder }, options, {
+      createDatabases: true,
+      queue: options.queue,
+      wave: options.wave,
+    }),
   );
 }
 
@@ -110,8 +117,17 @@ export function stamp(options: StampOptions): Promise<RunReport> {
   );
 }
 
-async function execute(runtime: FleetRuntime, name: string, command: TargetCommand, options: RunOptions, mode: { createDatabases: boolean; queue?: boolean }): Promise<RunReport> {
+async function execute(
+  runtime: FleetRuntime,
+  name: string,
+  command: TargetCommand,
+  options: RunOptions,
+  mode: { createDatabases: boolean; queue?: boolean; wave?: string },
+): Promise<RunReport> {
   const { base, tenants } = selectTargets(runtime, command, options, mode);
+  // A staged rollout runs the tenants wave by wave (migrate only: a revert goes back everywhere at once).
+  const rollout = command.kind === 'migrate' && (runtime.config.rollout || mode.wave !== undefined) ? rolloutPhases(runtime, tenants, mode.wave) : undefined;
+  const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenants])];
   // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
   if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
@@ -119,7 +135,7 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
   const queued = mode.queue ? await openQueuedRun(runtime, command) : undefined;
   let report: RunReport;
   try {
-    report = await runFleet(name, command.kind === 'revert' ? [tenants, base] : [base, tenants], command, {
+    report = await runFleet(name, phases, command, {
       // Queued: every target goes to the queue at once; the workers' slots bound the work.
       concurrency: queued ? Number.MAX_SAFE_INTEGER : runtime.concurrency,
       failFast: options.failFast,
@@ -133,6 +149,7 @@ async function execute(runtime: FleetRuntime, name: string, command: TargetComma
     await queued?.close();
   }
   if (queued) report.queue = { run: queued.runId, queue: queued.queue.name, schema: queued.queue.location.schema };
+  if (rollout) report.waves = rollout.report(report.results);
   if (command.kind === 'migrate') {
     await runtime
       .recordTenants(report.results)
@@ -155,11 +172,30 @@ async function openQueuedRun(runtime: FleetRuntime, command: TargetCommand) {
   });
   const onAbort = () => void queue.cancelRun(runId).catch(() => undefined);
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
+  // Never a silent wait: while nothing finishes, say every 10 s what the queue holds.
+  let finished = -1;
+  const watch = setInterval(() => {
+    void queue.runCounts(runId).then(
+      (c) => {
+        const done = (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
+        const waiting = (c.created ?? 0) + (c.retry ?? 0);
+        if (done === finished && waiting + (c.active ?? 0) > 0) {
+          runtime.emit({
+            type: 'notice',
+            message: `waiting for workers: ${waiting} job(s) queued, ${c.active ?? 0} running, ${done} done; nothing finished in the last 10 s (start one: fleet worker --app ${runtime.config.app})`,
+          });
+        }
+        finished = done;
+      },
+      () => undefined,
+    );
+  }, 10_000);
   return {
     queue,
     runId,
     runTarget: remoteRunner(runtime, queue, runId, command),
     close: async () => {
+      clearInterval(watch);
       runtime.signal?.removeEventListener('abort', onAbort);
       await queue.close();
     },

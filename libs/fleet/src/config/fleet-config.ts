@@ -4,6 +4,7 @@
  * types below are inferred from the schemas, so the two cannot drift apart.
  */
 import { assertConfigIdentifier } from '../identifiers';
+import type { Wave } from '../rollout/waves';
 import { Infer, s, Schema } from './schema';
 
 /** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
@@ -190,6 +191,38 @@ export const fleetConfigSchema = s.object(
     app: s.string('the app name (letters, digits, "-", "_", ".")', (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? null : 'must be the app name (letters, digits, "-", "_", ".")')),
     /** The app's databases by key (`users`, `analytics`...). */
     databases: s.record(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start with a letter and use letters, digits, "-", "_"', databaseSchema, 'an object with one entry per database'),
+    /**
+     * Staged rollouts: `migrate` runs the tenants wave by wave (see rollout/waves.ts), stopping at
+     * a failing wave; `--wave <name>` runs one wave.
+     */
+    rollout: s.optional(
+      s.object(
+        {
+          waves: s.list(
+            s.object(
+              {
+                name: identifier(),
+                match: s.optional(
+                  s.custom<NonNullable<Wave['match']>>(
+                    'an object of tenant attributes, e.g. { plan: "internal" }',
+                    (v) => !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length > 0,
+                  ),
+                ),
+                percent: s.optional(s.number('a percentage above 0, at most 100', (v) => v > 0 && v <= 100)),
+                rest: s.optional(s.custom<true>('true', (v) => v === true)),
+                onError: s.optional(s.literal(['stop', 'continue'] as const)),
+                failureThreshold: s.optional(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0)),
+                pauseMs: s.optional(millis()),
+              },
+              '{ name, match | percent | rest, onError?, failureThreshold?, pauseMs? }',
+            ),
+            'a non-empty list of waves',
+            { nonEmpty: true },
+          ),
+        },
+        '{ waves: [...] }',
+      ),
+    ),
     /**
      * Queue mode (`migrate --queue`, `fleet worker`): where the job queue's tables live. `database`:
      * the key of one of the app's databases (default: the first); `schema`: default `fleet_queue`.

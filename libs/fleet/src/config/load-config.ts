@@ -8,6 +8,7 @@ import type { ConfigProblem } from './schema';
 
 export type { ConfigProblem } from './schema';
 import { loadUserModule } from './user-modules';
+import { RolloutConfig, rolloutProblems } from '../rollout/waves';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
@@ -18,6 +19,8 @@ export interface LoadedConfig {
   dir: string;
   workspaceRoot: string;
   databases: LoadedDatabase[];
+  /** Staged rollout of the tenants (see rollout/waves.ts). */
+  rollout?: RolloutConfig;
   /** Queue mode: where the job queue lives (see FleetConfig.queue). */
   queue?: { database?: string; schema?: string };
 }
@@ -128,6 +131,7 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       }
     }
   }
+  if (config?.rollout?.waves) problems.push(...rolloutProblems(config.rollout as RolloutConfig));
   if (problems.length > 0 || !config) {
     const list = problems.map((p) => `${p.field}: ${p.problem}`);
     throw new ConfigError(
@@ -143,7 +147,7 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       field: 'queue.database',
     });
   }
-  return { app, file, dir, workspaceRoot, databases, ...(config.queue ? { queue: config.queue } : {}) };
+  return { app, file, dir, workspaceRoot, databases, ...(config.queue ? { queue: config.queue } : {}), ...(config.rollout ? { rollout: config.rollout as RolloutConfig } : {}) };
 }
 
 function defaultDatabaseName(app: string, key: string): string {

@@ -60,6 +60,8 @@ export interface RunReport {
   journal?: string;
   /** Set when a signal stopped the run (`SIGINT`, `SIGTERM`): targets not reached are `not-run`. */
   interrupted?: string;
+  /** Staged rollout: each wave's tenants and outcome (see commands/rollout.ts). */
+  waves?: Array<{ name: string; state: string; tenants: string[]; changed: number; unchanged: number; failed: number; notRun: number; reason?: string }>;
   /** Queue mode: the run's id and where its jobs are (`fleet run status <run>`). */
   queue?: { run: string; queue: string; schema: string };
 }

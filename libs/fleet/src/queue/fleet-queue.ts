@@ -184,6 +184,15 @@ export class FleetQueue {
     }));
   }
 
+  /** A run's jobs by state (`created`, `retry`, `active`, `completed`, `failed`, `cancelled`). */
+  async runCounts(runId: string): Promise<Record<string, number>> {
+    const rows = await this.sql.query<{ state: string; n: number }>(
+      `SELECT state::text AS state, count(*)::int AS n FROM "${this.location.schema}".job WHERE name = $1 AND data->>'runId' = $2 GROUP BY 1`,
+      [this.name, runId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
   /** The runs that still have jobs in this queue, newest first. */
   async runs(): Promise<Array<{ runId: string; total: number; open: number }>> {
     return this.sql.query(

@@ -26,6 +26,14 @@ export class ServerSlots {
   }
 
   async install(): Promise<void> {
+    // Two processes starting at once can both try to create it: the loser's duplicate_table or
+    // unique_violation (on pg_type) means the table is there.
+    await this.create().catch((err: { code?: string }) => {
+      if (err.code !== '42P07' && err.code !== '23505') throw err;
+    });
+  }
+
+  private async create(): Promise<void> {
     await this.sql.query(
       `CREATE TABLE IF NOT EXISTS ${this.table} (
          scope text NOT NULL, server text NOT NULL, slot integer NOT NULL,

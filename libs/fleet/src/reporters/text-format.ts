@@ -50,6 +50,16 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
     for (const f of r.findings) if (f.severity === 'warning') lines.push(`        warning: ${f.message}`);
   }
   for (const [key, n] of groups) lines.push(`${String(n).padStart(6)} ${key}`);
+  for (const w of report.waves ?? []) {
+    const ids = w.tenants.length > 8 ? `${w.tenants.slice(0, 8).join(', ')} and ${w.tenants.length - 8} more` : w.tenants.join(', ');
+    const counts = `${w.changed} changed, ${w.unchanged} unchanged, ${w.failed} failed, ${w.notRun} not run`;
+    const tone = w.state === 'failed' ? 'failed' : w.state === 'not-started' ? 'not run' : 'ok';
+    lines.push(
+      `${paint(style, `wave ${w.name}`.padEnd(16), tone)} ${w.state.padEnd(11)} ${w.tenants.length} tenant(s)${w.tenants.length ? `: ${counts}` : ''}${w.reason ? ` (${w.reason})` : ''}`,
+    );
+    if (w.state === 'not-started' && w.tenants.length) lines.push(`                 did not start: ${ids}`);
+  }
+  if (report.queue) lines.push(`queued run ${report.queue.run} (fleet run status --run ${report.queue.run})`);
   const s = report.summary;
   lines.push(
     `${report.command}: ${s.targets} target(s): ${s.changed} changed, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.notRun} not run ` +

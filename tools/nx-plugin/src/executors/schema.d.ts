@@ -35,6 +35,8 @@ export interface FleetExecutorOptions {
   createMissing?: boolean;
   /** Only the global tracks. */
   track?: 'global';
+  /** Staged rollout: only this wave's tenants (after the global tracks). */
+  wave?: string;
   /** Queue one job per target for `fleet worker` processes (anywhere, any number) and report as a local run does. */
   queue?: boolean;
   /** How many migrations to revert per target (default 1); refused over targets at different versions. */

@@ -15,6 +15,7 @@ export default defineVerb({
     { name: 'allowOutOfOrder', kind: 'boolean', description: 'Apply pending migrations older than applied ones.' },
     { name: 'createMissing', kind: 'boolean', description: "Re-create, empty, a registered tenant's schema or database that was migrated before and is gone." },
     { name: 'track', kind: 'string', choices: ['global'], value: 'global', description: 'Only the global tracks.' },
+    { name: 'wave', kind: 'string', value: 'name', description: "Staged rollout: only this wave's tenants (after the global tracks)." },
     {
       name: 'queue',
       kind: 'boolean',
