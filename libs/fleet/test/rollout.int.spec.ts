@@ -4,6 +4,7 @@
  * Also through the queue (waves are phases; the workers run them).
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assignWaves, Wave } from '../src/rollout/waves';
 import { query, runFleet, tenantFleetConfig, useFixture, WORKSPACE_ROOT } from '../src/testing';
@@ -71,9 +72,20 @@ describe('staged rollouts', () => {
     }
     for (const id of [...INTERNAL, ...canary.filter((c) => c !== failing)]) expect(await hasProjects(id)).toBe(true);
 
-    // The text report lists the waves and who did not start.
-    const text = await runFleet(['migrate', '--config', config, '--dry-run'], fx.env);
-    expect(text.code).toBe(0);
+    // Status shows how far each wave is, in JSON, text and the HTML view; so does the run journal.
+    const status = JSON.parse((await runFleet(['status', '--config', config, '--json'], fx.env)).stdout);
+    expect(status.waves.map((w: Record<string, unknown>) => [w.name, w.tenants, w['at-head'], w.pending])).toEqual([
+      ['internal', 2, 2, 0],
+      ['canary', 4, 3, 1],
+      ['rest', 4, 0, 4],
+    ]);
+    const text = await runFleet(['status', '--config', config], fx.env);
+    expect(text.stdout).toMatch(/wave canary\s+4 tenant\(s\): 3 at head, 1 pending/);
+    const html = fx.project.path('status.html');
+    await runFleet(['status', '--config', config, '--html', html], fx.env);
+    expect(readFileSync(html, 'utf8')).toMatch(/<table id="waves">.*<td>canary<\/td><td class="num">4<\/td>/);
+    const journal = JSON.parse(readFileSync(doc.journal, 'utf8'));
+    expect(journal.waves.map((w: { name: string; state: string }) => w.state)).toEqual(['done', 'failed', 'not-started']);
 
     // An operator decides to go on with the rest anyway: one wave, by name.
     const one = await runFleet(['migrate', '--config', config, '--wave', 'rest'], fx.env);

@@ -1,6 +1,7 @@
 import { FindingReport, reportFinding, TargetResult } from '../executor/result';
 import { currentVersion, targetState, TargetState } from '../planner/planner';
 import type { Target } from '../targets/target';
+import { assignWaves, Wave } from '../rollout/waves';
 import { readTargetHistories } from './read-histories';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 
@@ -38,6 +39,8 @@ export interface StatusReport {
   next: string[];
   /** Statements sent to read the histories (bounded per database, not per tenant). */
   statements: number;
+  /** Staged rollout: each wave's tenants by state, in wave order (see rollout/waves.ts). */
+  waves?: Array<{ name: string; tenants: number } & Record<StatusState, number>>;
   targets: TargetStatus[];
 }
 
@@ -69,6 +72,7 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
     ok: summary.failed === 0 && summary.diverged === 0 && summary.missing === 0,
     summary,
     statements,
+    ...(runtime.config.rollout ? { waves: waveStatus(runtime.config.rollout.waves, tenants.targets, out) } : {}),
     targets: out,
     orphans: tenants.orphans,
     next: nextSteps(runtime.config.app, out, tenants.orphans.length),
@@ -139,4 +143,18 @@ function nextSteps(app: string, targets: readonly TargetStatus[], orphans: numbe
   if (missing) out.push(`${missing} registered tenant(s) missing their schema or database: restore them, unregister them, or migrate with --create-missing`);
   if (orphans) out.push(`${orphans} orphan schema(s) or database(s): drop them or register their tenants`);
   return out;
+}
+
+/** How far each wave of the rollout is: its tenants by state. */
+function waveStatus(waves: Wave[], tenants: Target[], statuses: TargetStatus[]): NonNullable<StatusReport['waves']> {
+  const byId = new Map(statuses.map((st) => [st.target, st.state]));
+  const split = assignWaves(
+    tenants.map((t) => ({ id: t.info.tenant ?? t.id, attributes: t.info.attributes, target: t })),
+    waves,
+  );
+  return split.waves.map(({ wave, members }) => {
+    const counts = { 'at-head': 0, pending: 0, failed: 0, diverged: 0, missing: 0 };
+    for (const m of members) counts[byId.get(m.target.id) ?? 'pending']++;
+    return { name: wave.name, tenants: members.length, ...counts };
+  });
 }

@@ -15,6 +15,10 @@ export interface RunJournal {
   ok: boolean | null;
   summary: RunReport['summary'] | null;
   results: RunReport['results'] | null;
+  /** Staged rollout: each wave's outcome. */
+  waves?: RunReport['waves'];
+  /** Queue mode: the run's id in the queue. */
+  queue?: RunReport['queue'];
 }
 
 /**
@@ -60,7 +64,15 @@ export class JournalWriter {
 
   /** Records the results; returns false (and sets `problem`) when the journal could not be written. */
   finish(report: RunReport, state: 'finished' | 'interrupted' = 'finished'): boolean {
-    Object.assign(this.journal, { state, finishedAt: new Date().toISOString(), ok: report.ok, summary: report.summary, results: report.results });
+    Object.assign(this.journal, {
+      state,
+      finishedAt: new Date().toISOString(),
+      ok: report.ok,
+      summary: report.summary,
+      ...(report.waves ? { waves: report.waves } : {}),
+      ...(report.queue ? { queue: report.queue } : {}),
+      results: report.results,
+    });
     return this.write(() => {
       const text = JSON.stringify(this.journal, null, 2);
       writeAtomically(this.path, text);

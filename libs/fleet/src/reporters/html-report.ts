@@ -33,6 +33,8 @@ export interface FleetView {
   databases: Array<{ database: string; track: string; head: string | null; counts: Record<string, number> }>;
   groups: FleetGroup[];
   failures: Array<{ target: string; message: string }>;
+  /** Staged rollout: one row per wave, its state (runs) and its tenants by state or outcome. */
+  waves?: Array<{ name: string; state?: string; tenants: number; counts: Record<string, number> }>;
 }
 
 /** Above this many targets, a group is drawn as a count that expands on demand. */
@@ -86,6 +88,11 @@ export function statusView(report: StatusReport, now = new Date()): FleetView {
       (t) => t.tenant ?? t.target,
       (t) => `${t.target}: ${t.state}, version ${t.version ?? '(none)'}${t.pending.length ? `, ${t.pending.length} pending` : ''}`,
     ),
+    waves: report.waves?.map((w) => ({
+      name: w.name,
+      tenants: w.tenants,
+      counts: { 'at-head': w['at-head'], pending: w.pending, failed: w.failed, diverged: w.diverged, missing: w.missing },
+    })),
     failures: report.targets
       .filter((t) => t.state === 'failed' || t.state === 'diverged' || t.state === 'missing')
       .map((t) => ({ target: t.target, message: t.error ? String(t.error.message) : t.note && t.state === 'missing' ? t.note : t.findings.map((f) => f.message).join(' ') })),
@@ -93,6 +100,18 @@ export function statusView(report: StatusReport, now = new Date()): FleetView {
 }
 
 export function journalView(journal: RunJournal): FleetView {
+  return {
+    ...journalBody(journal),
+    waves: journal.waves?.map((w) => ({
+      name: w.name,
+      state: w.state,
+      tenants: w.tenants.length,
+      counts: { changed: w.changed, unchanged: w.unchanged, failed: w.failed, 'not-run': w.notRun },
+    })),
+  };
+}
+
+function journalBody(journal: RunJournal): FleetView {
   const results = journal.results ?? [];
   const finished = journal.state !== 'running';
   const track = (r: { tenant: string | null }) => (r.tenant === null ? 'global' : 'tenants');
@@ -165,6 +184,15 @@ export function renderFleetHtml(view: FleetView): string {
         `<tr><td>${esc(d.database)}</td><td>${esc(d.track)}</td><td>${esc(d.head ?? '')}</td>${allStates.map((s) => `<td class="num">${d.counts[s] ?? ''}</td>`).join('')}</tr>`,
     )
     .join('')}</tbody></table>`;
+  const waveStates = [...new Set((view.waves ?? []).flatMap((w) => Object.keys(w.counts)))];
+  const waves = view.waves?.length
+    ? `<table id="waves"><thead><tr><th>wave</th>${view.waves.some((w) => w.state) ? '<th>state</th>' : ''}<th>tenants</th>${waveStates.map((s) => `<th><span class="cell ${esc(s)}">${esc(s)}</span></th>`).join('')}</tr></thead><tbody>${view.waves
+        .map(
+          (w) =>
+            `<tr><td>${esc(w.name)}</td>${w.state ? `<td>${esc(w.state)}</td>` : ''}<td class="num">${w.tenants}</td>${waveStates.map((s) => `<td class="num">${w.counts[s] || ''}</td>`).join('')}</tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
   const failures = view.failures.length
     ? `<section id="failures"><h2>Failures <span class="count">${view.failures.length}</span></h2><table><thead><tr><th>target</th><th>error</th></tr></thead><tbody>${view.failures
         .slice(0, 1000)
@@ -199,6 +227,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 <h1>${esc(view.title)}</h1>
 <p id="summary">${esc(view.subtitle)}</p>
 ${summary}
+${waves}
 <p class="legend">${legend}</p>
 <input id="filter" type="search" placeholder="Filter by tenant name" aria-label="Filter by tenant name">
 <select id="state" aria-label="Filter by state"><option value="">every state</option>${states.map((s) => `<option value="${esc(s)}">${esc(s)}</option>`).join('')}</select>

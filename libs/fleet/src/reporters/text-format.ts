@@ -73,6 +73,10 @@ function statusFooter(report: StatusReport, style: Style = plain): string[] {
   const lines: string[] = [];
   for (const o of report.orphans.slice(0, 50)) lines.push(`ORPHAN   ${report.app}/${o.database}: ${o.name} looks like a tenant's, but no registered tenant owns it`);
   if (report.orphans.length > 50) lines.push(`... and ${report.orphans.length - 50} more orphans`);
+  for (const w of report.waves ?? []) {
+    const parts = (['at-head', 'pending', 'failed', 'diverged', 'missing'] as const).filter((k) => w[k] > 0).map((k) => `${w[k]} ${k.replace('-', ' ')}`);
+    lines.push(`${`wave ${w.name}`.padEnd(16)} ${w.tenants} tenant(s)${parts.length ? `: ${parts.join(', ')}` : ''}`);
+  }
   for (const step of report.next) lines.push(`${style('cyan', 'next:')} ${step}`);
   const s = report.summary;
   lines.push(
