@@ -87,6 +87,8 @@ export interface WorkerReport {
   queue: string;
   jobs: number;
   failed: number;
+  /** This process's peak resident memory (KiB). */
+  maxRssKb: number;
 }
 
 /**
@@ -167,7 +169,7 @@ export async function work(options: WorkerOptions): Promise<WorkerReport> {
       await runtime.connections.close();
       clearInterval(beat);
     }
-    return { command: 'worker', ok: failed === 0, holder: queue.holder, queue: queue.name, jobs, failed };
+    return { command: 'worker', ok: failed === 0, holder: queue.holder, queue: queue.name, jobs, failed, maxRssKb: process.resourceUsage().maxRSS };
   });
 }
 

@@ -92,7 +92,14 @@ export class FleetRuntime {
 
     const sources = databases.map((db) => ({ db, source: resolveConnection(db, env) }));
     let embedded: EmbeddedServer | undefined;
-    const connections = new ConnectionManager({ ...settings, concurrency, maxConnectionsPerServer: options.maxConnections, sharedBudget: options.sharedBudget });
+    const connections = new ConnectionManager({
+      ...settings,
+      concurrency,
+      maxConnectionsPerServer: options.maxConnections,
+      sharedBudget: options.sharedBudget,
+      // A worker's idle connection holds one of the budget's slots: give it back quickly unless the next job reuses it.
+      idleTimeoutMs: options.sharedBudget ? 100 : undefined,
+    });
     const missing = new Set<string>();
     try {
       if (sources.some((s) => s.source.kind === 'embedded')) {

@@ -23,6 +23,8 @@ import type { TargetJob } from './target-job';
 const RETRY_LIMIT = 3;
 /** A worker that sent no heartbeat for this long is taken for dead (pg-boss's minimum is 10 s). */
 export const JOB_HEARTBEAT_SECONDS = 10;
+/** groupConcurrency tiers: a job's tier is its server's budget (1..256). */
+const BUDGET_TIERS = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [String(i + 1), i + 1]));
 
 // pg-boss is an ES module (Node >= 20.19 loads it with require) and an optional peer dependency.
 type PgBossModule = typeof import('pg-boss');
@@ -50,7 +52,7 @@ export class QueueError extends FleetError {
 
 export class FleetQueue {
   private readonly waiting = new Map<string, { job: TargetJob; resolve: (r: { state: string; output: unknown }) => void }>();
-  private toInsert: Array<{ id: string; data: TargetJob; group: { id: string } }> = [];
+  private toInsert: Array<{ id: string; data: TargetJob; group: { id: string; tier: string } }> = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
@@ -118,7 +120,9 @@ export class FleetQueue {
     const id = randomUUID();
     return new Promise((resolve) => {
       this.waiting.set(id, { job, resolve });
-      this.toInsert.push({ id, data: job, group: { id: job.server } });
+      // The group is the server, its tier the server's budget: workers skip the jobs of a server whose
+      // budget is taken (pg-boss counts them; the slots are what enforce it) and take another server's.
+      this.toInsert.push({ id, data: job, group: { id: job.server, tier: String(job.budget) } });
       this.flushTimer ??= setTimeout(() => void this.flush(), 20);
       this.poller ??= setInterval(() => void this.poll(), 250);
     });
@@ -126,7 +130,12 @@ export class FleetQueue {
 
   private async flush(): Promise<void> {
     this.flushTimer = undefined;
-    const batch = this.toInsert;
+    // Round-robin over the servers, so that jobs of every server are near the head of the queue.
+    const byServer = new Map<string, typeof this.toInsert>();
+    for (const job of this.toInsert) byServer.set(job.group.id, [...(byServer.get(job.group.id) ?? []), job]);
+    const lanes = [...byServer.values()];
+    const batch: typeof this.toInsert = [];
+    for (let i = 0; batch.length < this.toInsert.length; i++) for (const lane of lanes) if (lane[i]) batch.push(lane[i]);
     this.toInsert = [];
     for (let i = 0; i < batch.length; i += 1000) await this.boss.insert(this.name, batch.slice(i, i + 1000) as never);
   }
@@ -231,6 +240,7 @@ export class FleetQueue {
         pollingIntervalSeconds: 0.5,
         // While jobs are waiting, fetch the next one as soon as one is done (not after the polling interval).
         burstWhenReadyExceeds: 1,
+        groupConcurrency: { default: 4, tiers: BUDGET_TIERS },
         heartbeatRefreshSeconds: 3,
       },
       async (jobs) => handler(jobs[0].data, (jobs[0].retryCount ?? 0) + 1),
