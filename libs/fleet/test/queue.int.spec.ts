@@ -114,4 +114,33 @@ describe('queue mode', () => {
     // The killed worker had jobs in flight: another worker took them over after its heartbeat stopped.
     expect(kept.stderr).toMatch(/attempt 2: an earlier worker stopped/);
   }, 180_000);
+
+  it('a coordinator killed mid-run: run status shows the run from the queue, run wait picks it up and writes the journal', async () => {
+    await setup(12, ['CREATE TABLE projects (id serial PRIMARY KEY)', 'SELECT pg_sleep(0.3)']);
+    const config = fx.project.path('fleet.config.ts');
+    const coordinator = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', config, '--queue', '--max-connections', '2'], {
+      cwd: WORKSPACE_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...fx.env },
+      stdio: 'ignore',
+    });
+    // Once its jobs are queued, the coordinator dies; the worker goes on.
+    for (let i = 0; i < 400; i++) {
+      const rows = await query<{ n: number }>(fx.db, "SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = 'fleet_queue' AND tablename = 'job'");
+      if (rows[0].n && (await query<{ n: number }>(fx.db, 'SELECT count(*)::int AS n FROM fleet_queue.job'))[0].n >= 13) break;
+      await sleep(50);
+    }
+    coordinator.kill('SIGKILL');
+    workers.push(startWorker(['--config', config, '--until-empty', '--concurrency', '2'], fx.env));
+    const status = JSON.parse((await runFleet(['run', 'status', '--config', config, '--json'], fx.env)).stdout);
+    expect(status.run).toMatch(/^fx-/);
+    expect(Object.values(status.counts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(13);
+
+    const waited = await runFleet(['run', 'wait', '--config', config, '--json'], fx.env, 120_000);
+    expect(waited.code).toBe(0);
+    const report = JSON.parse(waited.stdout);
+    expect(report.summary).toMatchObject({ targets: 13, changed: 12, unchanged: 1, failed: 0 });
+    expect(report.queue.run).toBe(status.run);
+    expect(existsSync(report.journal)).toBe(true);
+    expect((await runFleet(['status', '--config', config, '--check'], fx.env)).code).toBe(0);
+  }, 180_000);
 });

@@ -9,7 +9,8 @@ import { serverKey } from '../db/connection-spec';
 import { ConfigError, errorToJSON } from '../errors';
 import type { EventListener } from '../events';
 import type { TargetCommand } from '../executor/execute-plan';
-import { emptyResult, TargetResult } from '../executor/result';
+import { blankResult, emptyResult, RunReport, summarize, TargetResult } from '../executor/result';
+import { JournalWriter } from '../journal/run-journal';
 import { runFleet } from '../executor/run-fleet';
 import { FleetQueue, describeOutput, QueueLocation } from '../queue/fleet-queue';
 import { SlotBudget } from '../queue/slot-budget';
@@ -209,4 +210,57 @@ export async function runStatus(options: CommonOptions & { run?: string }) {
 function blockedReason(result: TargetResult): string {
   const finding = result.findings.find((f) => f.severity === 'error');
   return finding ? `${finding.migration ?? ''} ${finding.message}`.trim() : "blocked (see the coordinator's report)";
+}
+
+/**
+ * `fleet run wait`: picks up a queued run whose coordinator stopped: waits until its jobs are
+ * all done, then reports it and writes its journal from the job results, as the coordinator would
+ * have. (Rerunning `migrate --queue` also converges: targets the workers finished are unchanged.)
+ */
+export async function runWait(options: CommonOptions & { run?: string; journalDir?: string; pollMs?: number }): Promise<RunReport> {
+  return withRuntime(options, { createDatabases: false }, async (runtime) => {
+    const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
+    try {
+      const runId = options.run ?? (await queue.runs())[0]?.runId;
+      if (!runId) throw new ConfigError(`no queued run of ${runtime.config.app} in ${queue.name}`);
+      const startedAt = new Date();
+      let said = -1;
+      for (;;) {
+        const counts = await queue.runCounts(runId);
+        if (Object.keys(counts).length === 0) throw new ConfigError(`run ${runId} has no jobs in ${queue.name} (see fleet run status)`);
+        const open = (counts.created ?? 0) + (counts.retry ?? 0) + (counts.active ?? 0);
+        if (open === 0) break;
+        if (open !== said) runtime.emit({ type: 'notice', message: `run ${runId}: ${open} job(s) not finished yet` });
+        said = open;
+        if (runtime.signal?.aborted) throw new ConfigError(`stopped waiting for run ${runId} (${open} job(s) still open)`);
+        await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));
+      }
+      const jobs = await queue.runJobs(runId);
+      const results: TargetResult[] = jobs.map((j) => {
+        if (j.result) return j.result;
+        const [app, database, tenant] = j.target.split('/');
+        const r = blankResult({ target: j.target, app, database, schema: '', tenant: tenant ?? null });
+        r.outcome = j.state === 'cancelled' ? 'not-run' : 'failed';
+        r.failed = { migration: null, error: { code: j.state === 'cancelled' ? 'INTERRUPTED' : 'QUEUE_FAILED', message: j.error ?? `job ${j.state}` } };
+        return r;
+      });
+      const summary = summarize(results);
+      const report: RunReport = {
+        command: 'migrate',
+        ok: summary.failed === 0 && summary.blocked === 0 && summary.notRun === 0,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+        summary,
+        results,
+        queue: { run: runId, queue: queue.name, schema: queue.location.schema },
+      };
+      if (options.journalDir) {
+        const journal = new JournalWriter(options.journalDir, runtime.config.app, 'migrate', { targets: [] });
+        if (journal.finish(report)) report.journal = journal.path;
+      }
+      return report;
+    } finally {
+      await queue.close();
+    }
+  });
 }

@@ -1,0 +1,15 @@
+import { APP, OUTPUT } from '../options';
+import { defineVerb, EXIT_FAILED, EXIT_OK } from '../verb';
+
+export default defineVerb({
+  name: 'run-wait',
+  summary: 'Pick up a queued run whose coordinator stopped: wait for its jobs, then report it and write its journal.',
+  options: [...APP, ...OUTPUT, { name: 'run', kind: 'string', value: 'id', description: 'The run id (default: the newest run of the app).' }],
+  nx: false,
+  async run(options, ctx) {
+    const { runWait } = await import('../../commands/queue');
+    const { formatRunReport } = await import('../../reporters/text-format');
+    const report = await runWait({ ...options, journalDir: ctx.journalDir });
+    return { doc: report, text: formatRunReport(report, ctx.style), exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
+  },
+});
