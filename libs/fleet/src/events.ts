@@ -8,7 +8,7 @@ import type { RunReport, TargetResult } from './executor/result';
  */
 export type FleetEvent =
   /** `connections`: the open-connection budget of the run's servers, when it is smaller than what `concurrency` asks. */
-  | { type: 'run-start'; command: string; targets: number; concurrency: number; connections?: number; moreToCome?: boolean }
+  | { type: 'run-start'; command: string; targets: number; concurrency: number; connections?: number; moreToCome?: boolean; queued?: boolean }
   | { type: 'notice'; message: string }
   /** A later phase (the tenant track, once discovered) adds targets to the run. */
   | { type: 'targets-added'; count: number }

@@ -72,6 +72,46 @@ export function remoteRunner(runtime: FleetRuntime, queue: FleetQueue, runId: st
   };
 }
 
+/** The coordinator's queue for one run: jobs go out through `runTarget`; an interruption cancels those no worker took. */
+export async function openQueuedRun(runtime: FleetRuntime, command: TargetCommand) {
+  const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
+  const runId = newRunId(runtime.config.app);
+  runtime.emit({
+    type: 'notice',
+    message: `Queued run ${runId} on ${queue.name} (schema ${queue.location.schema} of ${queue.location.spec.database}): start workers with \`fleet worker --app ${runtime.config.app}\``,
+  });
+  const onAbort = () => void queue.cancelRun(runId).catch(() => undefined);
+  runtime.signal?.addEventListener('abort', onAbort, { once: true });
+  // Never a silent wait: while nothing finishes, say every 10 s what the queue holds.
+  let finished = -1;
+  const watch = setInterval(() => {
+    void queue.runCounts(runId).then(
+      (c) => {
+        const done = (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
+        const waiting = (c.created ?? 0) + (c.retry ?? 0);
+        if (done === finished && waiting + (c.active ?? 0) > 0) {
+          runtime.emit({
+            type: 'notice',
+            message: `waiting for workers: ${waiting} job(s) queued, ${c.active ?? 0} running, ${done} done; nothing finished in the last 10 s (start one: fleet worker --app ${runtime.config.app})`,
+          });
+        }
+        finished = done;
+      },
+      () => undefined,
+    );
+  }, 10_000);
+  return {
+    queue,
+    runId,
+    runTarget: remoteRunner(runtime, queue, runId, command),
+    close: async () => {
+      clearInterval(watch);
+      runtime.signal?.removeEventListener('abort', onAbort);
+      await queue.close();
+    },
+  };
+}
+
 export interface WorkerOptions extends CommonOptions {
   /** Jobs worked on at once by this process (default 4). */
   concurrency?: number;

@@ -28,6 +28,8 @@ export interface FleetRunOptions {
   watchdog?: Partial<WatchdogOptions> | false;
   /** Receives every SQL text the migrations send, per target (scratch runs read it; migrate does not set it). */
   onSql?: (target: Target, migration: string, sql: string) => void;
+  /** Queue mode's coordinator: `runTarget` hands targets to workers (the progress view says so). */
+  queued?: boolean;
   /** Keep each database's pool open when its targets are done (a queue worker's pools serve its next jobs). */
   keepConnections?: boolean;
   /** Runs one target; defaults to the PostgreSQL runner (tests may substitute). */
@@ -169,6 +171,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
         targets: targets.length + results.length,
         concurrency: options.concurrency,
         connections: await budgetOf(targets),
+        ...(options.queued ? { queued: true } : {}),
         // Later phases (the tenants, discovered once the global tracks ran) add their targets then.
         moreToCome: phases.indexOf(phase) < phases.length - 1,
       });

@@ -38,8 +38,9 @@ export class ProgressReporter {
         this.lastLine = this.started;
         this.verbose = this.options.verbose ?? event.targets <= 10;
         this.line(
-          `${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}${event.moreToCome ? ' (the global tracks; tenants follow once discovered)' : ''}, concurrency ${event.concurrency}` +
-            (event.connections !== undefined && event.connections < event.concurrency
+          `${event.command}: ${event.targets} target${event.targets === 1 ? '' : 's'}${event.moreToCome ? ' (the global tracks; tenants follow once discovered)' : ''}` +
+            (event.queued ? ', queued for the workers' : `, concurrency ${event.concurrency}`) +
+            (!event.queued && event.connections !== undefined && event.connections < event.concurrency
               ? ` (limited to ${event.connections} connection${event.connections === 1 ? '' : 's'} by the server budget)`
               : ''),
         );
