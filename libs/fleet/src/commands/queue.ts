@@ -134,10 +134,11 @@ export interface WorkerReport {
 
 /**
  * `fleet worker`: takes the app's jobs until stopped (or, with `untilEmpty`, until the queue has
- * nothing left). Each job: rebuild the target, claim one of its server's slots (the run's budget,
- * shared by every worker), run it exactly as a local run would (runFleet over that one target,
- * which creates a missing tenant database, checks extensions, watches for stalls, and closes the
- * connection after), give the slot back, return the result.
+ * nothing left). Each job: rebuild the target and run it exactly as a local run would (runFleet
+ * over that one target, which creates a missing tenant database, checks extensions and watches
+ * for stalls), then return its result. Every connection the worker opens first claims one of its
+ * server's slots (the budget shared by every worker, queue/slot-budget.ts) and frees it once
+ * closed; idle connections close after 100 ms.
  */
 export async function work(options: WorkerOptions): Promise<WorkerReport> {
   const concurrency = options.concurrency ?? 4;
