@@ -118,19 +118,20 @@ describe('queue mode', () => {
   it('a coordinator killed mid-run: run status shows the run from the queue, run wait picks it up and writes the journal', async () => {
     await setup(12, ['CREATE TABLE projects (id serial PRIMARY KEY)', 'SELECT pg_sleep(0.3)']);
     const config = fx.project.path('fleet.config.ts');
+    // A worker runs the global track's job, then the tenants' are queued (a phase after it).
+    workers.push(startWorker(['--config', config, '--until-empty', '--concurrency', '2'], fx.env));
     const coordinator = spawn(process.execPath, [FLEET_BIN, 'migrate', '--config', config, '--queue', '--max-connections', '2'], {
       cwd: WORKSPACE_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...fx.env },
       stdio: 'ignore',
     });
-    // Once its jobs are queued, the coordinator dies; the worker goes on.
-    for (let i = 0; i < 400; i++) {
+    // Once all its jobs are queued, the coordinator dies; the worker goes on.
+    for (let i = 0; i < 1200; i++) {
       const rows = await query<{ n: number }>(fx.db, "SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = 'fleet_queue' AND tablename = 'job'");
       if (rows[0].n && (await query<{ n: number }>(fx.db, 'SELECT count(*)::int AS n FROM fleet_queue.job'))[0].n >= 13) break;
       await sleep(50);
     }
     coordinator.kill('SIGKILL');
-    workers.push(startWorker(['--config', config, '--until-empty', '--concurrency', '2'], fx.env));
     const status = JSON.parse((await runFleet(['run', 'status', '--config', config, '--json'], fx.env)).stdout);
     expect(status.run).toMatch(/^fx-/);
     expect(Object.values(status.counts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(13);

@@ -82,6 +82,8 @@ export async function openQueuedRun(runtime: FleetRuntime, command: TargetComman
   });
   const onAbort = () => void queue.cancelRun(runId).catch(() => undefined);
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
+  await queue.beatRun(runId);
+  const alive = setInterval(() => void queue.beatRun(runId).catch(() => undefined), 5_000);
   // Never a silent wait: while nothing finishes, say every 10 s what the queue holds.
   let finished = -1;
   const watch = setInterval(() => {
@@ -106,6 +108,8 @@ export async function openQueuedRun(runtime: FleetRuntime, command: TargetComman
     runTarget: remoteRunner(runtime, queue, runId, command),
     close: async () => {
       clearInterval(watch);
+      clearInterval(alive);
+      await queue.beatRun(runId, true).catch(() => undefined);
       runtime.signal?.removeEventListener('abort', onAbort);
       await queue.close();
     },
@@ -188,14 +192,16 @@ export async function work(options: WorkerOptions): Promise<WorkerReport> {
     };
     let drain: NodeJS.Timeout | undefined;
     if (options.untilEmpty) {
-      // Empty for 3 s once there was work; a worker started before its coordinator queued anything waits up to a minute.
+      // Empty (no open job, no live coordinator) for 3 s once there was work; a worker started
+      // before any coordinator waits up to a minute.
       let empty = 0;
       let seenWork = false;
       drain = setInterval(() => {
-        void queue.openJobs().then(
-          (open) => {
+        void Promise.all([queue.openJobs(), queue.liveRuns()]).then(
+          ([open, live]) => {
             if (open > 0) seenWork = true;
-            empty = open === 0 ? empty + 1 : 0;
+            // A live coordinator may still queue a phase (the tenants, after the global tracks).
+            empty = open === 0 && live === 0 ? empty + 1 : 0;
             if (empty >= (seenWork ? 3 : 60)) stop.abort('the queue is empty');
           },
           () => undefined,

@@ -16,7 +16,7 @@ import type { ConnectionSpec } from '../db/connection-spec';
 import { FleetError } from '../errors';
 import type { TargetResult } from '../executor/result';
 import { ServerSlots } from './server-slots';
-import { QUEUE_APPLICATION_NAME, queuePool, SqlClient } from './sql-client';
+import { createIfMissing, QUEUE_APPLICATION_NAME, queuePool, SqlClient } from './sql-client';
 import type { TargetJob } from './target-job';
 
 /** A job is retried this often after its worker failed or vanished. */
@@ -107,6 +107,12 @@ export class FleetQueue {
       const sql = queuePool(spec);
       const queue = new FleetQueue(boss, sql, location, name);
       await queue.slots.install();
+      await createIfMissing(
+        sql,
+        `CREATE TABLE IF NOT EXISTS "${schema}".fleet_runs (
+         run_id text PRIMARY KEY, queue text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
+         heartbeat_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz)`,
+      );
       return queue;
     } catch (cause) {
       await boss.stop({ graceful: false }).catch(() => undefined);
@@ -191,6 +197,28 @@ export class FleetQueue {
       ...(r.state === 'completed' ? { result: r.output as TargetResult } : {}),
       ...(r.state === 'failed' ? { error: describeOutput(r.output) } : {}),
     }));
+  }
+
+  /**
+   * A coordinator says its run is alive (every few seconds) until it ends: workers started with
+   * `--until-empty` do not leave between two phases of a live run (the tenants are queued after
+   * the global tracks ran). A coordinator that died stops beating and counts as gone after 30 s.
+   */
+  async beatRun(runId: string, finished = false): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO "${this.location.schema}".fleet_runs (run_id, queue, finished_at) VALUES ($1, $2, CASE WHEN $3::boolean THEN now() END)
+       ON CONFLICT (run_id) DO UPDATE SET heartbeat_at = now(), finished_at = CASE WHEN $3::boolean THEN now() END`,
+      [runId, this.name, finished],
+    );
+  }
+
+  /** Runs of this queue whose coordinator is alive. */
+  async liveRuns(): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${this.location.schema}".fleet_runs WHERE queue = $1 AND finished_at IS NULL AND heartbeat_at > now() - interval '30 seconds'`,
+      [this.name],
+    );
+    return row.n;
   }
 
   /** A run's jobs by state (`created`, `retry`, `active`, `completed`, `failed`, `cancelled`). */

@@ -9,7 +9,7 @@
  * (pg-boss's own `groupConcurrency` is used too, to fetch few jobs a worker cannot start, but it
  * counts active jobs under concurrent fetches and can go over: it is not the budget.)
  */
-import type { SqlClient } from './sql-client';
+import { createIfMissing, SqlClient } from './sql-client';
 
 export const DEFAULT_SLOT_STALE_MS = 30_000;
 
@@ -26,15 +26,8 @@ export class ServerSlots {
   }
 
   async install(): Promise<void> {
-    // Two processes starting at once can both try to create it: the loser's duplicate_table or
-    // unique_violation (on pg_type) means the table is there.
-    await this.create().catch((err: { code?: string }) => {
-      if (err.code !== '42P07' && err.code !== '23505') throw err;
-    });
-  }
-
-  private async create(): Promise<void> {
-    await this.sql.query(
+    await createIfMissing(
+      this.sql,
       `CREATE TABLE IF NOT EXISTS ${this.table} (
          scope text NOT NULL, server text NOT NULL, slot integer NOT NULL,
          holder text, heartbeat_at timestamptz,

@@ -29,3 +29,10 @@ export function queuePool(spec: ConnectionSpec, max = 2): SqlClient {
     close: () => pool.end(),
   };
 }
+
+/** Two processes creating the same table at once: the loser's duplicate_table or unique_violation (on pg_type) means it is there. */
+export async function createIfMissing(sql: SqlClient, ddl: string): Promise<void> {
+  await sql.query(ddl).catch((err: { code?: string }) => {
+    if (err.code !== '42P07' && err.code !== '23505') throw err;
+  });
+}
