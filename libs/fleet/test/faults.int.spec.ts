@@ -155,7 +155,8 @@ describe('faults', () => {
       name: 'CreateProjects2000',
       up: ['CREATE TABLE projects (id serial PRIMARY KEY)', "SELECT pg_sleep(CASE WHEN current_schema() = 'tenant_t0005' THEN 3 ELSE 0 END)"],
     });
-    const killer = waitForBackend(db, 'pg_sleep(CASE').then((pid) => query('postgres', 'SELECT pg_terminate_backend($1)', [pid]));
+    // Every tenant runs that statement (t0005 sleeps in it): the one running for 0.5 s is t0005's.
+    const killer = waitForBackend(db, 'pg_sleep(CASE', 10_000, 500).then((pid) => query('postgres', 'SELECT pg_terminate_backend($1)', [pid]));
     const report = await migrate(opts());
     await killer;
     const failed = report.results.filter((r) => r.outcome === 'failed');

@@ -110,13 +110,14 @@ describe('stalls and waits', () => {
   it('connection slots taken by other clients: the run waits for a free slot instead of failing', async () => {
     // Connection limits bind ordinary roles only (a superuser is exempt): migrate as one.
     const role = uniqueName('fleet_t_role');
-    await query('postgres', `CREATE ROLE "${role}" LOGIN CREATEDB`);
+    // With a password: the embedded server (FLEET_TEST_EMBEDDED=1) checks them; a trust server ignores it.
+    await query('postgres', `CREATE ROLE "${role}" LOGIN CREATEDB PASSWORD 'fleet-test'`);
     try {
-      const url = databaseUrl(db).replace(/\/\/[^@/]+@/, `//${role}@`);
+      const url = databaseUrl(db).replace(/\/\/[^@/]+@/, `//${role}:fleet-test@`);
       const opts = await fleet(url, {});
       await query('postgres', `ALTER DATABASE "${db}" CONNECTION LIMIT 2`);
       const asRole = async () => {
-        const c = new Client({ ...testServer(), user: role, database: db });
+        const c = new Client({ ...testServer(), user: role, password: 'fleet-test', database: db });
         await c.connect();
         held.push(c);
         return c;

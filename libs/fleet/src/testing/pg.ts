@@ -50,13 +50,15 @@ export async function query<T = Record<string, unknown>>(database: string, sql: 
 }
 
 /** The pid of an active backend on `database` whose query contains `fragment`; throws after timeoutMs. */
-export async function waitForBackend(database: string, fragment: string, timeoutMs = 10_000): Promise<number> {
+/** The pid of a backend on `database` running a statement containing `fragment` (for at least `minRunningMs`: the slow one of many alike). */
+export async function waitForBackend(database: string, fragment: string, timeoutMs = 10_000, minRunningMs = 0): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const rows = await query<{ pid: number }>('postgres', `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND strpos(query, $2) > 0`, [
-      database,
-      fragment,
-    ]);
+    const rows = await query<{ pid: number }>(
+      'postgres',
+      `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND strpos(query, $2) > 0 AND now() - query_start >= $3::int * interval '1 millisecond'`,
+      [database, fragment, minRunningMs],
+    );
     if (rows.length) return rows[0].pid;
     await new Promise((r) => setTimeout(r, 20));
   }
