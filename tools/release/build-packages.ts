@@ -23,6 +23,12 @@ interface PackageBuild {
   manifest(): Record<string, unknown>;
 }
 
+/** What every published manifest says first: the workspace package's name, version and description, the repo's license and engines. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function identity(source: any, keywords: string[]): Record<string, unknown> {
+  return { name: source.name, version: source.version, description: source.description, license: rootPackage.license, keywords, engines: rootPackage.engines };
+}
+
 const core: PackageBuild = {
   name: '@fleet/core',
   source: 'libs/fleet',
@@ -36,12 +42,7 @@ const core: PackageBuild = {
   manifest() {
     const source = readJson(join(ROOT, 'libs/fleet/package.json'));
     return {
-      name: source.name,
-      version: source.version,
-      description: source.description,
-      license: rootPackage.license,
-      keywords: ['typeorm', 'postgresql', 'migrations', 'multi-tenant', 'nx'],
-      engines: rootPackage.engines,
+      ...identity(source, ['typeorm', 'postgresql', 'migrations', 'multi-tenant', 'nx']),
       main: 'index.js',
       types: 'index.d.ts',
       bin: { fleet: 'bin/fleet.js' },
@@ -72,12 +73,7 @@ const nxPlugin: PackageBuild = {
   manifest() {
     const source = readJson(join(ROOT, 'tools/nx-plugin/package.json'));
     return {
-      name: source.name,
-      version: source.version,
-      description: source.description,
-      license: rootPackage.license,
-      keywords: ['nx', 'nx-plugin', 'typeorm', 'postgresql', 'migrations'],
-      engines: rootPackage.engines,
+      ...identity(source, ['nx', 'nx-plugin', 'typeorm', 'postgresql', 'migrations']),
       main: 'src/index.js',
       types: 'src/index.d.ts',
       executors: './executors.json',

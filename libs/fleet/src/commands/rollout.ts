@@ -41,14 +41,16 @@ export function rolloutPhases(runtime: FleetRuntime, tenants: FleetPhase, only?:
       { wave: only },
     );
   }
-  let assigned: Promise<Assigned> | undefined;
-  const assign = (previous: readonly TargetResult[]) =>
-    (assigned ??= (async () => {
-      const found = typeof tenants === 'function' ? await tenants(previous) : { targets: tenants, results: [] };
-      const members = found.targets.map((target) => ({ id: target.info.tenant ?? target.id, attributes: target.info.attributes, target }));
-      const split = assignWaves(members, waves);
-      return { byWave: split.waves.map((w) => w.members.map((m) => m.target)), unassigned: split.unassigned.map((m) => m.target), results: found.results };
-    })());
+  // The tenants are discovered once, when the first wave is due (phases run one after another).
+  let assigned: Assigned | undefined;
+  const assign = async (previous: readonly TargetResult[]): Promise<Assigned> => {
+    if (assigned) return assigned;
+    const found = typeof tenants === 'function' ? await tenants(previous) : { targets: tenants, results: [] };
+    const members = found.targets.map((target) => ({ id: target.info.tenant ?? target.id, attributes: target.info.attributes, target }));
+    const split = assignWaves(members, waves);
+    assigned = { byWave: split.waves.map((w) => w.members.map((m) => m.target)), unassigned: split.unassigned.map((m) => m.target), results: found.results };
+    return assigned;
+  };
   let stopped: string | null = null;
   const states = new Map<string, WaveReport['state']>();
   const reasons = new Map<string, string>();
@@ -100,14 +102,12 @@ export function rolloutPhases(runtime: FleetRuntime, tenants: FleetPhase, only?:
   };
 
   const summarize = (wave: Wave, i: number, byId: Map<string, TargetResult>): WaveReport => {
-    let list: Target[] = [];
-    // Resolved synchronously: the phases ran, so the assignment is settled (or never needed).
-    if (settled) list = settled.byWave[i];
+    const list = assigned?.byWave[i] ?? [];
     const own = list.map((t) => byId.get(t.id)).filter((r): r is TargetResult => !!r);
     const count = (o: TargetResult['outcome']) => own.filter((r) => r.outcome === o).length;
     let state = states.get(wave.name) ?? 'not-started';
     // The last wave that ran: its verdict is only known now.
-    if (state === 'done' && waveVerdict(wave, own) && (wave.onError ?? 'stop') === 'stop') state = 'failed';
+    if (state === 'done' && waveVerdict(wave, own)) state = 'failed';
     return {
       name: wave.name,
       state,
@@ -119,16 +119,7 @@ export function rolloutPhases(runtime: FleetRuntime, tenants: FleetPhase, only?:
       ...(reasons.has(wave.name) ? { reason: reasons.get(wave.name) } : state === 'failed' ? { reason: waveVerdict(wave, own) ?? undefined } : {}),
     };
   };
-  let settled: Assigned | undefined;
-  const track = (phase: FleetPhase): FleetPhase =>
-    typeof phase === 'function'
-      ? async (previous) => {
-          const out = await phase(previous);
-          settled = await assigned;
-          return out;
-        }
-      : phase;
-  return { phases: phases.map(track), report };
+  return { phases, report };
 }
 
 function notStarted(target: Target, why: string): TargetResult {

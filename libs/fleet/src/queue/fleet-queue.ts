@@ -138,7 +138,11 @@ export class FleetQueue {
     this.flushTimer = undefined;
     // Round-robin over the servers, so that jobs of every server are near the head of the queue.
     const byServer = new Map<string, typeof this.toInsert>();
-    for (const job of this.toInsert) byServer.set(job.group.id, [...(byServer.get(job.group.id) ?? []), job]);
+    for (const job of this.toInsert) {
+      const lane = byServer.get(job.group.id);
+      if (lane) lane.push(job);
+      else byServer.set(job.group.id, [job]);
+    }
     const lanes = [...byServer.values()];
     const batch: typeof this.toInsert = [];
     for (let i = 0; batch.length < this.toInsert.length; i++) for (const lane of lanes) if (lane[i]) batch.push(lane[i]);
