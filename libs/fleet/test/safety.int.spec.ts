@@ -104,7 +104,7 @@ describe('safe by default', () => {
     const st = await status(opts());
     const hint = st.targets.find((t) => t.target === 'fx/main/t3')!.findings[0].message;
     const printed = /`fleet (stamp [^`]+)`/.exec(hint)![1];
-    expect(printed).toBe('stamp --app fx --target fx/main/t3 --to AddBio3000');
+    expect(printed).toBe('stamp --app fx --only fx/main/t3 --to AddBio3000');
     const before = await versions();
     const run = await cli(...printed.split(' ').filter((a) => a !== '--app' && a !== 'fx'));
     expect(run.code).toBe(0);

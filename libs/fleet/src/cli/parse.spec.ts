@@ -13,6 +13,11 @@ describe('command line (from the verb registry, no database)', () => {
     });
     expect(parseCommandLine(['status', '--slice', '2/4', '--lock-wait', '100'])).toEqual({ verb: 'status', options: { slice: { index: 2, count: 4 }, lockWaitMs: 100 } });
     expect(parseCommandLine(['status', '--shard', '2/4'])).toEqual({ error: expect.stringMatching(/no option --shard \(it is now --slice/) });
+    expect(parseCommandLine(['revert', '--only', 'app1/users/acme', '--yes'])).toEqual({ verb: 'revert', options: { targets: ['app1/users/acme'], yes: true } });
+    // `nx run` swallows --target; the CLI refuses it too, so one spelling works everywhere.
+    expect(parseCommandLine(['revert', '--target=app1/users/acme', '--yes'])).toEqual({
+      error: expect.stringMatching(/no option --target \(it is now --only: `nx run` takes --target/),
+    });
   });
 
   it('an option of another verb, a typo, a bad value: a usage error that says what to type', () => {

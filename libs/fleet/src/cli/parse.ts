@@ -9,7 +9,10 @@ import { CommandOptions, fieldOf, flagOf, OptionSpec, VerbDefinition, wordsOf } 
 export type ParsedCommandLine = { verb: string; options: CommandOptions } | { help: string } | { error: string };
 
 /** Options that changed name, so that the old one gets a pointer instead of a shrug. */
-const RENAMED: Record<string, string> = { shard: 'slice' };
+const RENAMED: Record<string, { to: string; why: string }> = {
+  shard: { to: 'slice', why: 'a "shard" is a database of a sharded app' },
+  target: { to: 'only', why: '`nx run` takes --target for itself and never passes it on' },
+};
 
 const GROUPS = ['tenant', 'run'] as const;
 
@@ -50,8 +53,8 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   } catch (e) {
     const unknown = /Unknown option '(-{1,2})([^']+)'/.exec((e as Error).message);
     if (unknown) {
-      const renamed = RENAMED[unknown[2]] && specs.has(RENAMED[unknown[2]]) ? RENAMED[unknown[2]] : undefined;
-      const guess = renamed ?? closest(unknown[2], [...specs.keys()]);
+      const renamed = RENAMED[unknown[2]] && specs.has(RENAMED[unknown[2]].to) ? RENAMED[unknown[2]] : undefined;
+      const guess = renamed?.to ?? closest(unknown[2], [...specs.keys()]);
       const elsewhere = verbs()
         .filter((v) => v !== verb && v.options.some((o) => flagOf(o) === unknown[2]))
         .map((v) => wordsOf(v).join(' '));
@@ -59,7 +62,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
         error:
           `fleet ${wordsOf(verb).join(' ')} has no option ${unknown[1]}${unknown[2]}` +
           (renamed
-            ? ` (it is now --${renamed}: a "shard" is a database of a sharded app)`
+            ? ` (it is now --${renamed.to}: ${renamed.why})`
             : guess
               ? ` (did you mean --${guess}?)`
               : elsewhere.length

@@ -97,5 +97,5 @@ export function normalizeSelection<T extends CommonOptions>(options: T): T {
   if (slice && !(Number.isInteger(slice.index) && Number.isInteger(slice.count) && slice.index >= 1 && slice.index <= slice.count)) {
     throw new ConfigError(`--slice must be i/n with 1 <= i <= n, got ${slice.index}/${slice.count}`);
   }
-  return { ...options, tenants: list('--tenant', options.tenants), databases: list('--database', options.databases), targets: list('--target', options.targets) };
+  return { ...options, tenants: list('--tenant', options.tenants), databases: list('--database', options.databases), targets: list('--only', options.targets) };
 }

@@ -147,7 +147,7 @@ export class FleetRuntime {
         const tenantDatabases = resolved.filter((r) => r.db.tenants).map((r) => `${config.app}/${r.db.key}/`);
         for (const id of options.targets) {
           if (!known.has(id) && !tenantDatabases.some((p) => id.startsWith(p))) {
-            throw new ConfigError(`--target ${id}: app ${config.app} has no such target (its targets are <app>/<database>, <app>/<database>/<tenant or shard>).`, { target: id });
+            throw new ConfigError(`--only ${id}: app ${config.app} has no such target (its targets are <app>/<database>, <app>/<database>/<tenant or shard>).`, { target: id });
           }
         }
       }

@@ -33,7 +33,7 @@ export function selectTargets(runtime: FleetRuntime, command: TargetCommand, opt
  * Which tracks a command touches. `migrate` brings every global track to head before the tenants
  * (also with --tenant). `revert` and `stamp` are destructive: on a database with a tenant track
  * they act on the tenant track only, unless the global track is named (`--track global`, or its
- * id in --target); with --tenant only on those tenants; and with --slice i/n a global target
+ * id in --only); with --tenant only on those tenants; and with --slice i/n a global target
  * belongs to exactly one share, so n jobs never revert it n times.
  */
 function trackSelection(runtime: FleetRuntime, command: TargetCommand, options: CommonOptions): { base: (t: Target) => boolean; tenants: boolean } {

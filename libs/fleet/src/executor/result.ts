@@ -85,7 +85,7 @@ export function reportFinding(f: Finding, target: Pick<Target, 'info'>): Finding
 
 /** The command-line flags that select this target and nothing else (for hints). */
 export function targetScope(target: Pick<Target, 'info'>): string {
-  return `--app ${target.info.app} --target ${target.info.id}`;
+  return `--app ${target.info.app} --only ${target.info.id}`;
 }
 
 /** A target's result before anything happened to it (`not-run`). */

@@ -10,7 +10,7 @@ export interface FleetExecutorOptions {
   /** Only these tenants (migrate still brings the global track to head first). */
   tenant?: string;
   /** Only these targets, by id (app1/users/acme): what hints print. */
-  target?: string;
+  only?: string;
   /** Only the i-th of n deterministic slices of the targets (CI jobs or machines splitting a fleet). */
   slice?: string;
   /** Targets worked on at once (default 4). */
