@@ -12,6 +12,16 @@ describe('colour (no database)', () => {
     expect(colorsFor({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
   });
 
+  it("under Nx (its FORCE_COLOR=true in every task), colour only on a terminal: none in CI logs; NO_COLOR and the user's own FORCE_COLOR still count", () => {
+    const nx = { FORCE_COLOR: 'true', NX_TASK_TARGET_PROJECT: 'api' };
+    expect(colorsFor({ isTTY: false }, nx)).toBe(false);
+    expect(colorsFor({ isTTY: true }, nx)).toBe(true);
+    expect(colorsFor({ isTTY: true }, { ...nx, NO_COLOR: '1' })).toBe(false);
+    expect(colorsFor({ isTTY: false }, { ...nx, FORCE_COLOR: '1' })).toBe(true);
+    expect(colorsFor({ isTTY: true }, { ...nx, FORCE_COLOR: '0' })).toBe(false);
+    expect(colorsFor({ isTTY: false }, { FORCE_COLOR: 'true' })).toBe(true); // not under Nx: the user asked
+  });
+
   it('reports colour their state words only when asked', () => {
     const report = {
       command: 'migrate',

@@ -1,7 +1,10 @@
 /**
  * Colour for text reports, through Node's util.styleText. On only where a person reads it: a
- * terminal, unless NO_COLOR is set (no-color.org); FORCE_COLOR turns it on anywhere (and
- * FORCE_COLOR=0 off). JSON never has colour.
+ * terminal (stdout is a TTY and TERM is not `dumb`), unless NO_COLOR is set (no-color.org).
+ * FORCE_COLOR=0 (or `false`) turns it off; another FORCE_COLOR value turns it on anywhere,
+ * except the `FORCE_COLOR=true` that Nx puts in every task's environment whether or not anyone
+ * reads the output on a terminal (it would put escape codes in CI logs): under Nx a terminal is
+ * seen as one (Nx gives its tasks a pseudo-terminal when it has one itself). JSON never has colour.
  */
 import { styleText } from 'node:util';
 
@@ -12,7 +15,11 @@ export const plain: Style = (_tone, text) => text;
 
 export function colorsFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  const force = env.FORCE_COLOR;
+  if (force === '0' || force === 'false') return false;
+  // Nx's default for its tasks (nx/src/tasks-runner/task-env.js), not the user's wish.
+  const setByNx = force === 'true' && env.NX_TASK_TARGET_PROJECT !== undefined;
+  if (force !== undefined && !setByNx) return true;
   return !!stream.isTTY && env.TERM !== 'dumb';
 }
 
