@@ -17,6 +17,7 @@ import { SlotBudget } from '../queue/slot-budget';
 import { decodeCommand, encodeCommand, TargetJob } from '../queue/target-job';
 import type { Target } from '../targets/target';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
+import { assertQueueNode } from '../queue/node-version';
 
 export const DEFAULT_QUEUE_SCHEMA = 'fleet_queue';
 
@@ -145,6 +146,7 @@ export interface WorkerReport {
  * closed; idle connections close after 100 ms.
  */
 export async function work(options: WorkerOptions): Promise<WorkerReport> {
+  assertQueueNode('fleet worker', options.env);
   const concurrency = options.concurrency ?? 4;
   const stop = new AbortController();
   const outer = options.signal;
@@ -238,6 +240,7 @@ function rebuildTarget(runtime: FleetRuntime, job: TargetJob): Target {
 
 /** `fleet run status <run>`: a queued run as the queue sees it (also after its coordinator died). */
 export async function runStatus(options: CommonOptions & { run?: string }) {
+  assertQueueNode('fleet run status', options.env);
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
     try {
@@ -265,6 +268,7 @@ function blockedReason(result: TargetResult): string {
  * have. (Rerunning `migrate --queue` also converges: targets the workers finished are unchanged.)
  */
 export async function runWait(options: CommonOptions & { run?: string; journalDir?: string; pollMs?: number }): Promise<RunReport> {
+  assertQueueNode('fleet run wait', options.env);
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     const queue = await FleetQueue.open(queueLocation(runtime), runtime.config.app);
     try {

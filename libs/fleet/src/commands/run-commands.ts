@@ -10,6 +10,7 @@ import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { selectTargets } from './select-targets';
 import { rolloutPhases } from './rollout';
 import { openQueuedRun } from './queue';
+import { assertQueueNode } from '../queue/node-version';
 
 export interface RunOptions extends CommonOptions {
   /** Stop starting new targets after the first failure (default false: attempt every target). */
@@ -50,7 +51,8 @@ export interface StampOptions extends RunOptions {
 }
 
 /** Applies pending migrations: every database's global track (or shards), then every tenant. */
-export function migrate(options: MigrateOptions): Promise<RunReport> {
+export async function migrate(options: MigrateOptions): Promise<RunReport> {
+  if (options.queue) assertQueueNode('migrate --queue', options.env);
   // A queue coordinator's own sessions (discovery, the journal's snapshot) are told apart from the workers'.
   const named = options.queue && !options.applicationName ? { ...options, applicationName: 'fleet:{app}:coordinator' } : options;
   return withRuntime(named, { createDatabases: true }, (runtime) =>

@@ -5,6 +5,7 @@
  */
 import { FixtureProject, WORKSPACE_ROOT } from './fixtures';
 import { databaseUrl, dropDatabase, uniqueName } from './pg';
+import { nodeAtLeast, QUEUE_NODE_FLOOR, UNSUPPORTED_NODE_VARIABLE } from '../queue/node-version';
 
 // The test runner's hooks (Jest's, or any runner with the same globals); typed here so that the
 // library builds without a test runner's types.
@@ -23,6 +24,12 @@ export interface Fixture {
   /** Another database name for this test, dropped after it. */
   database(prefix?: string): string;
 }
+
+/**
+ * Queue mode refuses a Node.js older than pg-boss declares (queue/node-version.ts); the tests run
+ * it on whatever Node runs them (pg-boss 12.38 passed them on 20.20), so they say so.
+ */
+const QUEUE_ON_THIS_NODE: NodeJS.ProcessEnv = nodeAtLeast(process.versions.node, QUEUE_NODE_FLOOR) ? {} : { [UNSUPPORTED_NODE_VARIABLE]: '1' };
 
 export function useFixture(label: string, urlEnv = 'FX_MAIN_URL'): Fixture {
   let project: FixtureProject | undefined;
@@ -46,10 +53,10 @@ export function useFixture(label: string, urlEnv = 'FX_MAIN_URL'): Fixture {
       return db;
     },
     get env() {
-      return { [urlEnv]: databaseUrl(db) };
+      return { [urlEnv]: databaseUrl(db), ...QUEUE_ON_THIS_NODE };
     },
     options<T extends object>(extra?: T) {
-      return { config: project!.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env: { [urlEnv]: databaseUrl(db) }, ...(extra as T) };
+      return { config: project!.path('fleet.config.ts'), workspaceRoot: WORKSPACE_ROOT, env: { [urlEnv]: databaseUrl(db), ...QUEUE_ON_THIS_NODE }, ...(extra as T) };
     },
     database(prefix = 'fleet_t') {
       const name = uniqueName(prefix);
