@@ -30,37 +30,151 @@ describe('user modules', () => {
     }
   });
 
-  // Outside Jest (whose transform would stand in for the loader): a child process loads an entity
-  // written as TypeORM projects write them, through the loader.
-  it('compiles TypeScript with decorator metadata as the project builds it, and resolves tsconfig paths', () => {
-    const root = project({
-      'package.json': '{ "name": "probe", "private": true }',
-      'tsconfig.json': '{ "compilerOptions": { "strict": true, "paths": { "@probe/shared": ["./shared/index.ts"] } } }',
-      'shared/index.ts': 'export const label: string = "shared";\n',
-      'entity.ts': `import 'reflect-metadata';
+  // Outside Jest (whose transform would stand in for the loader): a child process loads the user
+  // file through the loader, and prints what `report` (an expression over the module `m`) gives.
+  // `typescript` cannot be required in it (only @swc-node/register, which runs this repo's own
+  // sources, may read tsconfig with it): the loader must not need it.
+  function load(root: string, file: string, report: string): { stdout: string; stderr: string; status: number | null } {
+    const repo = join(__dirname, '..', '..', '..', '..');
+    const guard = `const Module = require('module'); const load = Module._load;
+Module._load = function (request, parent, ...rest) {
+  if (request === 'typescript' && !(parent && parent.filename.includes('@swc-node'))) throw new Error('typescript was required by ' + (parent && parent.filename));
+  return load.call(this, request, parent, ...rest);
+};`;
+    const script = `${guard}
+const { loadUserModule } = require(${JSON.stringify(join(__dirname, 'user-modules.ts'))});
+let m;
+try { m = loadUserModule(${JSON.stringify(join(root, file))}); } catch (e) { process.stderr.write(String(e && e.message)); process.exit(3); }
+process.stdout.write(JSON.stringify(${report}));`;
+    const r = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      cwd: repo,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_PATH: join(repo, 'node_modules') },
+      encoding: 'utf8',
+    });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  }
+
+  const probeEntity = `import 'reflect-metadata';
 import { label } from '@probe/shared';
 const Col = (): PropertyDecorator => () => undefined;
 export class User {
   @Col() id!: string;
   @Col() age!: number;
   @Col() nickname!: string | null;
+  @Col() note?: null | string | undefined;
 }
-export const names = ['id', 'age', 'nickname'].map((k) => (Reflect as any).getMetadata('design:type', User.prototype, k)?.name);
+export const names = ['id', 'age', 'nickname', 'note'].map((k) => (Reflect as any).getMetadata('design:type', User.prototype, k)?.name);
 export { label };
+`;
+
+  it('compiles TypeScript with decorator metadata as the project builds it (strict), and resolves tsconfig paths', () => {
+    const root = project({
+      'package.json': '{ "name": "probe", "private": true }',
+      'tsconfig.json': '{ "compilerOptions": { "strict": true, "paths": { "@probe/shared": ["./shared/index.ts"] } } }',
+      'shared/index.ts': 'export const label: string = "shared";\n',
+      'entity.ts': probeEntity,
+    });
+    try {
+      const r = load(root, 'entity.ts', '{ names: m.names, label: m.label }');
+      expect(r.stderr).toBe('');
+      // strict: `string | null` is Object, exactly as `tsc` with strictNullChecks emits it.
+      expect(JSON.parse(r.stdout)).toEqual({ names: ['String', 'Number', 'Object', 'Object'], label: 'shared' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('without strictNullChecks, `string | null` is String, as tsc emits it', () => {
+    const root = project({
+      'package.json': '{ "name": "probe", "private": true }',
+      'tsconfig.base.json': '{ "compilerOptions": { "strict": false, "paths": { "@probe/shared": ["./shared/index.ts"] } } }',
+      'tsconfig.json': '{ "extends": "./tsconfig.base.json" }',
+      'shared/index.ts': 'export const label: string = "shared";\n',
+      'entity.ts': probeEntity,
+    });
+    try {
+      const r = load(root, 'entity.ts', '{ names: m.names, label: m.label }');
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ names: ['String', 'Number', 'String', 'String'], label: 'shared' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // TypeScript 7's package root exports only its version: anything using its API breaks.
+  const typeScript7 = {
+    'node_modules/typescript/package.json': '{ "name": "typescript", "version": "7.0.2", "exports": { ".": "./lib/version.cjs", "./package.json": "./package.json" } }',
+    'node_modules/typescript/lib/version.cjs': 'module.exports = { version: "7.0.2" };\n',
+  };
+
+  it('loads a TypeORM entity (definite assignment, decorators) with TypeScript 7 installed, through a path alias', () => {
+    const root = project({
+      ...typeScript7,
+      'package.json': '{ "name": "probe", "private": true, "devDependencies": { "typescript": "7.0.2" } }',
+      'tsconfig.json': '{ "compilerOptions": { "strict": true, "paths": { "@probe/models": ["./libs/models/src/index.ts"], "@probe/util/*": ["./libs/util/*"] } } }',
+      'libs/util/names.ts': 'export const TABLE = "users";\n',
+      'libs/models/src/index.ts': "export * from './user.entity';\n",
+      'libs/models/src/user.entity.ts': `import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { TABLE } from '@probe/util/names';
+
+@Entity({ name: TABLE })
+export class User {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column()
+  email!: string;
+
+  @Column({ type: 'varchar', nullable: true })
+  nickname!: string | null;
+
+  @Column()
+  visits!: number;
+
+  @CreateDateColumn()
+  createdAt!: Date;
+}
+`,
+      'data-source.ts': `import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { User } from '@probe/models';
+export default new DataSource({ type: 'postgres', entities: [User] });
 `,
     });
     try {
-      const script = `const { loadUserModule } = require(${JSON.stringify(join(__dirname, 'user-modules.ts'))});
-const m = loadUserModule(${JSON.stringify(join(root, 'entity.ts'))});
-process.stdout.write(JSON.stringify({ names: m.names, label: m.label }));`;
-      const r = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
-        cwd: join(__dirname, '..', '..', '..', '..'),
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_PATH: join(__dirname, '..', '..', '..', '..', 'node_modules') },
-        encoding: 'utf8',
-      });
+      const r = load(
+        root,
+        'data-source.ts',
+        `(() => { const { getMetadataArgsStorage } = require('typeorm'); const User = m.default.options.entities[0];
+          const types = Object.fromEntries(['id', 'email', 'nickname', 'visits', 'createdAt'].map((k) => [k, Reflect.getMetadata('design:type', User.prototype, k).name]));
+          return { name: User.name, table: getMetadataArgsStorage().tables.find((t) => t.target === User).name,
+            columns: getMetadataArgsStorage().columns.filter((c) => c.target === User).map((c) => c.propertyName), types }; })()`,
+      );
       expect(r.stderr).toBe('');
-      // strict: `string | null` is Object, exactly as `tsc` with strictNullChecks emits it.
-      expect(JSON.parse(r.stdout)).toEqual({ names: ['String', 'Number', 'Object'], label: 'shared' });
+      expect(JSON.parse(r.stdout)).toEqual({
+        name: 'User',
+        table: 'users',
+        columns: ['id', 'email', 'nickname', 'visits', 'createdAt'],
+        types: { id: 'String', email: 'String', nickname: 'Object', visits: 'Number', createdAt: 'Date' },
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('names the file, line and column of a syntax error', () => {
+    const root = project({
+      'package.json': '{ "name": "probe", "private": true }',
+      'tsconfig.json': '{ "compilerOptions": { "strict": true } }',
+      'broken.ts': "import 'reflect-metadata';\n\nexport class Broken {\n  name: string = ;\n}\n",
+    });
+    try {
+      const r = load(root, 'broken.ts', 'null');
+      expect(r.status).toBe(3);
+      expect(r.stderr).toContain(`Cannot compile ${join(root, 'broken.ts')}`);
+      expect(r.stderr).toContain(`${join(root, 'broken.ts')}:4:`);
+      expect(r.stderr).toContain('name: string = ;');
+      expect(r.stderr).not.toContain('backtrace');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

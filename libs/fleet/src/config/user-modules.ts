@@ -1,23 +1,24 @@
 /**
  * The user's files (fleet.config.ts, TypeORM data sources, migrations, and the entities and
  * helpers they import) are TypeScript. They are loaded by a loader scoped to them: a jiti
- * instance with its own `require` for these files, TypeScript compiled by the TypeScript compiler
- * with decorator metadata (TypeORM entities rely on `design:type`), the workspace's tsconfig
- * `paths` as aliases. Nothing process-wide is registered: an app that imports @fleet/core keeps
- * its own `require`. Compiled output is cached on disk by content, so the TypeScript compiler is
- * loaded only when a file changed.
+ * instance with its own `require` for these files, TypeScript compiled by swc with legacy
+ * decorators and their metadata (TypeORM entities rely on `design:type`; see
+ * typescript-source.ts), the workspace's tsconfig `paths` as aliases. The `typescript` package is
+ * not used (TypeScript 7 has no JavaScript API): a project may have any TypeScript, or none.
+ * Nothing process-wide is registered: an app that imports @fleet/core keeps its own `require`.
+ * Compiled output is cached on disk by content, so swc is loaded only when a file changed.
  *
  * Under Jest every require is already transformed by Jest (and must stay in Jest's module
  * registry), so user files are required as they are.
  */
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
+import { compileTypeScript } from './typescript-source';
 type Jiti = ReturnType<typeof import('jiti').createJiti>;
 
-/** Bumped when the compile options below change, so outputs cached under the old ones are not reused. */
-const TRANSFORM_VERSION = 1;
+/** Bumped when the compiler or its options change, so outputs cached under the old ones are not reused (1: tsc, 2: swc). */
+const TRANSFORM_VERSION = 2;
 
 let loader: Jiti | undefined;
 let loaderRoot: string | undefined;
@@ -42,53 +43,9 @@ function userLoader(file: string): Jiti {
     fsCache: cacheDir(root, strictNullChecks),
     interopDefault: false,
     alias: tsconfigAliases(root),
-    transform: (options) => compileTypeScript(options, strictNullChecks),
+    transform: (options) => ({ code: compileTypeScript(options.source, options.filename ?? join(root, 'module.ts'), { strictNullChecks }) }),
   });
   return loader;
-}
-
-/** TypeScript (or an ES module in JavaScript) to CommonJS, with legacy decorators and their metadata, as TypeORM expects. */
-function compileTypeScript(options: { source: string; filename?: string }, strictNullChecks: boolean | undefined): { code: string } {
-  const ts = typeScriptCompiler(options.filename);
-  const out = ts.transpileModule(options.source, {
-    fileName: options.filename,
-    reportDiagnostics: false,
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      useDefineForClassFields: false,
-      esModuleInterop: true,
-      allowJs: true,
-      // `name: string | null` is `design:type` Object under strict null checks, String without:
-      // compile as the project's own build does, so TypeORM sees the metadata the app sees.
-      ...(strictNullChecks === undefined ? {} : { strictNullChecks }),
-      inlineSourceMap: true,
-      inlineSources: true,
-    },
-  });
-  return { code: out.outputText };
-}
-
-type TypeScript = typeof import('typescript');
-let compiler: TypeScript | undefined;
-
-/** The project's own TypeScript first (its version compiles its code), else the one installed next to Fleet. */
-function typeScriptCompiler(filename: string | undefined): TypeScript {
-  if (compiler) return compiler;
-  const attempts = [filename ? createRequire(filename) : undefined, require].filter(Boolean) as NodeJS.Require[];
-  for (const req of attempts) {
-    try {
-      compiler = req('typescript') as TypeScript;
-      return compiler;
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error(
-    `Loading ${filename ?? 'a TypeScript file'} needs the TypeScript compiler: install it in the project (npm install --save-dev typescript), or point the Fleet config at compiled JavaScript.`,
-  );
 }
 
 /** The directory of the nearest package.json or tsconfig above `dir` that is a workspace or project root. */
