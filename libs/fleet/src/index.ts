@@ -67,3 +67,5 @@ export type { Interrupts } from './cli/interrupts';
 export { dryRun } from './commands/run-commands';
 export type { RunPlan, PlanGroup, PlannedTarget } from './commands/plan-run';
 export type { Verb, CommandOptions, CommandIO } from './cli/run-command';
+export { commandsFor, declaredTargets, findAppConfig, pluginNaming, projectNameOf, targetNameFor, FLEET_PLUGIN } from './config/nx-project';
+export type { FleetTargetNaming } from './config/nx-project';

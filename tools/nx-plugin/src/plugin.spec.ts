@@ -35,6 +35,20 @@ describe('createNodes', () => {
     const results = await fn(['apps/shop/fleet.config.ts'], { targetPrefix: 'db-' }, { workspaceRoot: root, nxJsonConfiguration: {} });
     expect(Object.keys(results[0][1].projects!['apps/shop'].targets!)[0]).toBe('db-migrate');
   });
+
+  it('never shadows a target the project declares (ESLint`s lint, a package.json script): Fleet`s becomes fleet-<name>', async () => {
+    writeFileSync(join(root, 'apps/shop/project.json'), JSON.stringify({ targets: { lint: { executor: '@nx/eslint:lint' } } }));
+    writeFileSync(join(root, 'apps/shop/package.json'), JSON.stringify({ name: '@acme/shop', scripts: { status: 'git status' } }));
+    const [, fn] = createNodes;
+    const results = await fn(['apps/shop/fleet.config.ts'], { targetNames: { verify: 'db-verify' } }, { workspaceRoot: root, nxJsonConfiguration: {} });
+    const targets = results[0][1].projects!['apps/shop'].targets!;
+    expect(targets).not.toHaveProperty('lint');
+    expect(targets).not.toHaveProperty('status');
+    expect(targets['fleet-lint']).toMatchObject({ executor: '@fleet/nx-plugin:lint' });
+    expect(targets['fleet-status']).toMatchObject({ executor: '@fleet/nx-plugin:status' });
+    expect(targets['db-verify']).toMatchObject({ executor: '@fleet/nx-plugin:verify' });
+    expect(targets.migrate).toMatchObject({ executor: '@fleet/nx-plugin:migrate' });
+  });
 });
 
 describe('executors.json', () => {

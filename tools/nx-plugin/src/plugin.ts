@@ -1,15 +1,19 @@
 import { createNodesFromFiles, type CreateNodes, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { declaredTargets, type FleetTargetNaming, targetNameFor } from '@fleet/core';
 import { nxVerbs } from './sync-executors';
 
 /** The inferred targets: every verb of @fleet/core's registry that is an Nx target, in its order. */
 export const FLEET_TARGETS: readonly string[] = nxVerbs().map((v) => v.name);
 
-export interface FleetPluginOptions {
-  /** Prefix for the inferred target names (default none: `migrate`, `status`...). */
-  targetPrefix?: string;
-}
+/**
+ * `targetPrefix`: before every inferred target name (default none: `migrate`, `status`...);
+ * `targetNames`: one verb's target under another name (`{ "lint": "fleet-lint" }`, what `init`
+ * writes when another plugin already infers `lint`). A name the project declares itself
+ * (project.json, package.json scripts) is never shadowed: Fleet's becomes `fleet-<name>`.
+ */
+export type FleetPluginOptions = FleetTargetNaming;
 
 /**
  * Every project with a `fleet.config.ts` next to its project.json (or package.json) gets the
@@ -27,10 +31,11 @@ function fleetProject(configFile: string, options: FleetPluginOptions, workspace
   // Only existing projects: a fleet.config.ts elsewhere (a benchmark, a fixture) is not an app.
   if (!existsSync(join(workspaceRoot, root, 'project.json')) && !existsSync(join(workspaceRoot, root, 'package.json'))) return {};
   const targets: Record<string, TargetConfiguration> = {};
+  const taken = declaredTargets(join(workspaceRoot, root));
   for (const verb of nxVerbs()) {
     const nx = verb.nx || {};
     const perApp = nx.appOptions !== false;
-    targets[`${options.targetPrefix ?? ''}${verb.name}`] = {
+    targets[targetNameFor(verb.name, options, taken)] = {
       executor: `@fleet/nx-plugin:${verb.name}`,
       ...(perApp ? { options: { config: join(root, 'fleet.config.ts') } } : {}),
       // App verbs touch live databases: never cached. A verb that only reads code may be.

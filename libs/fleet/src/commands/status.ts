@@ -1,3 +1,5 @@
+import { commandsFor } from '../config/nx-project';
+import type { LoadedConfig } from '../config/load-config';
 import { FindingReport, reportFinding, TargetResult } from '../executor/result';
 import { currentVersion, targetState, TargetState } from '../planner/planner';
 import type { Target } from '../targets/target';
@@ -75,7 +77,7 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
     ...(runtime.config.rollout ? { waves: waveStatus(runtime.config.rollout.waves, tenants.targets, out) } : {}),
     targets: out,
     orphans: tenants.orphans,
-    next: nextSteps(runtime.config.app, out, tenants.orphans.length),
+    next: nextSteps(runtime.config, out, tenants.orphans.length),
   };
 }
 
@@ -126,9 +128,11 @@ function failedStatus(r: TargetResult): TargetStatus {
 }
 
 /** What an operator does next, as Prisma's status says it. */
-function nextSteps(app: string, targets: readonly TargetStatus[], orphans: number): string[] {
+function nextSteps(config: Pick<LoadedConfig, 'app' | 'file' | 'workspaceRoot'>, targets: readonly TargetStatus[], orphans: number): string[] {
   const out: string[] = [];
-  const migrate = `\`nx run ${app}:migrate\` (or \`fleet migrate --app ${app}\`)`;
+  // The commands as they run here: the Nx project's own name and target, or the CLI alone.
+  const how = commandsFor('migrate', config.file, config.workspaceRoot, config.app);
+  const migrate = how.nx ? `\`${how.nx}\` (or \`${how.cli}\`)` : `\`${how.cli}\``;
   const pending = targets.filter((t) => t.state === 'pending');
   if (pending.length) {
     const names = [...new Set(pending.flatMap((t) => t.pending))];

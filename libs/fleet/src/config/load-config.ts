@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, FleetError } from '../errors';
 import { assertConfigIdentifier } from '../identifiers';
 import { fleetConfigSchema } from './fleet-config';
@@ -8,6 +8,7 @@ import type { ConfigProblem } from './schema';
 
 export type { ConfigProblem } from './schema';
 import { loadUserModule } from './user-modules';
+import { findAppConfig, projectNameOf, workspaceConfigs } from './nx-project';
 import { RolloutConfig, rolloutProblems } from '../rollout/waves';
 
 export const CONFIG_FILE = 'fleet.config.ts';
@@ -67,7 +68,7 @@ export interface LoadedTenants {
   maxSchemasPerDatabase: number;
 }
 
-/** Finds an app's config: an explicit path, or `apps/<app>/fleet.config.ts`, or `<app>/fleet.config.ts`. */
+/** Finds an app's config: an explicit path, or `apps/<app>/fleet.config.ts`, `<app>/fleet.config.ts`, or the project named `<app>` (`api` or `@acme/api`). */
 export function findConfigFile(workspaceRoot: string, app: string | undefined, configPath: string | undefined): string {
   if (configPath) {
     const file = isAbsolute(configPath) ? configPath : resolve(workspaceRoot, configPath);
@@ -75,23 +76,23 @@ export function findConfigFile(workspaceRoot: string, app: string | undefined, c
     return file;
   }
   if (!app) {
-    const apps = existsSync(join(workspaceRoot, 'apps'))
-      ? readdirSync(join(workspaceRoot, 'apps')).filter((name) => existsSync(join(workspaceRoot, 'apps', name, CONFIG_FILE)))
-      : [];
+    const apps = workspaceConfigs(workspaceRoot, CONFIG_FILE).map((f) => projectNameOf(dirname(f)));
     throw new ConfigError(
-      `Say which app to work on: --app <name> (or --config <path to fleet.config.ts>). ${apps.length ? `Apps with a Fleet config here: ${apps.sort().join(', ')}.` : `No apps/<name>/${CONFIG_FILE} here.`}`,
+      `Say which app to work on: --app <name> (or --config <path to fleet.config.ts>). ${apps.length ? `Apps with a Fleet config here: ${apps.sort().join(', ')}.` : `No project with a ${CONFIG_FILE} here.`}`,
     );
   }
-  const candidates = [join(workspaceRoot, 'apps', app, CONFIG_FILE), join(workspaceRoot, app, CONFIG_FILE)];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) {
-    throw new ConfigError(
-      `No Fleet config for app "${app}": looked for ${candidates.map((c) => relative(workspaceRoot, c)).join(' and ')}. ` +
-        'Create one with defineFleetConfig (see the README), or pass --config.',
-      { app },
-    );
+  const found = findAppConfig(workspaceRoot, app, CONFIG_FILE);
+  if ('file' in found) return found.file;
+  if ('ambiguous' in found) {
+    throw new ConfigError(`--app ${app} names several projects with a Fleet config (${found.ambiguous.join(', ')}): use the full project name or --config <path>.`, { app });
   }
-  return found;
+  const apps = workspaceConfigs(workspaceRoot, CONFIG_FILE).map((f) => projectNameOf(dirname(f)));
+  throw new ConfigError(
+    `No Fleet config for app "${app}": looked for ${found.looked.join(' and ')} and for an Nx project of that name with a ${CONFIG_FILE}. ` +
+      (apps.length ? `Apps with a Fleet config here: ${apps.sort().join(', ')}. ` : '') +
+      'Create one with defineFleetConfig (see the README) or nx g @fleet/nx-plugin:init, or pass --config.',
+    { app },
+  );
 }
 
 export function loadConfig(file: string, workspaceRoot: string): LoadedConfig {

@@ -105,3 +105,25 @@ export const AppDataSource = new DataSource({ type: 'postgres', database: 'shop'
     await expect(initGenerator(tree, { project: 'nope' })).rejects.toThrow(/No project named nope/);
   });
 });
+
+describe('init in a workspace whose projects are scoped and already lint', () => {
+  it('takes `api` or `@acme/api`, and names Fleet`s lint fleet-lint where the project has a lint target', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    addProjectConfiguration(tree, '@acme/api', {
+      root: 'apps/api',
+      projectType: 'application',
+      targets: { lint: { executor: '@nx/eslint:lint' }, build: { executor: 'nx:run-commands' } },
+    });
+    tree.write(
+      'apps/api/src/data-source.ts',
+      `import { DataSource } from 'typeorm';\nexport default new DataSource({ type: 'postgres', database: 'api', migrations: ['apps/api/src/migrations/*.ts'] });\n`,
+    );
+    tree.write('apps/api/src/migrations/1700000000000-CreateUsers.ts', 'export class CreateUsers1700000000000 {}\n');
+    await expect(initGenerator(tree, { project: 'nope' })).rejects.toThrow(/No project named nope\. Projects: @acme\/api/);
+    await initGenerator(tree, { project: 'api' });
+    expect(readFleetConfig(tree, 'apps/api/fleet.config.ts').app).toBe('api');
+    expect(readNxJson(tree)?.plugins).toEqual([{ plugin: '@fleet/nx-plugin', options: { targetNames: { lint: 'fleet-lint' } } }]);
+    await initGenerator(tree, { project: '@acme/api' }); // the full name too, and nothing changes
+    expect(readNxJson(tree)?.plugins).toEqual([{ plugin: '@fleet/nx-plugin', options: { targetNames: { lint: 'fleet-lint' } } }]);
+  });
+});

@@ -1,5 +1,9 @@
-import { getProjects, logger, readNxJson, updateNxJson, type Tree } from '@nx/devkit';
-import { posix } from 'node:path';
+import { createProjectGraphAsync, getProjects, logger, readNxJson, updateNxJson, type Tree } from '@nx/devkit';
+import { type FleetTargetNaming, targetNameFor } from '@fleet/core';
+import { FLEET_TARGETS } from '../../plugin';
+import { findProject } from '../lib/find-project';
+import { existsSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { findDataSources, type FoundDataSource } from './lib/find-data-sources';
 
 export interface InitGeneratorSchema {
@@ -21,15 +25,15 @@ export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {
   if (options.targetPrefix !== undefined && !/^[a-z][a-z0-9-]*$/i.test(options.targetPrefix)) {
     throw new Error(`targetPrefix "${options.targetPrefix}" must be letters, digits and "-" (e.g. "db-").`);
   }
-  registerPlugin(tree, options.targetPrefix);
   ignoreFleetState(tree);
 
-  const projects = [...getProjects(tree).entries()].filter(([name]) => !options.project || name === options.project);
-  if (options.project && projects.length === 0) throw new Error(`No project named ${options.project}.`);
+  const projects = options.project ? [findProject(tree, options.project)].map((p) => [p.name, p.project] as const) : [...getProjects(tree).entries()];
+  const written: string[] = [];
   for (const [name, project] of projects) {
     const configPath = posix.join(project.root, 'fleet.config.ts');
     if (tree.exists(configPath)) {
       logger.info(`${name}: ${configPath} exists already; left as it is.`);
+      written.push(name);
       continue;
     }
     const found = findDataSources(tree, project.root);
@@ -40,8 +44,36 @@ export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {
       continue;
     }
     tree.write(configPath, fleetConfigSource(appName(name), project.root, usable));
-    logger.info(`${name}: wrote ${configPath} (${usable.map((u) => u.file).join(', ')}). Next: nx run ${name}:${options.targetPrefix ?? ''}status`);
+    logger.info(`${name}: wrote ${configPath} (${usable.map((u) => u.file).join(', ')}).`);
+    written.push(name);
   }
+  const naming = await registerPlugin(tree, options.targetPrefix, written);
+  for (const name of written) {
+    const targets = FLEET_TARGETS.map((verb) => targetNameFor(verb, naming, new Set()));
+    logger.info(`${name}: Fleet targets ${targets.join(', ')}. Next: nx run ${name}:${targetNameFor('status', naming, new Set())}`);
+  }
+}
+
+/**
+ * Targets the workspace's other plugins already infer for these projects (ESLint's `lint`, a
+ * `test`...): Fleet's must not replace them. Read from the project graph, where Nx can build one.
+ */
+async function existingTargets(tree: Tree, projects: string[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  for (const name of projects) for (const t of Object.keys(getProjects(tree).get(name)?.targets ?? {})) taken.add(t);
+  // Only a workspace on disk has a graph (a unit test's in-memory tree would read this repository's).
+  if (!existsSync(join(tree.root, 'nx.json'))) return taken;
+  try {
+    const graph = await createProjectGraphAsync({ exitOnError: false });
+    for (const name of projects) {
+      for (const [target, config] of Object.entries(graph.nodes[name]?.data.targets ?? {})) {
+        if (!config.executor?.startsWith(`${PLUGIN}:`)) taken.add(target);
+      }
+    }
+  } catch {
+    // No graph (an in-memory tree in a unit test, a workspace that does not build one): the project files alone.
+  }
+  return taken;
 }
 
 /** A Fleet app name from an Nx project name (`@acme/shop` is `shop`). */
@@ -49,15 +81,32 @@ export function appName(project: string): string {
   return project.replace(/^@[^/]+\//, '').replace(/[^A-Za-z0-9_.-]/g, '-');
 }
 
-function registerPlugin(tree: Tree, targetPrefix: string | undefined): void {
+/**
+ * Registers the plugin, naming a verb's target `fleet-<verb>` wherever the name is taken already
+ * (said in the output), so `nx run api:lint` stays ESLint's.
+ */
+async function registerPlugin(tree: Tree, targetPrefix: string | undefined, projects: string[]): Promise<FleetTargetNaming> {
   const nxJson = readNxJson(tree) ?? {};
   const plugins = nxJson.plugins ?? [];
   const index = plugins.findIndex((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN);
-  const entry = targetPrefix ? { plugin: PLUGIN, options: { targetPrefix } } : PLUGIN;
+  const current = index >= 0 && typeof plugins[index] !== 'string' ? ((plugins[index] as { options?: FleetTargetNaming }).options ?? {}) : {};
+  const naming: FleetTargetNaming = { ...current, ...(targetPrefix ? { targetPrefix } : {}) };
+  const taken = await existingTargets(tree, projects);
+  const renamed: Record<string, string> = { ...(naming.targetNames ?? {}) };
+  for (const verb of FLEET_TARGETS) {
+    if (renamed[verb]) continue;
+    const name = targetNameFor(verb, { targetPrefix: naming.targetPrefix }, new Set());
+    if (!taken.has(name)) continue;
+    renamed[verb] = targetNameFor(verb, { targetPrefix: naming.targetPrefix }, taken);
+    logger.warn(`Target "${name}" exists already (${projects.join(', ')}): Fleet's is "${renamed[verb]}" (nx.json, plugin option targetNames).`);
+  }
+  if (Object.keys(renamed).length) naming.targetNames = renamed;
+  const entry = Object.keys(naming).length ? { plugin: PLUGIN, options: naming } : PLUGIN;
   if (index < 0) plugins.push(entry);
-  else if (targetPrefix) plugins[index] = entry;
+  else plugins[index] = entry;
   nxJson.plugins = plugins;
   updateNxJson(tree, nxJson);
+  return naming;
 }
 
 /** Run journals, the lint cache and the embedded server's data live in .fleet/: not for git. */
