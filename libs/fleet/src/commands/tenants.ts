@@ -10,6 +10,7 @@ import { prepareMigrate } from './lint';
 import { removeFromLedger } from '../tenancy/presence';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
+import { callerFile, locateFromCaller } from './caller-location';
 
 export interface RegisterTenantsOptions extends Omit<CommonOptions, 'tenants'> {
   /** The database key whose tenant registry to write (default: the app's only tenant database). */
@@ -61,7 +62,7 @@ export async function insertIntoRegistry(runtime: FleetRuntime, d: ResolvedDatab
 
 /** Registers tenants without migrating them (the next `migrate` does). Returns how many were new. */
 export function registerTenants(options: RegisterTenantsOptions): Promise<number> {
-  const { tenants, database, ...common } = options;
+  const { tenants, database, ...common } = locateFromCaller(options, callerFile(registerTenants), 'registerTenants()');
   return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, (runtime) =>
     insertIntoRegistry(runtime, tenantDatabase(runtime, database), tenants),
   );
@@ -88,14 +89,19 @@ export interface CreateTenantResult {
 }
 
 /**
+ * The config comes from `config` (an absolute path, or one relative to the calling module or a
+ * folder above it), or from `app` (`apps/<app>/fleet.config.ts` above the calling module); never
+ * from the working directory. `workspaceRoot` given: as the CLI does (see caller-location.ts).
+ *
  * Onboards a tenant the way every tenant got its tables: the global track to head, then the
  * tenant track from the first migration to head on the new schema (or database), under the
  * tenant's lock; the registry row is written only once the tenant is at head. Idempotent, and
  * safe when two calls race for the same id (the lock serialises them, the insert ignores a dup).
  */
 export async function createTenant(options: CreateTenantOptions): Promise<CreateTenantResult> {
+  const caller = callerFile(createTenant); // before the first await: the stack still holds the caller
   const id = assertTenantId(options.id); // before any connection, let alone SQL
-  const { database, attributes, ...common } = options;
+  const { database, attributes, ...common } = locateFromCaller(options, caller, 'createTenant()');
   return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, async (runtime) => {
     const d = tenantDatabase(runtime, database);
     if (!d.db.tenants?.registry) {
@@ -145,11 +151,12 @@ export interface DropTenantOptions extends Omit<CommonOptions, 'tenants'> {
  * `confirm`, and for a tenant that discovery does not know.
  */
 export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: string; dropped: string }> {
+  const caller = callerFile(dropTenant);
   const id = assertTenantId(options.id);
   if (options.confirm !== true) {
     throw new ConfigError(`Refusing to drop tenant ${id} without confirmation: it deletes the tenant's schema or database and all its data. Pass --yes.`);
   }
-  const { database, confirm: _confirm, ...common } = options;
+  const { database, confirm: _confirm, ...common } = locateFromCaller(options, caller, 'dropTenant()');
   return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: false }, async (runtime) => {
     const d = tenantDatabase(runtime, database);
     const known = await runtime.tenantTargets();

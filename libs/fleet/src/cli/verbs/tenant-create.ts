@@ -12,7 +12,13 @@ export default defineVerb({
   ],
   async run(options) {
     const { createTenant } = await import('../../commands/tenants');
-    const result = await createTenant({ ...options, id: options.tenantId ?? '', attributes: options.attributes, database: options.databases?.[0] });
+    const result = await createTenant({
+      ...options,
+      workspaceRoot: options.workspaceRoot ?? process.cwd(),
+      id: options.tenantId ?? '',
+      attributes: options.attributes,
+      database: options.databases?.[0],
+    });
     const { report, ...rest } = result;
     return {
       doc: { command: 'tenant-create', ok: true, ...rest, durationMs: report.durationMs },

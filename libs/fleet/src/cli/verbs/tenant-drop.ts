@@ -8,7 +8,13 @@ export default defineVerb({
   options: [...APP, ...OUTPUT, { name: 'yes', kind: 'boolean', description: "The confirmation: it deletes the tenant's data." }],
   async run(options) {
     const { dropTenant } = await import('../../commands/tenants');
-    const result = await dropTenant({ ...options, id: options.tenantId ?? '', confirm: options.yes === true, database: options.databases?.[0] });
+    const result = await dropTenant({
+      ...options,
+      workspaceRoot: options.workspaceRoot ?? process.cwd(),
+      id: options.tenantId ?? '',
+      confirm: options.yes === true,
+      database: options.databases?.[0],
+    });
     return { doc: { command: 'tenant-drop', ok: true, ...result }, text: `tenant ${result.tenant}: dropped ${result.dropped} and its registry row`, exitCode: EXIT_OK };
   },
 });
