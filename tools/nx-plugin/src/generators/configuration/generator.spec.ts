@@ -65,4 +65,50 @@ describe('configuration generator', () => {
     await expect(configurationGenerator(tree, { project: 'shop', tenancy: 'pool' as never })).rejects.toThrow(/--tenancy/);
     expect(tree.read('apps/shop/fleet.config.ts', 'utf-8')).toBe(CONFIG);
   });
+
+  it('edits the chosen database at its exact place, whatever precedes it (non-ASCII comments, other parses)', async () => {
+    const config = `import { defineFleetConfig } from '@fleet/core';
+
+// Données clients — façade ☕ 𝄞 (kept as written)
+export default defineFleetConfig({
+  app: 'shop',
+  databases: {
+    /* « audit » first */ audit: { migrations: './src/audit-migrations', database: 'shop_audit' },
+    main: {
+      migrations: './src/migrations', // é
+      urlEnv: 'SHOP_DB_URL'
+    },
+  },
+});
+`;
+    tree.write('apps/shop/fleet.config.ts', config);
+    tree.write('apps/shop/src/audit-migrations/.gitkeep', '');
+    // Parses of other files first: positions must not depend on them.
+    readFleetConfig(tree, 'apps/shop/fleet.config.ts');
+    await configurationGenerator(tree, { project: 'shop', tenancy: 'sharded', database: 'audit', shards: 2 });
+    tree.write('apps/shop/fleet.config.ts', (tree.read('apps/shop/fleet.config.ts', 'utf-8') as string).replace('shards: 2,', 'shards: 2'));
+    await configurationGenerator(tree, { project: 'shop', tenancy: 'sharded', database: 'main', shards: 3 });
+    expect(tree.read('apps/shop/fleet.config.ts', 'utf-8')).toBe(`import { defineFleetConfig } from '@fleet/core';
+
+// Données clients — façade ☕ 𝄞 (kept as written)
+export default defineFleetConfig({
+  app: 'shop',
+  databases: {
+    /* « audit » first */ audit: { migrations: './src/audit-migrations', database: 'shop_audit',
+      shards: 2
+    },
+    main: {
+      migrations: './src/migrations', // é
+      urlEnv: 'SHOP_DB_URL',
+      shards: 3,
+    },
+  },
+});
+`);
+    const dbs = readFleetConfig(tree, 'apps/shop/fleet.config.ts').databases;
+    expect(dbs.map((d) => [d.key, d.shards])).toEqual([
+      ['audit', ['shop_audit_shard_0', 'shop_audit_shard_1']],
+      ['main', ['shop_main_shard_0', 'shop_main_shard_1', 'shop_main_shard_2']],
+    ]);
+  });
 });

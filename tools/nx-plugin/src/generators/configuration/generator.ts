@@ -1,6 +1,6 @@
 import { logger, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { posix } from 'node:path';
-import * as ts from 'typescript';
+import { parseTypeScript, walk } from '@fleet/core/config/typescript-source';
 import { readFleetConfig } from '../migration/lib/read-fleet-config';
 
 export type Tenancy = 'schema' | 'database' | 'sharded';
@@ -78,32 +78,40 @@ export async function configurationGenerator(tree: Tree, options: ConfigurationG
   tree.write(configPath, insertBeforeClose(source, literal, addition));
 }
 
-/** The object literal of `databases.<key>` in the config's source. */
-function databaseLiteral(source: string, file: string, key: string): ts.ObjectLiteralExpression {
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
-  let found: ts.ObjectLiteralExpression | undefined;
-  const nameOf = (p: ts.ObjectLiteralElementLike) => (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined);
-  const visit = (node: ts.Node) => {
-    if (found) return;
-    if (ts.isPropertyAssignment(node) && nameOf(node) === 'databases' && ts.isObjectLiteralExpression(node.initializer)) {
-      const entry = node.initializer.properties.find((p) => nameOf(p) === key);
-      if (entry && ts.isPropertyAssignment(entry) && ts.isObjectLiteralExpression(entry.initializer)) found = entry.initializer;
+/** Where the object literal of `databases.<key>` is in the config's source: its end (after the `}`) and how many properties it has. */
+interface DatabaseLiteral {
+  end: number;
+  properties: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Node = any;
+
+function databaseLiteral(source: string, file: string, key: string): DatabaseLiteral {
+  const parsed = parseTypeScript(source, file);
+  let found: DatabaseLiteral | undefined;
+  const nameOf = (p: Node) => (p.type === 'KeyValueProperty' && (p.key.type === 'Identifier' || p.key.type === 'StringLiteral') ? (p.key.value as string) : undefined);
+  walk(parsed.module, (node) => {
+    if (found) return false;
+    const n = node as Node;
+    if (n.type === 'KeyValueProperty' && nameOf(n) === 'databases' && n.value.type === 'ObjectExpression') {
+      const entry = n.value.properties.find((p: Node) => nameOf(p) === key);
+      if (entry && entry.value.type === 'ObjectExpression') found = { end: parsed.range(entry.value)[1], properties: entry.value.properties.length };
     }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+    return undefined;
+  });
   if (!found) throw new Error(`${file}: databases.${key} is not an object literal; edit it by hand.`);
   return found;
 }
 
 /** Adds `addition` as the last properties of `literal`, indented like its other properties. */
-function insertBeforeClose(source: string, literal: ts.ObjectLiteralExpression, addition: string): string {
-  const close = literal.getEnd() - 1; // the `}`
+function insertBeforeClose(source: string, literal: DatabaseLiteral, addition: string): string {
+  const close = literal.end - 1; // the `}`
   const lineStart = source.lastIndexOf('\n', close) + 1;
   const closeIndent = source.slice(lineStart, close).match(/^\s*/)?.[0] ?? '';
   const indent = `${closeIndent}  `;
   let before = source.slice(0, close).replace(/\s*$/, '');
-  if (literal.properties.length && !before.endsWith(',') && !before.endsWith('{')) before += ',';
+  if (literal.properties && !before.endsWith(',') && !before.endsWith('{')) before += ',';
   const body = addition
     .split('\n')
     .map((line) => indent + line)

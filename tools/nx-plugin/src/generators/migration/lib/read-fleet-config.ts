@@ -2,17 +2,17 @@ import type { Tree } from '@nx/devkit';
 import { validateConfig, type LoadedConfig } from '@fleet/core';
 import { runInNewContext } from 'node:vm';
 import { posix } from 'node:path';
-import * as ts from 'typescript';
+import { compileTypeScript } from '@fleet/core/config/typescript-source';
 
 /**
  * Reads an app's fleet.config.ts from the Nx Tree (so generators work on the virtual tree, in
- * dry runs and in tests): transpiled with TypeScript and evaluated in a sandbox where the only
+ * dry runs and in tests): compiled by swc (no `typescript` package needed) and evaluated in a sandbox where the only
  * import is `@fleet/core`'s defineFleetConfig. Paths come back relative to the workspace root.
  */
 export function readFleetConfig(tree: Tree, configPath: string): LoadedConfig {
   const source = tree.read(configPath, 'utf-8');
   if (source === null) throw new Error(`No Fleet config at ${configPath}.`);
-  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = compileTypeScript(source, configPath);
   const module = { exports: {} as Record<string, unknown> };
   const sandboxRequire = (id: string) => {
     if (id === '@fleet/core') return { defineFleetConfig: <T>(c: T) => c };
