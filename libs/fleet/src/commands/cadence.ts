@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CADENCE_FILE, CadenceMigration, CadenceRecord, readCadence } from '../cadence/cadence-record';
+import { CADENCE_FILE, CadenceMigration, CadenceRecord, cadenceRecorded, readCadence, writeCadence } from '../cadence/cadence-record';
 import { tablesChangedBy } from '../cadence/tables-changed';
 import { schemaBuilderSql } from '../drift/entity-diff';
 import { sharedTables, TableMapping, tableMappings, workspaceApps } from '../cadence/shared-tables';
@@ -27,6 +27,10 @@ export interface CadenceReport {
   ok: boolean;
   shared: Array<{ table: string; mappedBy: TableMapping[] }>;
   steps: number;
+  /** Per track, the last migration that existed before the cadence check (fleet.cadence.json's `baseline`). */
+  baseline: CadenceMigration[];
+  /** True when this run recorded the baseline (the workspace had no fleet.cadence.json): commit it. */
+  baselineRecorded: boolean;
   problems: CadenceProblem[];
 }
 
@@ -94,10 +98,18 @@ export async function cadenceCheck(options: CadenceOptions = {}): Promise<Cadenc
   const root = options.workspaceRoot ?? process.cwd();
   const apps = workspaceApps(root);
   const shared = sharedTables(await tableMappings(apps));
-  const record = readCadence(root);
+  const fresh = !cadenceRecorded(root);
+  let record = readCadence(root);
   const problems: CadenceProblem[] = [];
   const facts = await inspectSharedTracks(apps, shared, options);
   const factsByTrack = new Map(facts.map((f) => [trackKey(f.mapping), f]));
+  // The first check of a workspace: what is there already is the baseline, not a problem.
+  const baselineRecorded = fresh && shared.size > 0;
+  if (baselineRecorded) {
+    record = { baseline: baselineOf(facts), steps: [] };
+    writeCadence(root, record);
+  }
+  const baselineEnd = baselineEnds(record, factsByTrack, problems);
 
   // Where each listed migration sits in the record.
   const stepOf = new Map<string, number>();
@@ -149,7 +161,9 @@ export async function cadenceCheck(options: CadenceOptions = {}): Promise<Cadenc
 
   for (const f of facts) {
     // (b) a migration that changes a shared table must belong to a step that lists that table.
-    for (const m of f.migrations) {
+    const end = baselineEnd.get(trackKey(f.mapping)) ?? -1;
+    for (const [position, m] of f.migrations.entries()) {
+      if (position <= end) continue; // history from before the cadence check
       for (const table of f.touched.get(m.name) ?? []) {
         if (!shared.has(table) || !(shared.get(table) ?? []).some((x) => trackKey(x) === trackKey(f.mapping))) continue;
         const step = stepOf.get(`${trackKey(f.mapping)}:${m.name}`);
@@ -159,7 +173,11 @@ export async function cadenceCheck(options: CadenceOptions = {}): Promise<Cadenc
             ...f.mapping,
             migration: m.name,
             table,
-            message: `${f.mapping.app} migration ${m.name} changes shared table ${table} outside a cadence step: the other apps that map ${table} would drift apart. Put it in a step with their migrations (${HOW}), or add it to the step it belongs to in ${CADENCE_FILE}.`,
+            message:
+              `${f.mapping.app} migration ${m.name} changes shared table ${table} outside a cadence step: the other apps that map ${table} would drift apart. Put it in a step with their migrations (${HOW}), or add it to the step it belongs to in ${CADENCE_FILE}.` +
+              (record.baseline === undefined
+                ? ` If it existed before the cadence check, it is history: list each track's last such migration under "baseline" in ${CADENCE_FILE} ({ "app", "database", "track", "migration" }).`
+                : ''),
           });
         }
       }
@@ -177,7 +195,39 @@ export async function cadenceCheck(options: CadenceOptions = {}): Promise<Cadenc
     }
   }
   const mine = options.app ? problems.filter((p) => p.app === options.app) : problems;
-  return { command: 'cadence-check', ok: mine.length === 0, shared: [...shared].map(([table, mappedBy]) => ({ table, mappedBy })), steps: record.steps.length, problems: mine };
+  return {
+    command: 'cadence-check',
+    ok: mine.length === 0,
+    shared: [...shared].map(([table, mappedBy]) => ({ table, mappedBy })),
+    steps: record.steps.length,
+    baseline: record.baseline ?? [],
+    baselineRecorded,
+    problems: mine,
+  };
+}
+
+/** Each track's last migration today: the baseline of a workspace that had no cadence record. */
+function baselineOf(facts: TrackFacts[]): CadenceMigration[] {
+  return facts.filter((f) => f.migrations.length > 0).map((f) => ({ ...f.mapping, migration: f.migrations[f.migrations.length - 1].name }));
+}
+
+/** Per track, the position of its baseline migration (rule c when the record names one the track does not have). */
+function baselineEnds(record: CadenceRecord, factsByTrack: Map<string, TrackFacts>, problems: CadenceProblem[]): Map<string, number> {
+  const ends = new Map<string, number>();
+  for (const b of record.baseline ?? []) {
+    const f = factsByTrack.get(trackKey(b));
+    const position = f ? f.migrations.findIndex((m) => m.name === b.migration) : -1;
+    if (position >= 0) ends.set(trackKey(b), position);
+    else if (f) {
+      problems.push({
+        rule: 'c',
+        ...b,
+        table: null,
+        message: `The baseline of ${CADENCE_FILE} ends ${b.app} (${b.database}, ${b.track} track) at ${b.migration}, but that track has no such migration: fix the name (the track's last migration from before the cadence check).`,
+      });
+    }
+  }
+  return ends;
 }
 
 export interface SharedMigrationOptions {
@@ -203,12 +253,14 @@ export async function sharedMigration(options: SharedMigrationOptions): Promise<
   if (!/^[A-Z][A-Za-z0-9]*[A-Za-z]$/.test(options.name)) throw new ConfigError(`Migration name "${options.name}" must be PascalCase, e.g. AddUserNickname.`);
   const apps = workspaceApps(root);
   const shared = sharedTables(await tableMappings(apps));
+  const fresh = !cadenceRecorded(root);
   const timestamp = options.timestamp ?? Date.now();
   const write = options.write ?? ((path: string, content: string) => writeFileSync(join(root, path), content));
   const files: string[] = [];
   const migrations: CadenceMigration[] = [];
   const tables = new Set<string>();
-  for (const f of await inspectSharedTracks(apps, shared, { workspaceRoot: root, env: options.env })) {
+  const facts = await inspectSharedTracks(apps, shared, { workspaceRoot: root, env: options.env });
+  for (const f of facts) {
     const changed = f.pendingTables.filter((t) => shared.has(t));
     if (changed.length === 0) continue;
     // The SQL of this track, up and down, by the same path as `migration --generate`.
@@ -224,9 +276,10 @@ export async function sharedMigration(options: SharedMigrationOptions): Promise<
     changed.forEach((t) => tables.add(t));
   }
   if (files.length === 0) throw new ConfigError('No shared entity differs from its migrations: nothing to generate.');
-  const record: CadenceRecord = readCadence(root);
+  // A workspace's first step: the migrations from before it are its baseline.
+  const record: CadenceRecord = fresh ? { baseline: baselineOf(facts), steps: [] } : readCadence(root);
   const step = options.stepId ?? `${timestamp}-${options.name}`;
   record.steps.push({ id: step, tables: [...tables].sort(), migrations });
-  write(CADENCE_FILE, `${JSON.stringify(record, null, 2)}\n`);
+  writeCadence(root, record, write);
   return { step, files, tables: [...tables].sort() };
 }

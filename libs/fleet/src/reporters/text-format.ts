@@ -193,6 +193,11 @@ export function formatDrift(report: DriftReport): string {
 
 export function formatCadence(report: CadenceReport): string {
   const lines = report.shared.map((s) => `shared table ${s.table}: ${s.mappedBy.map((m) => `${m.app} (${m.database}, ${m.track})`).join(', ')}`);
+  if (report.baselineRecorded) {
+    lines.push(
+      `recorded the baseline in fleet.cadence.json (no cadence record yet): the migrations that exist now are history, not cadence problems (${report.baseline.map((b) => `${b.app} ${b.database} ${b.track} up to ${b.migration}`).join('; ') || 'none yet'}). Commit fleet.cadence.json.`,
+    );
+  }
   for (const p of report.problems) lines.push(`FAIL (${p.rule}) ${p.message}`);
   lines.push(`cadence-check: ${report.shared.length} shared table(s), ${report.steps} cadence step(s), ${report.problems.length} problem(s)`);
   return lines.join('\n');
