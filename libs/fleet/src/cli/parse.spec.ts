@@ -21,7 +21,9 @@ describe('command line (from the verb registry, no database)', () => {
   });
 
   it('an option of another verb, a typo, a bad value: a usage error that says what to type', () => {
-    expect(parseCommandLine(['status', '--yes'])).toEqual({ error: expect.stringMatching(/fleet status has no option --yes \(it is an option of revert, stamp, tenant drop\)/) });
+    expect(parseCommandLine(['status', '--yes'])).toEqual({
+      error: expect.stringMatching(/fleet status has no option --yes \(it is an option of revert, stamp, tenant drop, extensions relocate\)/),
+    });
     expect(parseCommandLine(['revert', '--tenat', 'x'])).toEqual({ error: expect.stringMatching(/did you mean --tenant\?/) });
     expect(parseCommandLine(['migrat'])).toEqual({ error: expect.stringMatching(/unknown command "migrat" \(did you mean "migrate"\?\)/) });
     expect(parseCommandLine(['revert', '--steps', 'two'])).toEqual({ error: '--steps must be a whole number, got "two"' });

@@ -14,7 +14,7 @@ const RENAMED: Record<string, { to: string; why: string }> = {
   target: { to: 'only', why: '`nx run` takes --target for itself and never passes it on' },
 };
 
-const GROUPS = ['tenant', 'run'] as const;
+const GROUPS = ['tenant', 'run', 'extensions'] as const;
 
 const CONNECTIONS = 'Connections: <APP>_<DB>_DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGPASSWORD, else an embedded PostgreSQL.';
 

@@ -134,7 +134,7 @@ export function fieldOf(option: OptionSpec): keyof CommandOptions {
 
 /** CLI words of a verb: `tenant-create` -> ['tenant', 'create'], `run-status` -> ['run', 'status']. */
 export function wordsOf(verb: VerbDefinition): string[] {
-  const group = ['tenant', 'run'].find((g) => verb.name.startsWith(`${g}-`));
+  const group = ['tenant', 'run', 'extensions'].find((g) => verb.name.startsWith(`${g}-`));
   return group ? [group, verb.name.slice(group.length + 1)] : [verb.name];
 }
 

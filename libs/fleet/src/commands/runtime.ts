@@ -18,6 +18,7 @@ export type { CommonOptions } from './options';
 export { DEFAULT_CONCURRENCY, normalizeSelection } from './options';
 export { inSlice } from './targets';
 import { extensionsImpliedBy, ExtensionNeeds } from '../extensions/extensions';
+import { relocateFix } from '../extensions/relocate';
 import { tenancyStrategy, TenancyStrategy, TenantLocation } from '../tenancy/strategy';
 
 /** One database of the app, connected: its global (or shard) targets and its tenant track. */
@@ -121,10 +122,15 @@ export class FleetRuntime {
         const strategy = db.tenants ? tenancyStrategy(db.tenants) : null;
         const shared = strategy && db.tenants ? strategy.sharedSchemas(db.tenants) : [];
         const names = [...db.extensions];
+        const fix = () => relocateFix(config);
         const extensions = {
           names,
-          base: { names, schema: strategy && db.tenants ? strategy.extensionSchema(db.tenants, db.schema) : db.schema, visible: [db.schema, ...shared] },
-          tenant: strategy && db.tenants ? { names, schema: strategy.extensionSchema(db.tenants, 'public'), visible: ['public', ...shared] } : null,
+          base: { names, schema: strategy && db.tenants ? strategy.extensionSchema(db.tenants, db.schema) : db.schema, visible: [db.schema, ...shared], fix },
+          // A tenant sees its own schema, then the shared ones: never `public` (a tenant database's own schema is its extension schema).
+          tenant:
+            strategy && db.tenants
+              ? { names, schema: strategy.extensionSchema(db.tenants, 'public'), visible: [...new Set([strategy.extensionSchema(db.tenants, 'public'), ...shared])], fix }
+              : null,
         };
         const baseShape = { schema: db.schema, searchPath: [db.schema, ...shared], extensions: extensions.base, versionTable: db.versionTable, migrations: base };
         const allBase = shardSpecs

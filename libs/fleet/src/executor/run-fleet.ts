@@ -85,12 +85,12 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
           lockNoticeMs: options.watchdog?.lockNoticeMs ?? Math.min(3_000, options.watchdog?.intervalMs ?? 5_000),
           stallMs: options.watchdog?.stallMs ?? 30_000,
         });
-  /** Each database's extensions are checked (and installed) once per run, before its first target. */
+  /** Each database's extensions are checked (and installed) once per run for each view of it (global, tenant), before its first target. */
   const prepared = new Map<string, Promise<void>>();
   const prepare = (target: Target): Promise<void> => {
     const needs = target.extensions;
     if (command.kind !== 'migrate' || !needs || needs.names.length === 0) return Promise.resolve();
-    const k = databaseKey(target.connection);
+    const k = `${databaseKey(target.connection)}\0${needs.visible.join(',')}`; // a tenant sees less than its global track
     let done = prepared.get(k);
     if (!done) {
       done = (async () => {

@@ -21,6 +21,8 @@ export interface ExtensionNeeds {
   schema: string;
   /** Schemas that every session of this database has on its search_path (an extension elsewhere is invisible). */
   visible: string[];
+  /** How the user moves a misplaced extension: the `fleet extensions relocate` sentence (see relocate.ts; read only on an error). */
+  fix?: () => string;
 }
 
 /** An extension is missing and could not be installed, or sits where the targets cannot see it. */
@@ -74,13 +76,12 @@ export async function ensureExtensions(session: SqlSession, database: string, ne
     for (const name of needs.names) {
       const where = installed.get(name);
       if (where !== undefined && !visible.has(where)) {
+        // Never resolved where it is: `public` holds the global track's tables, and another tenant's
+        // schema goes away with that tenant (and its names would leak into every other tenant).
         throw new ExtensionError(
           `Extension ${name} is installed in schema ${where} of database ${database}, which the migrations' sessions do not see ` +
             `(their search_path: the target's schema, then ${needs.visible.join(', ')}). ` +
-            `Move it (it is database-wide; a relocatable extension moves with: ALTER EXTENSION ${quoteIdent(name)} SET SCHEMA ${quoteIdent(needs.schema)})` +
-            (needs.visible.length > 1
-              ? `, or add "${where}" to tenants.sharedSchemas (then a tenant migration's unqualified name that its own schema lacks resolves in ${where}).`
-              : '.'),
+            (needs.fix?.() ?? `Move it (it is database-wide): ALTER EXTENSION ${quoteIdent(name)} SET SCHEMA ${quoteIdent(needs.schema)}.`),
           { extension: name, schema: where, database },
         );
       }
