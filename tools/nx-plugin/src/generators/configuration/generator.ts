@@ -1,4 +1,5 @@
-import { logger, readProjectConfiguration, type Tree } from '@nx/devkit';
+import { logger, type Tree } from '@nx/devkit';
+import { findProject, nxRun } from '../lib/find-project';
 import { posix } from 'node:path';
 import { parseTypeScript, walk } from '@fleet/core/config/typescript-source';
 import { readFleetConfig } from '../migration/lib/read-fleet-config';
@@ -30,7 +31,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export async function configurationGenerator(tree: Tree, options: ConfigurationGeneratorSchema): Promise<void> {
   if (!['schema', 'database', 'sharded'].includes(options.tenancy)) throw new Error(`--tenancy must be schema, database or sharded (got "${options.tenancy}").`);
-  const project = readProjectConfiguration(tree, options.project);
+  const { name: projectName, project } = findProject(tree, options.project);
   const configPath = posix.join(project.root, 'fleet.config.ts');
   if (!tree.exists(configPath)) throw new Error(`${options.project} has no fleet.config.ts: run nx g @fleet/nx-plugin:init first.`);
   const config = readFleetConfig(tree, configPath);
@@ -72,7 +73,7 @@ export async function configurationGenerator(tree: Tree, options: ConfigurationG
     ].join('\n');
     logger.info(
       `${options.project}/${key}: ${options.tenancy === 'schema' ? 'a schema per tenant' : 'a database per tenant'}. Tenant migrations go to ${tenantDir} ` +
-        `(nx g @fleet/nx-plugin:migration --project ${options.project} --track tenant); onboard with nx run ${options.project}:tenant-create --id <tenant>.`,
+        `(nx g @fleet/nx-plugin:migration --project ${projectName} --track tenant); onboard with ${nxRun(tree, projectName, 'tenant-create')} --id <tenant>.`,
     );
   }
   tree.write(configPath, insertBeforeClose(source, literal, addition));

@@ -1,4 +1,5 @@
-import { generateFiles, joinPathFragments, logger, readProjectConfiguration, type Tree } from '@nx/devkit';
+import { generateFiles, joinPathFragments, logger, type Tree } from '@nx/devkit';
+import { findProject } from '../lib/find-project';
 import { generateMigrationSql, type GeneratedSql, type LoadedDatabase } from '@fleet/core';
 import { join } from 'node:path';
 import { readFleetConfig } from './lib/read-fleet-config';
@@ -22,7 +23,7 @@ export function normalizeOptions(tree: Tree, options: MigrationGeneratorSchema):
       `Migration name "${options.name}" must be PascalCase letters and digits, starting with a capital and not ending in a digit (the timestamp is appended), e.g. AddUserNickname.`,
     );
   }
-  const project = readProjectConfiguration(tree, options.project);
+  const { project } = findProject(tree, options.project);
   const configPath = joinPathFragments(project.root, 'fleet.config.ts');
   if (!tree.exists(configPath)) throw new Error(`Project ${options.project} has no fleet.config.ts (looked for ${configPath}).`);
   const config = readFleetConfig(tree, configPath);
