@@ -102,9 +102,20 @@ export type TenantsConfig = Infer<typeof tenantsSchema>;
 export const databaseSchema = s.object({
   /**
    * Database name used when the connection comes from the libpq variables (PGHOST...) or the
-   * embedded server. Default: `<app>_<key>`.
+   * embedded server. Default: `<app>_<key>`. With `databaseEnv`, the name used when that variable
+   * is not set.
    */
   database: s.optional(identifier()),
+  /**
+   * Environment variable naming the database, as an app's DataSource reads it
+   * (`database: process.env.BILLING_DB ?? 'billing'` is `databaseEnv: 'BILLING_DB', database: 'billing'`).
+   * When set, it wins over `database` (PGHOST... or the embedded server; a URL names its own
+   * database); when not set, `database` is used, and without one Fleet stops and says so rather
+   * than guess `<app>_<key>`.
+   */
+  databaseEnv: s.optional(
+    s.string('an environment variable name', (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : 'must be an environment variable name (letters, digits, "_")')),
+  ),
   /**
    * Environment variable holding this database's URL; when set it wins over everything else.
    * Default: `<APP>_<KEY>_DATABASE_URL`, e.g. APP1_USERS_DATABASE_URL.

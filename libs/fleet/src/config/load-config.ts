@@ -29,6 +29,8 @@ export interface LoadedConfig {
 export interface LoadedDatabase {
   key: string;
   database: string;
+  /** The variable naming the database, and the name used when it is not set (the config's `database`, if any). */
+  databaseEnv?: { variable: string; fallback: string | null } | null;
   urlEnv: string;
   createDatabase: boolean;
   migrationsDir: string;
@@ -163,6 +165,7 @@ function loadDatabase(app: string, key: string, db: DatabaseConfig, dir: string)
   return {
     key,
     database,
+    databaseEnv: db.databaseEnv === undefined ? null : { variable: db.databaseEnv, fallback: db.database ?? null },
     urlEnv: db.urlEnv ?? `${app}_${key}_DATABASE_URL`.toUpperCase().replace(/[^A-Z0-9_]/g, '_'),
     createDatabase,
     migrationsDir: resolve(dir, db.migrations),

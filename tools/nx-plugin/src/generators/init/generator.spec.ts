@@ -3,6 +3,7 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { initGenerator } from './generator';
 import { findDataSources } from './lib/find-data-sources';
 import { readFleetConfig } from '../migration/lib/read-fleet-config';
+import { resolveConnection } from '@fleet/core/db/resolve-connection';
 
 /** A TypeORM app as people write them: the options in a const, url from the environment, a glob. */
 function addTypeormApp(tree: Tree, name: string, dataSource: string, files: Record<string, string> = {}): void {
@@ -125,5 +126,102 @@ describe('init in a workspace whose projects are scoped and already lint', () =>
     expect(readNxJson(tree)?.plugins).toEqual([{ plugin: '@fleet/nx-plugin', options: { targetNames: { lint: 'fleet-lint' } } }]);
     await initGenerator(tree, { project: '@acme/api' }); // the full name too, and nothing changes
     expect(readNxJson(tree)?.plugins).toEqual([{ plugin: '@fleet/nx-plugin', options: { targetNames: { lint: 'fleet-lint' } } }]);
+  });
+});
+
+describe('init reads every DataSource shape the TypeORM docs show, and names the database the app uses', () => {
+  /** The DataSource `options` (an object literal's body, or a whole module when `module` is set) of app `billing`. */
+  async function configFor(options: string, module?: string) {
+    const tree = createTreeWithEmptyWorkspace();
+    addTypeormApp(
+      tree,
+      'billing',
+      module ??
+        `import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+export default new DataSource({
+  type: 'postgres',
+  ${options}
+  migrations: [join(__dirname, 'migrations', '*.ts')],
+});
+`,
+    );
+    await initGenerator(tree);
+    const source = tree.read('apps/billing/fleet.config.ts', 'utf-8') as string;
+    const config = readFleetConfig(tree, 'apps/billing/fleet.config.ts');
+    const db = config.databases[0];
+    /** The database Fleet connects to, as the app does, with PGHOST set and `env` in the environment. */
+    const resolved = (env: Record<string, string> = {}) => {
+      const source = resolveConnection(db, { PGHOST: 'db.internal', ...env });
+      return source.kind === 'embedded' ? source.database : source.spec.database;
+    };
+    return { source, db, resolved };
+  }
+
+  it('database from process.env.X: Fleet reads the same variable, and never guesses <app>_<key>', async () => {
+    const { db, resolved } = await configFor(`database: process.env.BILLING_DB,`);
+    expect(db.databaseEnv).toEqual({ variable: 'BILLING_DB', fallback: null });
+    expect(resolved({ BILLING_DB: 'billing_eu' })).toBe('billing_eu');
+    expect(() => resolved()).toThrow(/BILLING_DB is not set/);
+  });
+
+  it.each([
+    [`database: process.env.BILLING_DB ?? 'billing',`],
+    [`database: process.env['BILLING_DB'] || 'billing',`],
+    [`database: (process.env.BILLING_DB as string) ?? \`billing\`,`],
+  ])('database with a fallback (%s): the same variable, the same fallback', async (options) => {
+    const { db, resolved } = await configFor(options);
+    expect(db.databaseEnv).toEqual({ variable: 'BILLING_DB', fallback: 'billing' });
+    expect(resolved()).toBe('billing');
+    expect(resolved({ BILLING_DB: 'billing_eu' })).toBe('billing_eu');
+  });
+
+  it('host/port/username/password/database as literals: the database, and a comment on the connection', async () => {
+    const { source, db, resolved } = await configFor(`host: 'localhost', port: 5432, username: 'app', password: 'secret', database: 'billing',`);
+    expect(db.database).toBe('billing');
+    expect(resolved()).toBe('billing');
+    expect(source).toContain(`// The app connects with host localhost, port 5432, username app, password in the code.\n      // Fleet reads BILLING_MAIN_DATABASE_URL`);
+    expect(source).toContain('run it with PGHOST=localhost PGPORT=5432 PGUSER=app PGPASSWORD=...');
+    expect(source).not.toContain('secret');
+  });
+
+  it('host/port/username/password/database from the environment', async () => {
+    const { source, db, resolved } = await configFor(
+      `host: process.env.DB_HOST, port: Number(process.env.DB_PORT ?? 5432), username: process.env.DB_USER, password: process.env.DB_PASSWORD!, database: process.env.DB_NAME ?? 'billing',`,
+    );
+    expect(db.databaseEnv).toEqual({ variable: 'DB_NAME', fallback: 'billing' });
+    expect(resolved({ DB_NAME: 'ledger' })).toBe('ledger');
+    expect(source).toContain('host $DB_HOST, port $DB_PORT ?? 5432, username $DB_USER, password $DB_PASSWORD.');
+    expect(source).toContain('PGHOST=$DB_HOST PGPORT=${DB_PORT:-5432} PGUSER=$DB_USER PGPASSWORD=$DB_PASSWORD.');
+  });
+
+  it.each([
+    [`url: process.env.BILLING_URL,`, 'BILLING_URL', 'billing_main'],
+    [`url: process.env.BILLING_URL ?? 'postgres://app@localhost:5432/billing?sslmode=disable',`, 'BILLING_URL', 'billing'],
+    [`url: 'postgres://app:pw@localhost:5432/billing',`, 'BILLING_MAIN_DATABASE_URL', 'billing'],
+  ])('url (%s)', async (options, urlEnv, database) => {
+    const { db, resolved } = await configFor(options);
+    expect(db.urlEnv).toBe(urlEnv);
+    expect(resolved()).toBe(database);
+    expect(resolveConnection(db, { [urlEnv]: 'postgres://u@h/from_url' })).toMatchObject({ kind: 'url', spec: { database: 'from_url' } });
+  });
+
+  it('schema and extra', async () => {
+    const { db } = await configFor(`database: 'billing', schema: 'ledger', extra: { max: 5, ssl: { rejectUnauthorized: false }, options: '-c statement_timeout=5000' },`);
+    expect(db).toMatchObject({ database: 'billing', schema: 'ledger' });
+  });
+
+  it('options spread from a const object, and shorthand properties, later ones winning', async () => {
+    const { db, resolved } = await configFor(
+      '',
+      `import { DataSource, DataSourceOptions } from 'typeorm';
+const database = process.env.BILLING_DB ?? 'billing';
+const base = { type: 'postgres', host: process.env.DB_HOST, database: 'overridden', schema: 'ledger' } as const;
+export const options: DataSourceOptions = { ...base, database, migrations: ['apps/billing/src/migrations/*.ts'] };
+export default new DataSource(options);
+`,
+    );
+    expect(db).toMatchObject({ database: 'billing', databaseEnv: { variable: 'BILLING_DB', fallback: 'billing' }, schema: 'ledger' });
+    expect(resolved({ BILLING_DB: 'billing_eu' })).toBe('billing_eu');
   });
 });

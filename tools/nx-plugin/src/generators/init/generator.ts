@@ -131,6 +131,23 @@ function databaseKey(source: FoundDataSource, all: FoundDataSource[]): string {
   return key || 'main';
 }
 
+const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The DataSource reaches its server by host/port/username/password; Fleet by URL or the libpq variables: say how they meet. */
+function connectionComment(app: string, key: string, connection: NonNullable<FoundDataSource['connection']>): string[] {
+  const libpq: Record<string, string> = { host: 'PGHOST', port: 'PGPORT', username: 'PGUSER', password: 'PGPASSWORD' };
+  // A password written in the code is not copied here.
+  const value = (c: (typeof connection)[number], hidden: string) => [c.env && `$${c.env}`, c.literal].filter(Boolean).join(' ?? ') || hidden;
+  const how = connection.map((c) => `${c.option} ${value(c, 'in the code')}`);
+  const set = connection.map((c) => `${libpq[c.option]}=${c.env ? (c.literal ? `\${${c.env}:-${c.literal}}` : `$${c.env}`) : (c.literal ?? '...')}`);
+  const urlEnv = `${app}_${key}_DATABASE_URL`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  return [
+    `      // The app connects with ${how.join(', ')}.`,
+    `      // Fleet reads ${urlEnv} (see urlEnv), else PGHOST, PGPORT, PGUSER, PGPASSWORD, else starts its own`,
+    `      // PostgreSQL: run it with ${set.join(' ')}.`,
+  ];
+}
+
 export function fleetConfigSource(app: string, projectRoot: string, sources: FoundDataSource[]): string {
   const keys = new Set<string>();
   const entries = sources.map((s) => {
@@ -138,10 +155,14 @@ export function fleetConfigSource(app: string, projectRoot: string, sources: Fou
     for (let n = 2; keys.has(key); n++) key = `${databaseKey(s, sources)}${n}`;
     keys.add(key);
     const rel = (p: string) => `./${posix.relative(projectRoot, p)}`;
-    const lines = [`      dataSource: '${rel(s.file)}',`, `      migrations: '${rel(s.migrationsDir as string)}',`];
-    if (s.urlEnv) lines.push(`      urlEnv: '${s.urlEnv}',`);
-    if (s.database) lines.push(`      database: '${s.database}',`);
-    if (s.migrationsTableName) lines.push(`      adoptTypeormTable: '${s.migrationsTableName}',`);
+    const lines = [`      dataSource: ${quote(rel(s.file))},`, `      migrations: ${quote(rel(s.migrationsDir as string))},`];
+    if (s.urlEnv) lines.push(`      urlEnv: ${quote(s.urlEnv)},`);
+    // The same database as the app: from the same variable, with the same fallback.
+    if (s.databaseEnv) lines.push(`      databaseEnv: ${quote(s.databaseEnv)},`);
+    if (s.database) lines.push(`      database: ${quote(s.database)},`);
+    if (s.schema) lines.push(`      schema: ${quote(s.schema)},`);
+    if (s.migrationsTableName) lines.push(`      adoptTypeormTable: ${quote(s.migrationsTableName)},`);
+    if (s.connection && !s.urlEnv) lines.unshift(...connectionComment(app, key, s.connection));
     return `    ${/^[A-Za-z_$][\w$]*$/.test(key) ? key : `'${key}'`}: {\n${lines.join('\n')}\n    },`;
   });
   const connection = sources.map((s) => s.urlEnv).filter(Boolean);

@@ -17,8 +17,8 @@ export interface FoundDataSource {
   databaseEnv?: string;
   /** `schema: 'name'`: where TypeORM keeps its tables. */
   schema?: string;
-  /** host, port, username, password from the environment: option -> variable (Fleet reads PGHOST...). */
-  connectionEnv?: Record<string, string>;
+  /** How the DataSource reaches its server (host, port, username, password), said in the config (Fleet reads PGHOST...). Passwords only by variable. */
+  connection?: { option: string; env?: string; literal?: string }[];
   /** `migrationsTableName: 'x'`: TypeORM's history table, for adoption. */
   migrationsTableName?: string;
   /** What could not be read statically, said to the user. */
@@ -95,13 +95,15 @@ function readDataSource(tree: Tree, module: Module, file: string, projectRoot: s
     if (name !== undefined) result.schema = name;
     if (schema.env) result.notes.push(`${file}: schema comes from ${schema.env}; fleet.config.ts names one schema (${name ?? 'public'}): check it`);
   }
-  const connectionEnv: Record<string, string> = {};
-  for (const key of ['host', 'port', 'username', 'password']) {
-    const expression = options.get(key);
+  const connection: { option: string; env?: string; literal?: string }[] = [];
+  for (const option of ['host', 'port', 'username', 'password']) {
+    const expression = options.get(option);
     const value = expression && valueOf(module, expression);
-    if (value?.env) connectionEnv[key] = value.env;
+    if (!value) continue;
+    const literal = value.literal === undefined ? value.fallback : String(value.literal);
+    if (value.env || literal !== undefined) connection.push({ option, env: value.env, literal: option === 'password' ? undefined : literal });
   }
-  if (Object.keys(connectionEnv).length) result.connectionEnv = connectionEnv;
+  if (connection.length) result.connection = connection;
   const table = options.get('migrationsTableName') && valueOf(module, options.get('migrationsTableName') as Expression);
   if (table && typeof table.literal === 'string') result.migrationsTableName = table.literal;
   const migrations = options.get('migrations');
