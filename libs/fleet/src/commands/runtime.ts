@@ -4,6 +4,8 @@ import { ConnectionSpec, withDatabase } from '../db/connection-spec';
 import { EmbeddedServer, startEmbeddedServer } from '../db/embedded-server';
 import { resolveConnection } from '../db/resolve-connection';
 import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
+import { explainMissingDatabase } from '../db/missing-database';
+import { relative } from 'node:path';
 import { ConfigError, errorToJSON } from '../errors';
 import { combineListeners, EventListener } from '../events';
 import type { TargetResult } from '../executor/result';
@@ -114,8 +116,13 @@ export class FleetRuntime {
         for (const target of shardSpecs ?? [spec]) {
           if (db.createDatabase && mode.createDatabases) {
             if (await ensureDatabase(target, settings, maintenance)) emit({ type: 'notice', message: `Created database ${target.database}` });
-          } else if (!mode.createDatabases && !(await databaseExists(target, settings, maintenance).catch(() => true))) {
+          } else if (!(await databaseExists(target, settings, maintenance).catch(() => true))) {
+            // Never "create it" when this app's history is in another database (see db/missing-database.ts).
+            const explain = () =>
+              explainMissingDatabase({ app: config.app, db, spec: target, source, configFile: relative(workspaceRoot, config.file) || config.file, settings, maintenanceDatabase: maintenance });
+            if (mode.createDatabases) throw await explain();
             missing.add(target.database);
+            if (!db.createDatabase) emit({ type: 'notice', message: `warning: ${(await explain()).message}` });
           }
         }
         const { base, tenant } = migrations.get(db.key)!;

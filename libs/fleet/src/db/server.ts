@@ -66,7 +66,10 @@ export function connectionError(spec: ConnectionSpec, cause: unknown): Connectio
   const code = (cause as { code?: string })?.code;
   let hint = 'Check that the server runs and the connection settings (PGHOST/PGPORT/PGUSER/PGPASSWORD or the database URL variable).';
   if (code === '28P01' || code === '28000') hint = 'Check the user name and password (PGUSER/PGPASSWORD or the URL).';
-  if (code === '3D000') hint = 'The database does not exist: create it, or set createDatabase: true in the Fleet config.';
+  // Reached when the existence check before it could not run (see db/missing-database.ts): it could not look for the history elsewhere either.
+  if (code === '3D000')
+    hint =
+      "The database does not exist. Check first that it is the one your app uses (databases.<key>.database, databaseEnv, or the URL variable): the app's history may be in another database. Only if it is a new database: create it, or set createDatabase: true in the Fleet config.";
   return new ConnectionError(`Cannot connect to ${describeConnection(spec)}: ${reason}. ${hint}`, { connection: describeConnection(spec), sqlState: code }, { cause });
 }
 
