@@ -5,8 +5,11 @@ import type { EventListener } from '../events';
 import { qualify, quoteIdent } from '../identifiers';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
 import { PostgresVersionStore, readTypeormHistory, tableExists } from '../storage/postgres-version-store';
+import { TypeormMirroredStore } from '../storage/typeorm-mirror';
+import type { VersionStore } from '../storage/version-store';
 import type { Target } from '../targets/target';
 import { executeOnTarget, TargetCommand } from './execute-plan';
+import { explainUndefinedFunction } from '../extensions/extensions';
 import { emptyResult } from './result';
 import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
 import type { TargetResult } from './result';
@@ -53,6 +56,9 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     );
     // TypeORM's history is looked for only where its table exists (or might, after a lock wait).
     const adopt = target.adoptTypeormTable && (prep.has_legacy || !prep.locked) ? target.adoptTypeormTable : null;
+    // Where TypeORM's table exists, every change of Fleet's history is written there too (storage/typeorm-mirror.ts).
+    const mirrorTypeorm = (store: VersionStore): VersionStore =>
+      target.adoptTypeormTable && prep.has_legacy ? new TypeormMirroredStore(store, session, schema, target.adoptTypeormTable) : store;
     return withTargetLock(
       session,
       key,
@@ -73,11 +79,11 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
           };
           return result;
         }
-        return executeOnTarget(
+        const result = await executeOnTarget(
           {
             target,
             // After waiting for the lock, another runner may have created the table: look again.
-            store: new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined),
+            store: mirrorTypeorm(new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined)),
             runner: new QueryRunnerMigrationRunner(session.queryRunner, hooks.onSql, hooks.signal),
             signal: hooks.signal,
             emit,
@@ -85,6 +91,11 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
           },
           command,
         );
+        // `function uuid_generate_v4() does not exist`: say which extension has it, where, and the fix.
+        if (result.failed?.error.sqlState === '42883') {
+          await explainUndefinedFunction(session, result.failed.error, { configKey: target.info.database, fix: target.extensions?.fix });
+        }
+        return result;
       },
     );
   }, target.info.schema);
