@@ -4,8 +4,9 @@
  *   npm run pack             -> the same, then dist/packages/fleet-core-<v>.tgz, fleet-nx-plugin-<v>.tgz
  *   ... build-packages.ts [core|nx-plugin] [--pack [--dest <dir>]]
  * Each package is compiled JavaScript with type declarations and a package.json written here:
- * dependencies where they are used (versions from this lockfile's workspace), typeorm and pg as
- * peer dependencies at the ranges the test suite runs, nothing that needs swc or ts-node.
+ * dependencies where they are used (versions from this lockfile's workspace), typeorm, pg, nx and
+ * @fleet/core (for the plugin) as peer dependencies at the ranges the compatibility suite runs
+ * (tools/nx-plugin/test/compat.e2e.spec.ts), nothing that needs swc or ts-node.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,8 +79,10 @@ const nxPlugin: PackageBuild = {
       types: 'src/index.d.ts',
       executors: './executors.json',
       generators: './generators.json',
-      dependencies: { ...source.dependencies, '@fleet/core': readJson(join(ROOT, 'libs/fleet/package.json')).version },
-      peerDependencies: source.peerDependencies,
+      dependencies: source.dependencies,
+      // A peer, not a dependency: the sibling tarball (or a workspace's own copy) satisfies it. As a
+      // dependency by version, pnpm and yarn looked @fleet/core up on the registry and failed.
+      peerDependencies: { '@fleet/core': `^${readJson(join(ROOT, 'libs/fleet/package.json')).version}`, ...source.peerDependencies },
       peerDependenciesMeta: source.peerDependenciesMeta,
     };
   },
