@@ -13,6 +13,7 @@ import { LintFinding, lintStatements, removePublicQualifiers } from '../lint/ten
 import type { MigrationDefinition } from '../migration/migration';
 import { trackId } from '../targets/target';
 import { CommonOptions, FleetRuntime, ResolvedDatabase, withRuntime } from './runtime';
+import { loadEntities } from '../db/data-source';
 import { runTrackOnScratch, withScratchDatabase } from './scratch';
 
 /** Bump when the lint's rules change: cached verdicts of older rules are not reused. */
@@ -37,6 +38,17 @@ export interface LintReport {
   tracks: TrackLint[];
   /** With --fix: files rewritten and how many `"public".` qualifiers each lost. */
   fixed: Array<{ file: string; removed: number }>;
+  /** What the app's DataSource modules would do behind Fleet's back (warnings: `ok` stays true). */
+  dataSources: DataSourceWarning[];
+}
+
+export interface DataSourceWarning {
+  app: string;
+  database: string;
+  track: 'global' | 'tenant';
+  module: string;
+  option: 'migrationsRun';
+  message: string;
 }
 
 export interface LintOptions extends CommonOptions {
@@ -46,12 +58,16 @@ export interface LintOptions extends CommonOptions {
 
 /** Lints every tenant track of the app (read-only on the app's databases; a scratch database is created and dropped). */
 export async function lint(options: LintOptions): Promise<LintReport> {
-  const run = () =>
+  const run = (first?: (runtime: FleetRuntime) => void) =>
     withRuntime(options, { createDatabases: false }, async (runtime) => {
+      first?.(runtime);
       await runtime.resolveExtensions();
       return lintTenantTracks(runtime);
     });
-  let tracks = await run();
+  let dataSources: DataSourceWarning[] = [];
+  let tracks = await run((runtime) => {
+    dataSources = dataSourceWarnings(runtime);
+  });
   const fixed: LintReport['fixed'] = [];
   if (options.fix) {
     const root = options.workspaceRoot ?? process.cwd();
@@ -67,7 +83,47 @@ export async function lint(options: LintOptions): Promise<LintReport> {
     const done = new Set(fixed.map((f) => f.file));
     tracks = tracks.map((t) => ({ ...t, findings: t.findings.filter((f) => !(fixable(f) && done.has(resolve(root, f.source!)))) }));
   }
-  return { command: 'lint', ok: tracks.every((t) => t.findings.every((f) => f.severity !== 'error')), tracks, fixed };
+  return { command: 'lint', ok: tracks.every((t) => t.findings.every((f) => f.severity !== 'error')), tracks, fixed, dataSources };
+}
+
+/**
+ * A DataSource with `migrationsRun: true` runs TypeORM's own migrator when the app starts: no
+ * lock shared with Fleet, no tenants, and on a database Fleet migrated without TypeORM's table
+ * (or whose table Fleet does not keep: `adoptTypeormTable: false`) it runs every migration again.
+ * Read from the modules' options; nothing connects.
+ */
+export function dataSourceWarnings(runtime: FleetRuntime): DataSourceWarning[] {
+  const out: DataSourceWarning[] = [];
+  for (const d of runtime.databases) {
+    const modules = [
+      { track: 'global' as const, module: d.db.dataSource },
+      { track: 'tenant' as const, module: d.db.tenants?.dataSource ?? null },
+    ];
+    for (const { track, module } of modules) {
+      if (!module) continue;
+      let options: Record<string, unknown>;
+      try {
+        options = loadEntities(module).options;
+      } catch {
+        continue; // a module that does not load is reported by whatever needs its entities
+      }
+      if (options.migrationsRun !== true) continue;
+      const file = relative(runtime.config.workspaceRoot, module) || module;
+      out.push({
+        app: runtime.config.app,
+        database: d.db.key,
+        track,
+        module: file,
+        option: 'migrationsRun',
+        message:
+          `${file} sets migrationsRun: true: the app runs TypeORM's migrator when it starts, beside Fleet, with no lock shared with Fleet` +
+          `${d.db.tenants ? ' and not per tenant' : ''}; where Fleet does not keep TypeORM's history table (a database TypeORM never migrated` +
+          `${d.db.adoptTypeormTable ? '' : ', or here, adoptTypeormTable: false'}) it runs every migration again. ` +
+          'Set migrationsRun: false (or remove it) and run fleet migrate at deploy.',
+      });
+    }
+  }
+  return out;
 }
 
 /** The lint of every tenant track of the runtime's databases (cached by the tracks' content). */

@@ -209,6 +209,7 @@ export function formatLint(report: LintReport, workspaceRoot: string): string {
     lines.push(
       `FIXED    ${relativeTo(workspaceRoot, f.file)}: removed ${f.removed} "public". qualifier(s) (its checksum changed: where it was already applied, accept it with stamp)`,
     );
+  for (const w of report.dataSources ?? []) lines.push(`WARNING  ${w.app}/${w.database} [${w.option}]: ${w.message}`);
   for (const t of report.tracks) {
     const where = `${t.app}/${t.database} tenant track`;
     if (!t.checked) {
