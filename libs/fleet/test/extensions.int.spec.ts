@@ -150,6 +150,9 @@ describe('extensions where teams already have them', () => {
     expect(stopped.results.filter((r) => r.tenant !== null).map((r) => r.outcome)).toEqual(['not-run', 'not-run', 'not-run']);
     expect(await query(db, `SELECT 1 FROM pg_class WHERE relname = 'invoices'`)).toEqual([]);
 
+    // tenant drop refuses (the extension would go with the schema) and names the same command.
+    await expect(dropTenant(opts({ id: 'a', confirm: true }))).rejects.toThrow(`Move its extensions out with \`${relocateCli}\``);
+
     const dry = await relocateExtensions(opts({ apply: false }));
     expect(dry.databases).toEqual([
       expect.objectContaining({
@@ -179,5 +182,39 @@ describe('extensions where teams already have them', () => {
     // And the first tenant no longer holds something every tenant shares.
     await expect(dropTenant(opts({ id: 'a', confirm: true }))).resolves.toMatchObject({ dropped: 'schema tenant_a' });
     expect(await extensionHomes(db)).toEqual([{ extname: 'pgcrypto', schema: 'extensions' }]);
+  });
+
+  it('a migration that only calls uuid_generate_v4() (nothing tells Fleet it needs uuid-ossp): the error says which extension, where, and the command', async () => {
+    const config = (extensions: string[]) =>
+      project.writeConfig({
+        app: 'fx',
+        databases: {
+          main: {
+            migrations: './global',
+            createDatabase: true,
+            urlEnv: 'FX_MAIN_URL',
+            extensions,
+            tenants: { strategy: 'schema', migrations: './tenant', discover: { list: ['a'] } },
+          },
+        },
+      });
+    config([]);
+    project.writeMigration('global', REGISTRY);
+    project.writeMigration('tenant', { name: 'CreateTokens1000', up: ['CREATE TABLE tokens (id uuid PRIMARY KEY DEFAULT uuid_generate_v4())'], down: ['DROP TABLE tokens'] });
+    await withAdmin((c) => c.query(`CREATE DATABASE "${db}"`));
+    await withAdmin((c) => c.query('CREATE EXTENSION "uuid-ossp" SCHEMA public'), db);
+
+    const failed = await migrate(opts());
+    const message = String(failed.results.find((r) => r.tenant === 'a')?.failed?.error.message);
+    expect(message).toContain('function uuid_generate_v4() does not exist. uuid_generate_v4() is a function of extension uuid-ossp, installed in schema public');
+    expect(message).toContain('List "uuid-ossp" in databases.main.extensions of the Fleet config');
+    expect(message).toContain(`Move it with \`${relocateCli}\``);
+
+    config(['uuid-ossp']);
+    jest.resetModules(); // the rewritten config is a new module
+    const moved = await relocateExtensions(opts({ apply: true }));
+    expect(moved.databases.map((d) => d.statements)).toEqual([['CREATE SCHEMA IF NOT EXISTS "extensions"', 'ALTER EXTENSION "uuid-ossp" SET SCHEMA "extensions"']]);
+    expect((await migrate(opts())).ok).toBe(true);
+    expect(await query(db, `INSERT INTO tenant_a.tokens DEFAULT VALUES RETURNING length(id::text) AS n`)).toEqual([{ n: 36 }]);
   });
 });

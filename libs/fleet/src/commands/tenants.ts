@@ -8,6 +8,7 @@ import { assertConfigIdentifier, qualify, quoteIdent } from '../identifiers';
 import { assertTenantId } from '../tenants/tenant-id';
 import { prepareMigrate } from './lint';
 import { removeFromLedger } from '../tenancy/presence';
+import { relocateCommand } from '../extensions/relocate';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { callerFile, locateFromCaller } from './caller-location';
@@ -186,6 +187,7 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
               if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
               await removeFromLedger(session, d.db.schema, id);
             },
+            relocateCommand: () => relocateCommand(runtime.config),
           }),
       ),
     );

@@ -117,3 +117,32 @@ export async function ensureExtensions(session: SqlSession, database: string, ne
     throw err;
   }
 }
+
+/**
+ * A migration failed with `function x(...) does not exist` (SQLSTATE 42883): when an extension
+ * that the session cannot see provides x (uuid-ossp in `public`, pgcrypto in another tenant's
+ * schema), says so, and how to fix it, in the error. Reads the catalog only; says nothing when
+ * the function is nobody's (a typo stays the database's own message).
+ */
+export async function explainUndefinedFunction(session: SqlSession, error: Record<string, unknown>, where: { configKey: string; fix?: () => string }): Promise<void> {
+  const name = /function (?:"?[^"\s(.]+"?\.)?"?([^"\s(]+)"?\(/.exec(String(error.message))?.[1];
+  if (!name) return;
+  const owners = await session
+    .query<{ extname: string; nspname: string }>(
+      `SELECT DISTINCT e.extname, n.nspname FROM pg_catalog.pg_proc p
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+         JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+         JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE p.proname = $1 AND n.nspname <> ALL (pg_catalog.current_schemas(true)) ORDER BY 1, 2`,
+      [name],
+    )
+    .catch(() => []); // a broken session keeps the original message
+  if (owners.length === 0) return;
+  const [{ extname, nspname }] = owners;
+  error.message =
+    `${String(error.message)}. ${name}() is a function of extension ${extname}, installed in schema ${nspname}, which this target's sessions do not see. ` +
+    `List "${extname}" in databases.${where.configKey}.extensions of the Fleet config (the migrations need it), then: ` +
+    (where.fix?.() ?? `ALTER EXTENSION ${quoteIdent(extname)} SET SCHEMA <a schema every target sees>`);
+  error.extension = extname;
+  error.extensionSchema = nspname;
+}

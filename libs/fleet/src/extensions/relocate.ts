@@ -27,11 +27,16 @@ import { ExtensionError, ExtensionNeeds } from './extensions';
 /** The verb (and Nx target) that moves extensions: every extension error names it. */
 export const RELOCATE_VERB = 'extensions-relocate';
 
-/** The sentence every misplaced-extension error ends with: the command as the user types it, CLI and Nx. */
-export function relocateFix(config: Pick<LoadedConfig, 'app' | 'file' | 'workspaceRoot'>): string {
+/** The command as the user types it for this app: the CLI form, and the Nx form where the workspace has the plugin. */
+export function relocateCommand(config: Pick<LoadedConfig, 'app' | 'file' | 'workspaceRoot'>): string {
   const { cli, nx } = commandsFor(RELOCATE_VERB, config.file, config.workspaceRoot, config.app);
+  return `\`${cli}\`${nx ? ` (Nx: \`${nx}\`)` : ''}`;
+}
+
+/** The sentence every misplaced-extension error ends with. */
+export function relocateFix(config: Pick<LoadedConfig, 'app' | 'file' | 'workspaceRoot'>): string {
   return (
-    `Move it with \`${cli}\`${nx ? ` (Nx: \`${nx}\`)` : ''}: it prints the ALTER EXTENSION ... SET SCHEMA statement for each database, ` +
+    `Move it with ${relocateCommand(config)}: it prints the ALTER EXTENSION ... SET SCHEMA statement for each database, ` +
     'then runs them once confirmed (pass --yes off a terminal)'
   );
 }

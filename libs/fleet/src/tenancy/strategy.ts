@@ -37,6 +37,8 @@ export interface TenantDropContext {
   releaseTenantDatabase(): Promise<void>;
   /** Deletes the registry row; runs inside the drop's transaction where there is one. */
   unregister(session: SqlSession): Promise<void>;
+  /** The command that moves extensions out of a tenant, as the user types it (see extensions/relocate.ts). */
+  relocateCommand?: () => string;
 }
 
 export interface TenancyStrategy {
@@ -85,7 +87,7 @@ const schemaStrategy: TenancyStrategy = {
     await ctx.onHome(async (session) => {
       await session.query('BEGIN');
       try {
-        await assertNothingSharedIn(session, schema);
+        await assertNothingSharedIn(session, schema, ctx.relocateCommand);
         await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
         await ctx.unregister(session);
         await session.query('COMMIT');
@@ -132,7 +134,7 @@ export function tenancyStrategy(tenants: LoadedTenants): TenancyStrategy {
  * something outside the schema depends on: a foreign key, a view, a column of its enum type, a
  * default calling its function. DROP SCHEMA ... CASCADE would silently remove those too.
  */
-async function assertNothingSharedIn(session: SqlSession, schema: string): Promise<void> {
+async function assertNothingSharedIn(session: SqlSession, schema: string, relocateCommand?: () => string): Promise<void> {
   const extensions = await session.query<{ extname: string }>(
     `SELECT e.extname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = $1 ORDER BY 1`,
     [schema],
@@ -165,7 +167,13 @@ async function assertNothingSharedIn(session: SqlSession, schema: string): Promi
   ];
   throw new TenantDropRefusedError(
     `Refusing to drop schema ${schema}: ${reasons.join('; ')}. Nothing was dropped. ` +
-      'Move shared objects out of the tenant first (ALTER EXTENSION ... SET SCHEMA <shared schema>, or drop the dependent objects), then drop again.',
+      [
+        extensions.length ? `Move its extensions out with ${relocateCommand?.() ?? 'ALTER EXTENSION ... SET SCHEMA <shared schema>'} (into the shared schema)` : '',
+        dependents.length ? 'drop the dependent objects (or move them into the tenant)' : '',
+      ]
+        .filter(Boolean)
+        .join(', and ') +
+      ', then drop again.',
     { schema, extensions: extensions.map((e) => e.extname), dependents },
   );
 }
