@@ -58,12 +58,37 @@ export function compileTypeScript(source: string, file: string, options: Compile
     },
     module: { type: 'commonjs' },
   };
+  let code: string;
   try {
-    return core.transformSync(input, swcOptions).code;
+    code = core.transformSync(input, swcOptions).code;
   } catch (err) {
     throw new SyntaxError(`Cannot compile ${file}:\n${swcMessage(err)}`);
   }
+  return withCircularSafeMetadata(code);
 }
+
+/**
+ * swc emits `design:type` of an imported class as `typeof _user.User === "undefined" ? Object :
+ * _user.User`, and exports classes through getters over `let` bindings. With entities that import
+ * each other (User has posts, Post has an author: every TypeORM app), the second module reads the
+ * first's export before its class exists, and the getter throws "Cannot access 'User' before
+ * initialization" where `tsc`'s output (plain `exports.User = ...`) reads undefined and records
+ * `Object`. Such references go through a helper that gives `Object` in that case too.
+ */
+function withCircularSafeMetadata(code: string): string {
+  if (!code.includes('_ts_metadata(')) return code;
+  let changed = false;
+  const out = code.replace(/typeof ([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*) === "undefined" \? Object : \1(?![\w$.])/g, (_, ref: string) => {
+    changed = true;
+    return `${METADATA_HELPER}(() => ${ref})`;
+  });
+  if (!changed) return out;
+  const helper = `function ${METADATA_HELPER}(get) { try { const type = get(); return typeof type === "undefined" ? Object : type; } catch { return Object; } }\n`;
+  const map = out.lastIndexOf('\n//# sourceMappingURL=');
+  return map < 0 ? `${out}\n${helper}` : `${out.slice(0, map)}\n${helper}${out.slice(map + 1)}`;
+}
+
+const METADATA_HELPER = '_fleet_design_type';
 
 /** A parsed module, and where its nodes are in the source string. */
 export interface ParsedSource {

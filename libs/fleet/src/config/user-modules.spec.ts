@@ -107,15 +107,16 @@ export { label };
     'node_modules/typescript/lib/version.cjs': 'module.exports = { version: "7.0.2" };\n',
   };
 
-  it('loads a TypeORM entity (definite assignment, decorators) with TypeScript 7 installed, through a path alias', () => {
+  it('loads TypeORM entities (definite assignment, decorators, a relation both ways) with TypeScript 7 installed, through a path alias', () => {
     const root = project({
       ...typeScript7,
       'package.json': '{ "name": "probe", "private": true, "devDependencies": { "typescript": "7.0.2" } }',
       'tsconfig.json': '{ "compilerOptions": { "strict": true, "paths": { "@probe/models": ["./libs/models/src/index.ts"], "@probe/util/*": ["./libs/util/*"] } } }',
       'libs/util/names.ts': 'export const TABLE = "users";\n',
       'libs/models/src/index.ts': "export * from './user.entity';\n",
-      'libs/models/src/user.entity.ts': `import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+      'libs/models/src/user.entity.ts': `import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
 import { TABLE } from '@probe/util/names';
+import { Post } from './post.entity';
 
 @Entity({ name: TABLE })
 export class User {
@@ -133,6 +134,23 @@ export class User {
 
   @CreateDateColumn()
   createdAt!: Date;
+
+  @OneToMany(() => Post, (post) => post.author)
+  posts!: Post[];
+}
+`,
+      // Imports user.entity while user.entity is still loading (its class not yet defined): tsc's
+      // output records design:type Object there; swc's must not throw "Cannot access 'User' before initialization".
+      'libs/models/src/post.entity.ts': `import { Entity, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from './user.entity';
+
+@Entity()
+export class Post {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @ManyToOne(() => User, (user) => user.posts)
+  author!: User;
 }
 `,
       'data-source.ts': `import 'reflect-metadata';
@@ -148,7 +166,8 @@ export default new DataSource({ type: 'postgres', entities: [User] });
         `(() => { const { getMetadataArgsStorage } = require('typeorm'); const User = m.default.options.entities[0];
           const types = Object.fromEntries(['id', 'email', 'nickname', 'visits', 'createdAt'].map((k) => [k, Reflect.getMetadata('design:type', User.prototype, k).name]));
           return { name: User.name, table: getMetadataArgsStorage().tables.find((t) => t.target === User).name,
-            columns: getMetadataArgsStorage().columns.filter((c) => c.target === User).map((c) => c.propertyName), types }; })()`,
+            columns: getMetadataArgsStorage().columns.filter((c) => c.target === User).map((c) => c.propertyName), types,
+            relations: getMetadataArgsStorage().relations.map((r) => [r.target.name, r.propertyName, r.type().name, Reflect.getMetadata('design:type', r.target.prototype, r.propertyName).name]) }; })()`,
       );
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toEqual({
@@ -156,6 +175,10 @@ export default new DataSource({ type: 'postgres', entities: [User] });
         table: 'users',
         columns: ['id', 'email', 'nickname', 'visits', 'createdAt'],
         types: { id: 'String', email: 'String', nickname: 'Object', visits: 'Number', createdAt: 'Date' },
+        relations: [
+          ['Post', 'author', 'User', 'Object'],
+          ['User', 'posts', 'Post', 'Array'],
+        ],
       });
     } finally {
       rmSync(root, { recursive: true, force: true });

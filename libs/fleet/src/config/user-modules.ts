@@ -17,8 +17,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { compileTypeScript } from './typescript-source';
 type Jiti = ReturnType<typeof import('jiti').createJiti>;
 
-/** Bumped when the compiler or its options change, so outputs cached under the old ones are not reused (1: tsc, 2: swc). */
-const TRANSFORM_VERSION = 2;
+/** Bumped when the compiler or its options change, so outputs cached under the old ones are not reused (1: tsc, 3: swc). */
+const TRANSFORM_VERSION = 3;
 
 let loader: Jiti | undefined;
 let loaderRoot: string | undefined;
