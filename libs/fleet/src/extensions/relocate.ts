@@ -138,9 +138,9 @@ export function planDatabase(
     if (e.nspname === scope.home || e.nspname === 'pg_catalog') continue;
     let reason: string | null = null;
     if (scope.tenantSchemas.has(e.nspname)) {
-      reason = `in tenant schema ${e.nspname}: the other tenants do not see it, and dropping that tenant would drop it for the whole database`;
+      reason = 'a tenant schema: the other tenants do not see it, and dropping that tenant would drop it for the whole database';
     } else if (scope.needed.has(e.extname) && !scope.visible.has(e.nspname)) {
-      reason = `the migrations need it, but in schema ${e.nspname} the targets' sessions do not see it (they see ${[...scope.visible].join(', ')})`;
+      reason = `the migrations need it, and the targets' sessions do not look there (they see ${[...scope.visible].join(', ')})`;
     }
     if (reason === null) continue;
     const move = { extension: e.extname, from: e.nspname, to: scope.home, reason };
