@@ -43,7 +43,7 @@ export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {
       if (found.length) logger.warn(`${name}: a TypeORM DataSource but no migrations directory found in its options; no Fleet config written.`);
       continue;
     }
-    tree.write(configPath, fleetConfigSource(appName(name), project.root, usable));
+    tree.write(configPath, fleetConfigSource(appName(name), project.root, usable, name));
     logger.info(`${name}: wrote ${configPath} (${usable.map((u) => u.file).join(', ')}).`);
     written.push(name);
   }
@@ -148,7 +148,7 @@ function connectionComment(app: string, key: string, connection: NonNullable<Fou
   ];
 }
 
-export function fleetConfigSource(app: string, projectRoot: string, sources: FoundDataSource[]): string {
+export function fleetConfigSource(app: string, projectRoot: string, sources: FoundDataSource[], project = app): string {
   const keys = new Set<string>();
   const entries = sources.map((s) => {
     let key = databaseKey(s, sources);
@@ -172,8 +172,8 @@ export function fleetConfigSource(app: string, projectRoot: string, sources: Fou
  * Fleet config for ${app}, written by \`nx g @fleet/nx-plugin:init\` from its TypeORM DataSource${sources.length > 1 ? 's' : ''}.
  * Connection: ${connection.length ? connection.join(', ') : "each database's URL variable"}, else PGHOST..., else the embedded PostgreSQL.
  * TypeORM's own migrations table is adopted on the first run: applied migrations are not run again.
- * Targets (inferred): nx run ${app}:migrate | status | history | revert | stamp | verify | drift | lint.
- * Tenants or shards: nx g @fleet/nx-plugin:configuration --project ${app} --tenancy schema|database|sharded
+ * Targets (inferred): nx run ${project}:migrate | status | history | revert | stamp | verify | drift (all: nx show project ${project}).
+ * Tenants or shards: nx g @fleet/nx-plugin:configuration --project ${project} --tenancy schema|database|sharded
  */
 export default defineFleetConfig({
   app: '${app}',
