@@ -119,10 +119,19 @@ export class FleetRuntime {
           } else if (!(await databaseExists(target, settings, maintenance).catch(() => true))) {
             // Never "create it" when this app's history is in another database (see db/missing-database.ts).
             const explain = () =>
-              explainMissingDatabase({ app: config.app, db, spec: target, source, configFile: relative(workspaceRoot, config.file) || config.file, settings, maintenanceDatabase: maintenance });
+              explainMissingDatabase({
+                app: config.app,
+                db,
+                spec: target,
+                source,
+                configFile: relative(workspaceRoot, config.file) || config.file,
+                settings,
+                maintenanceDatabase: maintenance,
+              });
             if (mode.createDatabases) throw await explain();
             missing.add(target.database);
-            if (!db.createDatabase) emit({ type: 'notice', message: `warning: ${(await explain()).message}` });
+            // Read-only (status): the same explanation as a warning, when someone listens (the scan costs connections).
+            if (!db.createDatabase && options.onEvent) emit({ type: 'notice', message: `warning: ${(await explain()).message}` });
           }
         }
         const { base, tenant } = migrations.get(db.key)!;
