@@ -76,6 +76,12 @@ describe("TypeORM's history table after adoption (real PostgreSQL)", () => {
     expect(await typeormRows()).toEqual(['CreateUsers1700000000000', 'CreatePosts1700000001000']);
   });
 
+  it("a migrations table that is not TypeORM's shape is never written", async () => {
+    await query(fx.db, 'ALTER TABLE migrations ADD COLUMN note text');
+    await migrate(fx.options());
+    expect(await typeormRows()).toEqual(['CreateUsers1700000000000']);
+  });
+
   it("adoptTypeormTable: false leaves TypeORM's table alone", async () => {
     fx.project.writeConfig({ app: 'fx', databases: { main: { migrations: './migrations', urlEnv: 'FX_MAIN_URL', adoptTypeormTable: false } } });
     await stamp({ ...fx.options(), to: 'CreateUsers1700000000000' });

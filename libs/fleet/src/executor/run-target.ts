@@ -47,18 +47,20 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const key = targetLockKey(target.connection.database, schema, target.versionTable);
     const params: unknown[] = settings.flat();
     // One round trip: session settings, the first try for the lock, and whether a history exists.
-    const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean }>(
+    const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean; legacy_is_typeorm: boolean | null }>(
       `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')},
               pg_catalog.pg_try_advisory_lock($${params.length + 1}::int4, $${params.length + 2}::int4) AS locked,
               pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table,
-              pg_catalog.to_regclass($${params.length + 4}) IS NOT NULL AS has_legacy`,
+              pg_catalog.to_regclass($${params.length + 4}) IS NOT NULL AS has_legacy,
+              (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = pg_catalog.to_regclass($${params.length + 4}) AND a.attnum > 0 AND NOT a.attisdropped) = ARRAY['id', 'name', 'timestamp'] AS legacy_is_typeorm`,
       [...params, key.classId, key.objectId, qualify(schema, target.versionTable), qualify(schema, target.adoptTypeormTable ?? target.versionTable)],
     );
     // TypeORM's history is looked for only where its table exists (or might, after a lock wait).
     const adopt = target.adoptTypeormTable && (prep.has_legacy || !prep.locked) ? target.adoptTypeormTable : null;
-    // Where TypeORM's table exists, every change of Fleet's history is written there too (storage/typeorm-mirror.ts).
+    // Where TypeORM's table exists (its own columns, exactly), every change of Fleet's history is written there too (storage/typeorm-mirror.ts).
     const mirrorTypeorm = (store: VersionStore): VersionStore =>
-      target.adoptTypeormTable && prep.has_legacy ? new TypeormMirroredStore(store, session, schema, target.adoptTypeormTable) : store;
+      target.adoptTypeormTable && prep.has_legacy && prep.legacy_is_typeorm ? new TypeormMirroredStore(store, session, schema, target.adoptTypeormTable) : store;
     return withTargetLock(
       session,
       key,
