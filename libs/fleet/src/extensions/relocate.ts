@@ -211,6 +211,7 @@ export function formatRelocation(report: RelocationReport): string {
     }
     for (const b of d.blocked) lines.push(`  cannot move ${b.extension} (schema ${b.from}): ${b.reason}`);
   }
+  if (report.databases.length === 0) lines.push(`${report.app}: no database to look at (none of its databases exists yet): nothing to relocate`);
   for (const n of report.notes) lines.push(`note: ${n}`);
   const count = report.databases.reduce((n, d) => n + d.statements.length, 0);
   if (count > 0) {
