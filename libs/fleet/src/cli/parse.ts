@@ -3,6 +3,7 @@
  * (anything else is a usage error with a "did you mean"), and `fleet <verb> --help` prints them.
  */
 import { parseArgs } from 'node:util';
+import { CLI_GROUPS } from '../config/nx-project';
 import { findVerb, verbs } from './registry';
 import { CommandOptions, fieldOf, flagOf, OptionSpec, VerbDefinition, wordsOf } from './verb';
 
@@ -14,7 +15,7 @@ const RENAMED: Record<string, { to: string; why: string }> = {
   target: { to: 'only', why: '`nx run` takes --target for itself and never passes it on' },
 };
 
-const GROUPS = ['tenant', 'run', 'extensions'] as const;
+const GROUPS = CLI_GROUPS;
 
 const CONNECTIONS = 'Connections: <APP>_<DB>_DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGPASSWORD, else an embedded PostgreSQL.';
 

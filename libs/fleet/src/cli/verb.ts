@@ -7,6 +7,7 @@
  */
 import type { CommonOptions } from '../commands/runtime';
 import type { Style } from '../reporters/style';
+import { cliWords } from '../config/nx-project';
 
 /** How an option's value is written and read. */
 export type OptionKind =
@@ -134,8 +135,7 @@ export function fieldOf(option: OptionSpec): keyof CommandOptions {
 
 /** CLI words of a verb: `tenant-create` -> ['tenant', 'create'], `run-status` -> ['run', 'status']. */
 export function wordsOf(verb: VerbDefinition): string[] {
-  const group = ['tenant', 'run', 'extensions'].find((g) => verb.name.startsWith(`${g}-`));
-  return group ? [group, verb.name.slice(group.length + 1)] : [verb.name];
+  return cliWords(verb.name);
 }
 
 /** Exit codes (see the README). */

@@ -59,3 +59,11 @@ describe('apps by Nx project name (no database)', () => {
     expect(targetNameFor('status', { targetPrefix: 'db-' }, new Set())).toBe('db-status');
   });
 });
+
+describe('CLI words of a verb', () => {
+  it('two words only for the groups', () => {
+    expect(commandsFor('cadence-check', '/nowhere/fleet.config.ts', '/nowhere', 'x').cli).toBe('fleet cadence-check --config fleet.config.ts');
+    expect(commandsFor('tenant-create', '/nowhere/fleet.config.ts', '/nowhere', 'x').cli).toMatch(/^fleet tenant create /);
+    expect(commandsFor('extensions-relocate', '/nowhere/fleet.config.ts', '/nowhere', 'x').cli).toMatch(/^fleet extensions relocate /);
+  });
+});

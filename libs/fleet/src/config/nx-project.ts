@@ -11,6 +11,15 @@ import { basename, dirname, join, relative } from 'node:path';
 
 export const FLEET_PLUGIN = '@fleet/nx-plugin';
 
+/** Verbs named by two CLI words: `tenant-create` is `fleet tenant create`. */
+export const CLI_GROUPS = ['tenant', 'run', 'extensions'] as const;
+
+/** The CLI words of a verb: `tenant-create` -> ['tenant', 'create'], `cadence-check` -> ['cadence-check']. */
+export function cliWords(verb: string): string[] {
+  const group = CLI_GROUPS.find((g) => verb.startsWith(`${g}-`));
+  return group ? [group, verb.slice(group.length + 1)] : [verb];
+}
+
 /** The plugin's options in nx.json that name its targets. */
 export interface FleetTargetNaming {
   /** Put before every target name (`db-` gives `db-migrate`). */
@@ -83,7 +92,7 @@ export function pluginNaming(workspaceRoot: string): FleetTargetNaming | null {
  */
 export function commandsFor(verb: string, configFile: string, workspaceRoot: string, app: string): { nx: string | null; cli: string } {
   const root = dirname(configFile);
-  const cli = `fleet ${verb.replace('-', ' ')} ${configLocatedByApp(workspaceRoot, app, configFile) ? `--app ${app}` : `--config ${relative(workspaceRoot, configFile) || configFile}`}`;
+  const cli = `fleet ${cliWords(verb).join(' ')} ${configLocatedByApp(workspaceRoot, app, configFile) ? `--app ${app}` : `--config ${relative(workspaceRoot, configFile) || configFile}`}`;
   const naming = pluginNaming(workspaceRoot);
   const isProject = existsSync(join(root, 'project.json')) || existsSync(join(root, 'package.json'));
   if (!naming || !isProject) return { nx: null, cli };
