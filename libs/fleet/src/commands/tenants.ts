@@ -4,6 +4,7 @@ import { runFleet } from '../executor/run-fleet';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
 import { withDatabase } from '../db/connection-spec';
 import { withClient } from '../db/server';
+import type { SqlSession } from '../db/session';
 import { assertConfigIdentifier, qualify, quoteIdent } from '../identifiers';
 import { assertTenantId } from '../tenants/tenant-id';
 import { prepareMigrate } from './lint';
@@ -49,6 +50,7 @@ export async function insertIntoRegistry(runtime: FleetRuntime, d: ResolvedDatab
   const arrays: unknown[][] = [ids, ...columns.map((c) => tenants.map((t) => (t.attributes?.[c] === undefined ? null : String(t.attributes[c]))))];
   const pool = await runtime.connections.pool(d.spec);
   return pool.withSession(async (session) => {
+    await assertRegistryColumns(session, registry, columns, 'required');
     const rows = await session.query<{ n: number }>(
       `WITH inserted AS (
          INSERT INTO ${qualify(registry.schema, registry.table)} (${names.map(quoteIdent).join(', ')})
@@ -59,6 +61,40 @@ export async function insertIntoRegistry(runtime: FleetRuntime, d: ResolvedDatab
     );
     return rows[0].n;
   });
+}
+
+/**
+ * Refuses attribute names the registry table has no column for, before anything is created: an
+ * INSERT naming an unknown column fails only after the tenant's schema exists. `ifPresent`: a
+ * registry table that does not exist yet (the global track creates it) is not an error.
+ */
+async function assertRegistryColumns(
+  session: SqlSession,
+  registry: { schema: string; table: string; idColumn: string },
+  attributes: string[],
+  table: 'required' | 'ifPresent',
+): Promise<'checked' | 'absent'> {
+  const rows = await session.query<{ exists: boolean; columns: string[] | null }>(
+    `SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists,
+            (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_catalog.pg_attribute
+              WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped) AS columns`,
+    [qualify(registry.schema, registry.table)],
+  );
+  const where = `${registry.schema}.${registry.table}`;
+  if (!rows[0].exists) {
+    if (table === 'ifPresent') return 'absent';
+    throw new ConfigError(`The tenant registry table ${where} does not exist: create it with a global migration (it needs a ${registry.idColumn} column). Nothing was created.`, {
+      registry: where,
+    });
+  }
+  const columns = rows[0].columns ?? [];
+  const unknown = [registry.idColumn, ...attributes].filter((c) => !columns.includes(c));
+  if (unknown.length === 0) return 'checked';
+  throw new ConfigError(
+    `The tenant registry ${where} has no column ${unknown.join(', ')} (its columns: ${columns.join(', ')}). Nothing was created: ` +
+      `drop ${unknown.map((c) => `--attr ${c}=...`).join(', ')} or add the column with a global migration, then try again.`,
+    { registry: where, unknownColumns: unknown, columns },
+  );
 }
 
 /** Registers tenants without migrating them (the next `migrate` does). Returns how many were new. */
@@ -108,11 +144,22 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
     if (!d.db.tenants?.registry) {
       throw new ConfigError(`tenant create needs a registry: set tenants.registry ({ table: 'tenants' }) for ${runtime.config.app}/${d.db.key}.`);
     }
+    const registry = d.db.tenants.registry;
+    const columns = Object.keys(attributes ?? {}).map((c) => assertConfigIdentifier('tenant attribute', c));
+    const pool = await runtime.connections.pool(d.spec);
+    // Registry columns checked before the tenant's schema or database exists (again after the global track when it creates the table).
+    const checked = await pool.withSession((session) => assertRegistryColumns(session, registry, columns, 'ifPresent'));
     const target = runtime.tenantTarget(d, { id, attributes: attributes ?? {} }, { createDatabases: true });
     const refuseByTrack = await prepareMigrate(runtime);
     const report = await runFleet(
       'tenant create',
-      [d.globalTargets, [target]],
+      [
+        d.globalTargets,
+        async () => {
+          if (checked === 'absent') await pool.withSession((session) => assertRegistryColumns(session, registry, columns, 'required'));
+          return { targets: [target], results: [] };
+        },
+      ],
       { kind: 'migrate', ensureHistory: true, refuseByTrack },
       {
         concurrency: 1,

@@ -69,9 +69,13 @@ export const tenantsSchema = s.object({
   dataSource: s.optional(s.string('the path of a module exporting a DataSource')),
   /** How to find the tenants at run time (see TenantDiscovery). */
   discover: discovery,
-  /** schema strategy: the tenant's schema name (default `tenant_{id}`). */
+  /**
+   * schema strategy: the tenant's schema name (default `tenant_{id}`). It needs a fixed part that
+   * no schema other than a tenant's has: a template that can give `public`, a `pg_*` name, the
+   * database's schema or a shared schema for some tenant id is refused (tenancy/reserved-names.ts).
+   */
   schemaTemplate: s.optional(template()),
-  /** database strategy: the tenant's database name (default `<database>_{id}`). */
+  /** database strategy: the tenant's database name (default `<database>_{id}`); refused when it can give one of the app's databases or `postgres`/`template0`/`template1`. */
   databaseTemplate: s.optional(template()),
   /** database strategy: create missing tenant databases (default: the database's createDatabase). */
   createDatabase: s.optional(s.boolean()),

@@ -3,13 +3,14 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, FleetError } from '../errors';
 import { assertConfigIdentifier } from '../identifiers';
 import { fleetConfigSchema } from './fleet-config';
-import type { DatabaseConfig, TenancyStrategyName, TenantDiscovery, TenantsConfig } from './fleet-config';
+import type { DatabaseConfig, FleetConfig, TenancyStrategyName, TenantDiscovery, TenantsConfig } from './fleet-config';
 import type { ConfigProblem } from './schema';
 
 export type { ConfigProblem } from './schema';
 import { loadUserModule } from './user-modules';
 import { findAppConfig, projectNameOf, workspaceConfigs } from './nx-project';
 import { RolloutConfig, rolloutProblems } from '../rollout/waves';
+import { templateProblem } from '../tenancy/reserved-names';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
@@ -134,6 +135,7 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       }
     }
   }
+  problems.push(...tenantTemplateProblems(config, app));
   if (config?.rollout?.waves) problems.push(...rolloutProblems(config.rollout as RolloutConfig));
   if (problems.length > 0 || !config) {
     const list = problems.map((p) => `${p.field}: ${p.problem}`);
@@ -151,6 +153,35 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
     });
   }
   return { app, file, dir, workspaceRoot, databases, ...(config.queue ? { queue: config.queue } : {}), ...(config.rollout ? { rollout: config.rollout as RolloutConfig } : {}) };
+}
+
+/**
+ * A tenant template must never give a name that is not a tenant's: PostgreSQL's own schemas, the
+ * database's schema, the shared schemas, the registry's and the queue's schemas (schema strategy),
+ * or one of the app's databases and the server's own (database strategy). See tenancy/reserved-names.ts.
+ */
+function tenantTemplateProblems(config: FleetConfig | undefined, app: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const entries = Object.entries(config?.databases ?? {}).filter(([, db]) => db);
+  const databaseNames = entries.flatMap(([key, db]) => {
+    const database = db.database ?? defaultDatabaseName(app, key);
+    return [database, ...(Array.isArray(db.shards) ? db.shards : typeof db.shards === 'number' ? Array.from({ length: db.shards }, (_, i) => `${database}_shard_${i}`) : [])];
+  });
+  for (const [key, db] of entries) {
+    const t = db.tenants;
+    if (!t || (t.strategy !== 'schema' && t.strategy !== 'database')) continue;
+    const schemaKind = t.strategy === 'schema';
+    const option = schemaKind ? 'schemaTemplate' : 'databaseTemplate';
+    const given = schemaKind ? t.schemaTemplate : t.databaseTemplate;
+    if (given !== undefined && typeof given !== 'string') continue;
+    const template = given ?? (schemaKind ? 'tenant_{id}' : `${(db.database ?? defaultDatabaseName(app, key)).toLowerCase()}_{id}`);
+    const reserved = schemaKind
+      ? [db.schema ?? 'public', ...(t.sharedSchemas ?? ['extensions']), t.registry?.schema ?? 'public', config?.queue?.schema ?? 'fleet_queue']
+      : databaseNames;
+    const problem = templateProblem(template, schemaKind ? 'schema' : 'database', reserved);
+    if (problem) problems.push({ field: `databases.${key}.tenants.${option}`, problem: given === undefined ? `${problem} (the default "${template}")` : problem });
+  }
+  return problems;
 }
 
 function defaultDatabaseName(app: string, key: string): string {

@@ -8,6 +8,7 @@
  */
 import type { SqlSession } from '../db/session';
 import { qualify } from '../identifiers';
+import { idForName } from './reserved-names';
 
 export const LEDGER_TABLE = 'fleet_tenants';
 
@@ -41,7 +42,8 @@ export async function readPresence(
   );
   const existing = new Set(rows.map((r) => r.name));
   const owned = new Set(locations.values());
-  const orphans = [...existing].filter((name) => !owned.has(name) && !exclude.includes(name)).sort();
+  // Only names a valid tenant id gives: never public, pg_*, information_schema or postgres.
+  const orphans = [...existing].filter((name) => !owned.has(name) && !exclude.includes(name) && idForName(template, name) !== null).sort();
   const absent = [...locations].filter(([, name]) => !existing.has(name)).map(([id]) => id);
   const missing = new Set<string>();
   if (absent.length) {
