@@ -10,7 +10,11 @@ export interface Wave {
   name: string;
   /** Tenants whose attributes equal these (a list: any of its values), e.g. `{ plan: 'internal' }`. */
   match?: Record<string, string | number | boolean | Array<string | number | boolean>>;
-  /** This percentage of the tenants no earlier wave took, chosen by a stable hash of their ids (the same tenants every run). */
+  /**
+   * The tenants whose id hashes into this wave's slice of [0, 100): the percents of the percent
+   * waves stack in order (see assignWaves). Depends on the id alone: the same tenants every run,
+   * and a sign-up never moves another tenant.
+   */
   percent?: number;
   /** Every tenant no earlier wave took. */
   rest?: true;
@@ -33,18 +37,31 @@ export interface WaveMember {
 
 /**
  * The wave of each tenant, in wave order; a tenant in no wave (no `rest` wave at the end) is in
- * `unassigned`. Deterministic: the same tenants give the same waves on every run and machine.
+ * `unassigned`. A tenant's wave depends on the tenant alone (its attributes for `match` waves,
+ * its id for `percent` waves), never on the other tenants: a sign-up or a removal moves no
+ * existing tenant between waves, on every run and machine.
+ *
+ * Percent waves are slices of one scale: each tenant id hashes to a point in [0, 100)
+ * (`hashPoint`), and the percent waves, in order, take consecutive slices of it (`canary 5`, then
+ * `early 20`: [0, 5) and [5, 25)). A tenant an earlier `match` wave took stays there. A slice is
+ * a share of the id space, not a count: with few tenants a small wave may be empty.
  */
 export function assignWaves<T extends WaveMember>(members: readonly T[], waves: readonly Wave[]): { waves: Array<{ wave: Wave; members: T[] }>; unassigned: T[] } {
   let remaining = [...members];
   const out: Array<{ wave: Wave; members: T[] }> = [];
+  let sliceStart = 0;
   for (const wave of waves) {
     let taken: T[];
     if (wave.rest) taken = remaining;
     else if (wave.match) taken = remaining.filter((m) => matches(m.attributes, wave.match!));
     else {
-      const count = Math.ceil(((wave.percent ?? 0) / 100) * remaining.length);
-      taken = [...remaining].sort((a, b) => rank(wave.name, a.id).localeCompare(rank(wave.name, b.id)) || a.id.localeCompare(b.id)).slice(0, count);
+      const from = sliceStart;
+      const to = Math.min(100, sliceStart + (wave.percent ?? 0));
+      sliceStart = to;
+      taken = remaining.filter((m) => {
+        const point = hashPoint(m.id);
+        return point >= from && point < to;
+      });
     }
     const chosen = new Set(taken);
     out.push({ wave, members: remaining.filter((m) => chosen.has(m)) });
@@ -57,8 +74,9 @@ function matches(attributes: Readonly<Record<string, unknown>>, selector: NonNul
   return Object.entries(selector).every(([key, wanted]) => (Array.isArray(wanted) ? wanted : [wanted]).some((w) => String(attributes[key]) === String(w)));
 }
 
-function rank(wave: string, id: string): string {
-  return createHash('sha1').update(`${wave}\u0000${id}`).digest('hex');
+/** A tenant id's place on the percent scale, in [0, 100): the first 32 bits of sha256(id), scaled. */
+export function hashPoint(id: string): number {
+  return (createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32) * 100;
 }
 
 /** Whether a wave's outcome ends the rollout, and why (null: the next wave may start). */
@@ -81,5 +99,13 @@ export function rolloutProblems(rollout: RolloutConfig): Array<{ field: string; 
     if (selectors !== 1) problems.push({ field, problem: 'needs exactly one of match, percent, rest' });
     if (wave.rest && i !== rollout.waves.length - 1) problems.push({ field: `${field}.rest`, problem: 'only the last wave can take the rest' });
   });
+  const percents = rollout.waves.map((w, i) => ({ i, percent: w.percent })).filter((w) => typeof w.percent === 'number');
+  const total = percents.reduce((sum, w) => sum + w.percent!, 0);
+  if (total > 100) {
+    problems.push({
+      field: `rollout.waves[${percents[percents.length - 1].i}].percent`,
+      problem: `the percent waves add up to ${total}, more than 100 (they take consecutive slices of the tenants: make them add up to 100 at most)`,
+    });
+  }
   return problems;
 }
