@@ -8,15 +8,15 @@ import { blankResult, emptyResult, TargetResult } from '../executor/result';
 import type { Target } from '../targets/target';
 import { Presence, readPresence, recordInLedger } from '../tenancy/presence';
 import { discoverTenants } from '../tenants/discover';
-import type { FleetRuntime, ResolvedDatabase, TenantResolution } from './runtime';
+import type { DiscoveryRuntime, ResolvedDatabase, TenantResolution } from './runtime-types';
 import { inSlice } from './targets';
 
 /**
- * Discovers each database's tenants each database's tenants (on its global schema) and build their targets.
+ * Discovers each database's tenants (on its global schema) and builds their targets.
  * A database whose global track failed gets no tenant target run: its tenants are reported
  * `not-run`. Invalid tenant ids are reported as failed, never turned into SQL.
  */
-export async function resolveTenantTargets(runtime: FleetRuntime, previous: readonly TargetResult[], mode: { createDatabases: boolean }): Promise<TenantResolution> {
+export async function resolveTenantTargets(runtime: DiscoveryRuntime, previous: readonly TargetResult[], mode: { createDatabases: boolean }): Promise<TenantResolution> {
   const out: TenantResolution = { targets: [], results: [], missing: new Set(), orphans: [] };
   for (const d of runtime.databases) {
     const tenants = d.db.tenants;
@@ -127,7 +127,7 @@ export async function resolveTenantTargets(runtime: FleetRuntime, previous: read
 }
 
 /** Which discovered tenants are missing, and which tenant-shaped schemas/databases are orphans (one look per database). */
-async function presenceOf(runtime: FleetRuntime, d: ResolvedDatabase, ids: string[]): Promise<Presence> {
+async function presenceOf(runtime: DiscoveryRuntime, d: ResolvedDatabase, ids: string[]): Promise<Presence> {
   if (runtime.missingDatabases.has(d.spec.database)) return { present: new Set(), missing: new Set(), orphans: [] };
   const locations = new Map<string, string>();
   for (const id of ids) {
@@ -145,7 +145,7 @@ async function presenceOf(runtime: FleetRuntime, d: ResolvedDatabase, ids: strin
 }
 
 /** Notes the tenants that exist after a migrate in each database's ledger (so that a later loss is `missing`, not new). */
-export async function recordTenantsInLedger(runtime: FleetRuntime, results: readonly TargetResult[]): Promise<void> {
+export async function recordTenantsInLedger(runtime: DiscoveryRuntime, results: readonly TargetResult[]): Promise<void> {
   for (const d of runtime.databases) {
     if (!d.strategy) continue;
     const present = results.filter((r) => r.database === d.db.key && r.tenant !== null && (r.outcome === 'changed' || r.outcome === 'unchanged') && r.versionAfter !== null);

@@ -1,6 +1,6 @@
-import { findConfigFile, LoadedConfig, LoadedDatabase, loadConfig } from '../config/load-config';
+import { findConfigFile, LoadedConfig, loadConfig } from '../config/load-config';
 import { ConnectionManager } from '../db/connection-manager';
-import { ConnectionSpec, withDatabase } from '../db/connection-spec';
+import { withDatabase } from '../db/connection-spec';
 import { EmbeddedServer, startEmbeddedServer } from '../db/embedded-server';
 import { resolveConnection } from '../db/resolve-connection';
 import { ClientSettings, databaseExists, ensureDatabase } from '../db/server';
@@ -14,46 +14,19 @@ import type { MigrationDefinition } from '../migration/migration';
 import type { Target } from '../targets/target';
 import { recordTenantsInLedger, resolveTenantTargets } from './discovery';
 import { CommonOptions, DEFAULT_CONCURRENCY, normalizeSelection } from './options';
-import { inSlice, makeTarget, selectDatabases, shardConnections } from './targets';
+import type { DiscoveryRuntime, ResolvedDatabase, TenantResolution } from './runtime-types';
+import { inSlice, makeTarget, nameShards, selectDatabases, shardConnections, shardUrls } from './targets';
 
 export type { CommonOptions } from './options';
+export type { ResolvedDatabase, TenantResolution } from './runtime-types';
 export { DEFAULT_CONCURRENCY, normalizeSelection } from './options';
 export { inSlice } from './targets';
-import { extensionsImpliedBy, ExtensionNeeds } from '../extensions/extensions';
+import { extensionsImpliedBy } from '../extensions/extensions';
 import { relocateFix } from '../extensions/relocate';
-import { tenancyStrategy, TenancyStrategy, TenantLocation } from '../tenancy/strategy';
-
-/** One database of the app, connected: its global (or shard) targets and its tenant track. */
-export interface ResolvedDatabase {
-  db: LoadedDatabase;
-  spec: ConnectionSpec;
-  maintenanceDatabase: string;
-  /** The database's own targets: the global track, or one per shard (only this run's slice with --slice). */
-  globalTargets: Target[];
-  /** One of its own targets whatever the share (scratch runs copy it). */
-  globalTemplate: Target;
-  tenantMigrations: MigrationDefinition[] | null;
-  /** How its tenants live (null: no tenant track). */
-  strategy: TenancyStrategy | null;
-  /**
-   * The extensions this database needs (one list, filled by `resolveExtensions`), and where they
-   * go for its own targets and for its tenant targets (a tenant database has its own schema).
-   */
-  extensions: { names: string[]; base: ExtensionNeeds; tenant: ExtensionNeeds | null };
-}
-
-/** Tenant targets of one run, and the results of what could not become a target. */
-export interface TenantResolution {
-  targets: Target[];
-  results: TargetResult[];
-  /** Target ids of registered tenants whose schema or database is gone (see tenancy/presence.ts). */
-  missing: Set<string>;
-  /** Schemas or databases shaped like a tenant's that no discovered tenant owns. */
-  orphans: Array<{ database: string; name: string }>;
-}
+import { tenancyStrategy, TenantLocation } from '../tenancy/strategy';
 
 /** Everything a command needs for one run: config, targets, connections; `close()` frees it all. */
-export class FleetRuntime {
+export class FleetRuntime implements DiscoveryRuntime {
   /** Extensions implied by each DataSource module's entities (read once per run). */
   private readonly implied = new Map<string, Promise<string[]>>();
 
@@ -93,7 +66,8 @@ export class FleetRuntime {
       });
     }
 
-    const sources = databases.map((db) => ({ db, source: resolveConnection(db, env) }));
+    // A database whose shards are all given by URL has its connections: it needs no embedded server.
+    const sources = databases.map((db) => ({ db, source: resolveConnection(db, env), byUrl: shardUrls(db, env) }));
     let embedded: EmbeddedServer | undefined;
     const connections = new ConnectionManager({
       ...settings,
@@ -105,14 +79,15 @@ export class FleetRuntime {
     });
     const missing = new Set<string>();
     try {
-      if (sources.some((s) => s.source.kind === 'embedded')) {
+      if (sources.some((s) => s.source.kind === 'embedded' && !s.byUrl?.length)) {
         embedded = await startEmbeddedServer(workspaceRoot, env, (message) => emit({ type: 'notice', message }));
       }
       const resolved: ResolvedDatabase[] = [];
-      for (const { db, source } of sources) {
-        const spec = source.kind === 'embedded' ? withDatabase(embedded!.spec, source.database) : source.spec;
+      for (const { db, source, byUrl } of sources) {
+        const spec = source.kind !== 'embedded' ? source.spec : byUrl?.length ? byUrl[0] : withDatabase(embedded!.spec, source.database);
         const maintenance = source.kind === 'libpq' ? source.maintenanceDatabase : 'postgres';
-        const shardSpecs = db.shards ? shardConnections(db, spec, env) : null;
+        const shards = db.shards ? await nameShards(db, shardConnections(db, spec, env), (s) => connections.serverId(s)) : null;
+        const shardSpecs = shards?.map((s) => s.spec);
         for (const target of shardSpecs ?? [spec]) {
           if (db.createDatabase && mode.createDatabases) {
             if (await ensureDatabase(target, settings, maintenance)) emit({ type: 'notice', message: `Created database ${target.database}` });
@@ -149,8 +124,8 @@ export class FleetRuntime {
               : null,
         };
         const baseShape = { schema: db.schema, searchPath: [db.schema, ...shared], extensions: extensions.base, versionTable: db.versionTable, migrations: base };
-        const allBase = shardSpecs
-          ? shardSpecs.map((s) => makeTarget(config, db, { ...baseShape, connection: s, shard: s.database }, options))
+        const allBase = shards
+          ? shards.map((s) => makeTarget(config, db, { ...baseShape, connection: s.spec, shard: s.name }, options))
           : [makeTarget(config, db, { ...baseShape, connection: spec }, options)];
         const globalTargets = options.targets ? allBase.filter((t) => options.targets!.includes(t.id)) : allBase;
         resolved.push({

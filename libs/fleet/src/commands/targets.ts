@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { LoadedConfig, LoadedDatabase } from '../config/load-config';
 import type { ConnectionSpec } from '../db/connection-spec';
-import { parseConnectionUrl, withDatabase } from '../db/connection-spec';
+import { describeConnection, parseConnectionUrl, withDatabase } from '../db/connection-spec';
 import { ConfigError } from '../errors';
 import type { ExtensionNeeds } from '../extensions/extensions';
 import type { MigrationDefinition } from '../migration/migration';
@@ -30,23 +30,61 @@ export function selectDatabases(config: LoadedConfig, keys: string[] | undefined
   });
 }
 
+/** The shards `<APP>_<KEY>_SHARD_URLS` lists, or null when it is not set. */
+export function shardUrls(db: LoadedDatabase, env: NodeJS.ProcessEnv): ConnectionSpec[] | null {
+  const urls = db.shards ? env[db.shardUrlsEnv] : undefined;
+  if (!urls) return null;
+  return urls
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => {
+      try {
+        return parseConnectionUrl(u);
+      } catch (e) {
+        throw new ConfigError(`${db.shardUrlsEnv} holds an unusable URL (${(e as Error).message}).`, { variable: db.shardUrlsEnv });
+      }
+    });
+}
+
 export function shardConnections(db: LoadedDatabase, base: ConnectionSpec, env: NodeJS.ProcessEnv): ConnectionSpec[] {
-  const urls = env[db.shardUrlsEnv];
-  if (urls) {
-    return urls
-      .split(',')
-      .map((u) => u.trim())
-      .filter(Boolean)
-      .map((u) => {
-        try {
-          return parseConnectionUrl(u);
-        } catch (e) {
-          throw new ConfigError(`${db.shardUrlsEnv} holds an unusable URL (${(e as Error).message}).`, { variable: db.shardUrlsEnv });
-        }
-      });
+  // Without URLs, shards live next to the database the connection points at: same server, their own names.
+  return shardUrls(db, env) ?? db.shards!.map((name) => withDatabase(base, name === db.database ? name : name.replace(db.database, base.database)));
+}
+
+/** A shard and the name its target id ends with. */
+export interface NamedShard {
+  spec: ConnectionSpec;
+  name: string;
+}
+
+/**
+ * The name of each shard in its target id: its database's name, as always; only where shards on
+ * different servers share a database name, `<database>@<host>:<port>` for each of them (two
+ * servers never share a target id). The same database listed twice (one server, two spellings)
+ * is refused. `serverOf` says which server a spec reaches (asked only where names collide).
+ */
+export async function nameShards(db: LoadedDatabase, shards: ConnectionSpec[], serverOf: (spec: ConnectionSpec) => Promise<string>): Promise<NamedShard[]> {
+  const byName = new Map<string, ConnectionSpec[]>();
+  for (const spec of shards) byName.set(spec.database, [...(byName.get(spec.database) ?? []), spec]);
+  const clashing = new Set<ConnectionSpec>();
+  for (const [name, specs] of byName) {
+    if (specs.length < 2) continue;
+    const seen = new Map<string, ConnectionSpec>();
+    for (const spec of specs) {
+      const server = await serverOf(spec);
+      const twin = seen.get(server);
+      if (twin) {
+        throw new ConfigError(
+          `${db.shardUrlsEnv} lists database ${name} twice on one server (${describeConnection(twin)} and ${describeConnection(spec)} reach the same server): list each shard once.`,
+          { variable: db.shardUrlsEnv, database: name },
+        );
+      }
+      seen.set(server, spec);
+      clashing.add(spec);
+    }
   }
-  // Shards live next to the database the connection points at: same server, their own names.
-  return db.shards!.map((name) => withDatabase(base, name === db.database ? name : name.replace(db.database, base.database)));
+  return shards.map((spec) => ({ spec, name: clashing.has(spec) ? `${spec.database}@${encodeURIComponent(spec.host)}:${spec.port}` : spec.database }));
 }
 
 export interface TargetShape {

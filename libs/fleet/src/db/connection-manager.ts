@@ -1,7 +1,7 @@
 import { ConnectionSpec, databaseKey, serverKey } from './connection-spec';
 import { DatabasePool } from './database-pool';
 import { ConnectionBudget, Semaphore } from './semaphore';
-import { ClientSettings, defaultBudget, ensureDatabase, probeServer, ServerFacts } from './server';
+import { ClientSettings, defaultBudget, ensureDatabase, identifyServer, probeServer, ServerFacts } from './server';
 
 export interface ConnectionManagerOptions extends ClientSettings {
   /** Most open connections per server; default: half of what the server has free, at most 10. */
@@ -11,46 +11,63 @@ export interface ConnectionManagerOptions extends ClientSettings {
   idleTimeoutMs?: number;
   /**
    * Queue mode: each server's budget is shared by every worker (queue/slot-budget.ts) instead of
-   * being this process's own; the server is then not probed for it.
+   * being this process's own; the server is then not probed for it. `server` is the server's
+   * identity (db/server-identity.ts), the same in every process whatever the URL's spelling.
    */
   sharedBudget?: (server: string, spec: ConnectionSpec) => ConnectionBudget;
 }
 
 interface ServerEntry {
-  budget: Promise<{ semaphore: ConnectionBudget; facts?: ServerFacts }>;
+  /** The server's identity (db/server-identity.ts): what the budget is keyed on. */
+  id: string;
+  semaphore: ConnectionBudget;
+  facts?: ServerFacts;
 }
 
 /**
  * Owns every connection of one Fleet run: a budget per server and a pool per database.
- * `close()` ends them all.
+ * A server is what the server says it is, not how its address is spelled: `localhost`,
+ * `127.0.0.1`, a socket directory, the port spelled or not share one budget. `close()` ends them all.
  */
 export class ConnectionManager {
+  /** Per spelling (host:port): its server, asked once per run. */
+  private readonly spellings = new Map<string, Promise<ServerEntry>>();
+  /** Per server identity: its budget. */
   private readonly servers = new Map<string, ServerEntry>();
   private readonly pools = new Map<string, DatabasePool>();
 
   constructor(readonly options: ConnectionManagerOptions) {}
 
-  /** The server's budget (probing the server once: reachability and max_connections). */
+  /** The server's budget (probing the server once: reachability, identity and max_connections). */
   async serverBudget(spec: ConnectionSpec): Promise<ConnectionBudget> {
     return (await this.server(spec)).semaphore;
   }
 
-  private server(spec: ConnectionSpec): Promise<{ semaphore: ConnectionBudget; facts?: ServerFacts }> {
-    const key = serverKey(spec);
-    let entry = this.servers.get(key);
+  /** Which server `spec` reaches: the key of its budget and of its queue slots. */
+  async serverId(spec: ConnectionSpec): Promise<string> {
+    return (await this.server(spec)).id;
+  }
+
+  private server(spec: ConnectionSpec): Promise<ServerEntry> {
+    const spelled = serverKey(spec);
+    let entry = this.spellings.get(spelled);
     if (!entry) {
       const shared = this.options.sharedBudget;
-      const budget = shared
-        ? Promise.resolve({ semaphore: shared(key, spec) })
-        : probeServer(spec, this.options).then((facts) => ({
-            facts,
-            semaphore: new Semaphore(this.options.maxConnectionsPerServer ?? defaultBudget(facts)),
-          }));
-      entry = { budget };
-      this.servers.set(key, entry);
-      budget.catch(() => this.servers.delete(key));
+      entry = (async () => {
+        // Queue mode: the budget is the queue's slots, not probed here; only the identity is read.
+        const facts = shared ? undefined : await probeServer(spec, this.options);
+        const id = facts ? facts.identity : await identifyServer(spec, this.options);
+        let known = this.servers.get(id);
+        if (!known) {
+          known = { id, facts, semaphore: shared ? shared(id, spec) : new Semaphore(this.options.maxConnectionsPerServer ?? defaultBudget(facts!)) };
+          this.servers.set(id, known);
+        }
+        return known;
+      })();
+      this.spellings.set(spelled, entry);
+      entry.catch(() => this.spellings.delete(spelled));
     }
-    return entry.budget;
+    return entry;
   }
 
   async pool(spec: ConnectionSpec): Promise<DatabasePool> {

@@ -2,6 +2,7 @@ import { Client, ClientConfig } from 'pg';
 import { ConnectionError } from '../errors';
 import { quoteIdent } from '../identifiers';
 import { ConnectionSpec, describeConnection, withDatabase } from './connection-spec';
+import { readServerIdentity } from './server-identity';
 
 /** Connection settings every Fleet connection shares. */
 export interface ClientSettings {
@@ -74,6 +75,8 @@ export function connectionError(spec: ConnectionSpec, cause: unknown): Connectio
 }
 
 export interface ServerFacts {
+  /** Which server this is, whatever the spelling of its address (db/server-identity.ts). */
+  identity: string;
   maxConnections: number;
   reservedConnections: number;
   inUse: number;
@@ -89,8 +92,14 @@ export async function probeServer(spec: ConnectionSpec, settings: ClientSettings
               (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')::text AS in_use,
               current_setting('server_version') AS version`,
     );
-    return { maxConnections: Number(rows[0].max), reservedConnections: Number(rows[0].reserved), inUse: Number(rows[0].in_use), version: rows[0].version };
+    const identity = await readServerIdentity(client, spec);
+    return { identity, maxConnections: Number(rows[0].max), reservedConnections: Number(rows[0].reserved), inUse: Number(rows[0].in_use), version: rows[0].version };
   });
+}
+
+/** Which server `spec` reaches (one short connection). */
+export function identifyServer(spec: ConnectionSpec, settings: ClientSettings): Promise<string> {
+  return withClient(spec, settings, (client) => readServerIdentity(client, spec));
 }
 
 /** Default budget: half of what is free on the server, at most `cap`, at least 1. */

@@ -9,6 +9,7 @@
  * (pg-boss's own `groupConcurrency` is used too, to fetch few jobs a worker cannot start, but it
  * counts active jobs under concurrent fetches and can go over: it is not the budget.)
  */
+import { ConnectionError } from '../errors';
 import { createIfMissing, SqlClient } from './sql-client';
 
 export const DEFAULT_SLOT_STALE_MS = 30_000;
@@ -54,19 +55,33 @@ export class ServerSlots {
     return row.n;
   }
 
-  /** One free slot of `server`, or null when all are held. */
+  /**
+   * One free slot of `server`, or null when all are held. `server` is the server's identity
+   * (db/server-identity.ts), the same for every spelling of its address in every process. A server
+   * with no slot at all in this scope is an error, never a wait: nobody would ever free one.
+   */
   async claim(scope: string, server: string): Promise<number | null> {
-    const rows = await this.sql.query<{ slot: number }>(
-      `UPDATE ${this.table} AS s SET holder = $3, heartbeat_at = pg_catalog.clock_timestamp()
-         WHERE (s.scope, s.server, s.slot) = (
-           SELECT scope, server, slot FROM ${this.table}
-            WHERE scope = $1 AND server = $2
-              AND (holder IS NULL OR heartbeat_at < pg_catalog.clock_timestamp() - $4::int * interval '1 millisecond')
-            ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING s.slot`,
+    const [row] = await this.sql.query<{ slot: number | null; declared: boolean }>(
+      `WITH claimed AS (
+         UPDATE ${this.table} AS s SET holder = $3, heartbeat_at = pg_catalog.clock_timestamp()
+          WHERE (s.scope, s.server, s.slot) = (
+            SELECT scope, server, slot FROM ${this.table}
+             WHERE scope = $1 AND server = $2
+               AND (holder IS NULL OR heartbeat_at < pg_catalog.clock_timestamp() - $4::int * interval '1 millisecond')
+             ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING s.slot)
+       SELECT (SELECT slot FROM claimed) AS slot, EXISTS (SELECT 1 FROM ${this.table} WHERE scope = $1 AND server = $2) AS declared`,
       [scope, server, this.holder, this.staleMs],
     );
-    return rows[0]?.slot ?? null;
+    if (row.slot === null && !row.declared) {
+      throw new ConnectionError(
+        `No connection slots for server ${server} in queue ${scope}: the coordinator declared none for it. ` +
+          'It knew the server under another identity (the server restarted since, or the coordinator connects with a role that may read pg_control_system() and this worker does not). ' +
+          'Run the coordinator and the workers with the same role, and start the run again.',
+        { server, queue: scope },
+      );
+    }
+    return row.slot;
   }
 
   /** Every slot this worker holds stays its own (a dead worker's go stale). */
