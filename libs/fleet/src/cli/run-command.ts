@@ -5,6 +5,7 @@ import { ProgressReporter } from '../reporters/progress-reporter';
 import { combineListeners, FleetEvent } from '../events';
 import { ensureSourceLoader } from './source-loader';
 import { styler } from '../reporters/style';
+import { printableLines } from '../reporters/terminal-text';
 import { findVerb, verbs } from './registry';
 import { CommandIO, CommandOptions, EXIT_FAILED, EXIT_USAGE } from './verb';
 
@@ -42,7 +43,7 @@ export async function runCommand(verbName: Verb, options: CommandOptions, io: Co
     return outcome.exitCode;
   } catch (err) {
     if (options.json) io.stdout(`${JSON.stringify({ command: verb.name, ok: false, error: errorToJSON(err) }, null, 2)}\n`);
-    else io.stderr(`${styler(!!io.color)('red', `fleet ${verb.name}:`)} ${err instanceof FleetError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
+    else io.stderr(`${styler(!!io.color)('red', `fleet ${verb.name}:`)} ${printableLines(err instanceof FleetError ? err.message : ((err as Error)?.stack ?? String(err)))}\n`);
     return err instanceof FleetError ? err.exitCode : EXIT_FAILED;
   }
 }

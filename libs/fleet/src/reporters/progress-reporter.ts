@@ -1,4 +1,5 @@
 import type { FleetEvent } from '../events';
+import { printable as p } from './terminal-text';
 
 export interface ProgressReporterOptions {
   /** A terminal gets a live line; anything else gets a plain line every `intervalMs`. */
@@ -51,16 +52,16 @@ export class ProgressReporter {
         if (this.options.verbose === undefined && this.total > 10) this.verbose = false;
         break;
       case 'notice':
-        this.line(event.message);
+        this.line(p(event.message));
         break;
       case 'lock-wait':
-        this.line(`${event.target}: waiting for the lock held by ${event.holder ? `pid ${event.holder.pid} (${event.holder.applicationName})` : 'another session'}`);
+        this.line(`${p(event.target)}: waiting for the lock held by ${event.holder ? `pid ${event.holder.pid} (${p(event.holder.applicationName)})` : 'another session'}`);
         break;
       case 'migration-end':
-        if (event.outcome === 'failed') this.line(`${event.target}: FAILED ${event.migration} (${event.direction}): ${event.reason}`);
+        if (event.outcome === 'failed') this.line(`${p(event.target)}: FAILED ${p(event.migration)} (${event.direction}): ${p(event.reason)}`);
         else if (this.verbose) {
-          const what = event.outcome === 'skipped' ? `skipped ${event.migration} (${event.reason})` : `${event.outcome} ${event.migration}`;
-          this.line(`${event.target}: ${what} ${event.outcome === 'skipped' ? '' : `(${event.durationMs} ms)`}`.trimEnd());
+          const what = event.outcome === 'skipped' ? `skipped ${p(event.migration)} (${p(event.reason)})` : `${event.outcome} ${p(event.migration)}`;
+          this.line(`${p(event.target)}: ${what} ${event.outcome === 'skipped' ? '' : `(${event.durationMs} ms)`}`.trimEnd());
         }
         break;
       case 'target-end': {
@@ -68,8 +69,8 @@ export class ProgressReporter {
         const r = event.result;
         if (r.outcome === 'failed' || r.outcome === 'blocked') {
           this.failed++;
-          if (r.outcome === 'blocked') for (const f of r.findings) if (f.severity === 'error') this.line(`${r.target}: ${f.message}`);
-          if (r.failed && !r.failed.migration) this.line(`${r.target}: ${String(r.failed.error.message)}`);
+          if (r.outcome === 'blocked') for (const f of r.findings) if (f.severity === 'error') this.line(`${p(r.target)}: ${p(f.message)}`);
+          if (r.failed && !r.failed.migration) this.line(`${p(r.target)}: ${p(r.failed.error.message)}`);
         }
         if (!this.verbose) this.progress(false);
         break;

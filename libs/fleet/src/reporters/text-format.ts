@@ -7,6 +7,7 @@ import type { CadenceReport } from '../commands/cadence';
 import type { LintReport } from '../commands/lint';
 import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
+import { printable as p } from './terminal-text';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport, style: Style = plain): string {
@@ -18,7 +19,7 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
     if (r.applied.length) parts.push(`applied ${r.applied.length}`);
     if (r.reverted.length) parts.push(`reverted ${r.reverted.length}`);
     if (r.skipped.length) parts.push(`skipped ${r.skipped.length}`);
-    if (r.recorded.length) parts.push(`stamped: ${r.recorded.join(', ')}`);
+    if (r.recorded.length) parts.push(`stamped: ${r.recorded.map(p).join(', ')}`);
     let head: string;
     switch (r.outcome) {
       case 'changed':
@@ -30,32 +31,32 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
         break;
       case 'failed':
         head = 'FAILED';
-        parts.push(r.failed?.migration ? `at ${r.failed.migration}: ${String(r.failed.error.message)}` : String(r.failed?.error.message));
+        parts.push(r.failed?.migration ? `at ${p(r.failed.migration)}: ${p(r.failed.error.message)}` : p(r.failed?.error.message));
         break;
       case 'blocked':
         head = 'BLOCKED';
-        parts.push(...r.findings.filter((f) => f.severity === 'error').map((f) => f.message));
+        parts.push(...r.findings.filter((f) => f.severity === 'error').map((f) => p(f.message)));
         break;
       default:
         head = 'NOT RUN';
-        parts.push(String(r.failed?.error.message ?? ''));
+        parts.push(p(r.failed?.error.message ?? ''));
     }
-    const version = r.versionBefore === r.versionAfter ? `at ${r.versionAfter ?? '(none)'}` : `${r.versionBefore ?? '(none)'} -> ${r.versionAfter ?? '(none)'}`;
+    const version = r.versionBefore === r.versionAfter ? `at ${p(r.versionAfter ?? '(none)')}` : `${p(r.versionBefore ?? '(none)')} -> ${p(r.versionAfter ?? '(none)')}`;
     const fine = r.outcome === 'changed' || r.outcome === 'unchanged';
-    if (report.results.length <= GROUP_ABOVE || !fine) lines.push(`${paint(style, head.padEnd(7), head.toLowerCase())} ${r.target}  ${version}  ${parts.join('; ')}`.trimEnd());
+    if (report.results.length <= GROUP_ABOVE || !fine) lines.push(`${paint(style, head.padEnd(7), head.toLowerCase())} ${p(r.target)}  ${version}  ${parts.join('; ')}`.trimEnd());
     else {
       const key = `${r.outcome}: ${version}`;
       groups.set(key, (groups.get(key) ?? 0) + 1);
     }
-    for (const f of r.findings) if (f.severity === 'warning') lines.push(`        warning: ${f.message}`);
+    for (const f of r.findings) if (f.severity === 'warning') lines.push(`        warning: ${p(f.message)}`);
   }
   for (const [key, n] of groups) lines.push(`${String(n).padStart(6)} ${key}`);
   for (const w of report.waves ?? []) {
-    const ids = w.tenants.length > 8 ? `${w.tenants.slice(0, 8).join(', ')} and ${w.tenants.length - 8} more` : w.tenants.join(', ');
+    const ids = w.tenants.length > 8 ? `${w.tenants.slice(0, 8).map(p).join(', ')} and ${w.tenants.length - 8} more` : w.tenants.map(p).join(', ');
     const counts = `${w.changed} changed, ${w.unchanged} unchanged, ${w.failed} failed, ${w.notRun} not run`;
     const tone = w.state === 'failed' ? 'failed' : w.state === 'not-started' ? 'not run' : 'ok';
     lines.push(
-      `${paint(style, `wave ${w.name}`.padEnd(16), tone)} ${w.state.padEnd(11)} ${w.tenants.length} tenant(s)${w.tenants.length ? `: ${counts}` : ''}${w.reason ? ` (${w.reason})` : ''}`,
+      `${paint(style, `wave ${w.name}`.padEnd(16), tone)} ${w.state.padEnd(11)} ${w.tenants.length} tenant(s)${w.tenants.length ? `: ${counts}` : ''}${w.reason ? ` (${p(w.reason)})` : ''}`,
     );
     if (w.state === 'not-started' && w.tenants.length) lines.push(`                 did not start: ${ids}`);
   }
@@ -71,13 +72,13 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
 
 function statusFooter(report: StatusReport, style: Style = plain): string[] {
   const lines: string[] = [];
-  for (const o of report.orphans.slice(0, 50)) lines.push(`ORPHAN   ${report.app}/${o.database}: ${o.name} looks like a tenant's, but no registered tenant owns it`);
+  for (const o of report.orphans.slice(0, 50)) lines.push(`ORPHAN   ${report.app}/${o.database}: ${p(o.name)} looks like a tenant's, but no registered tenant owns it`);
   if (report.orphans.length > 50) lines.push(`... and ${report.orphans.length - 50} more orphans`);
   for (const w of report.waves ?? []) {
     const parts = (['at-head', 'pending', 'failed', 'diverged', 'missing'] as const).filter((k) => w[k] > 0).map((k) => `${w[k]} ${k.replace('-', ' ')}`);
     lines.push(`${`wave ${w.name}`.padEnd(16)} ${w.tenants} tenant(s)${parts.length ? `: ${parts.join(', ')}` : ''}`);
   }
-  for (const step of report.next) lines.push(`${style('cyan', 'next:')} ${step}`);
+  for (const step of report.next) lines.push(`${style('cyan', 'next:')} ${p(step)}`);
   const s = report.summary;
   lines.push(
     `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed` +
@@ -95,13 +96,13 @@ export function formatStatus(report: StatusReport, style: Style = plain): string
   if (report.targets.length > GROUP_ABOVE) return formatGroupedStatus(report, style);
   for (const t of report.targets) {
     const state = t.state.toUpperCase();
-    let detail = `version ${t.version ?? '(none)'}`;
-    if (t.pending.length) detail += `; ${t.pending.length} pending: ${t.pending.join(', ')}`;
+    let detail = `version ${p(t.version ?? '(none)')}`;
+    if (t.pending.length) detail += `; ${t.pending.length} pending: ${t.pending.map(p).join(', ')}`;
     if (t.skipped.length) detail += `; ${t.skipped.length} skipped by condition`;
-    lines.push(`${paint(style, state.padEnd(8), t.state)} ${t.target}  ${detail}`);
-    if (t.note) lines.push(`         note: ${t.note}`);
-    for (const f of t.findings) lines.push(`         ${f.severity}: ${f.message}`);
-    if (t.error) lines.push(`         error: ${String(t.error.message)}`);
+    lines.push(`${paint(style, state.padEnd(8), t.state)} ${p(t.target)}  ${detail}`);
+    if (t.note) lines.push(`         note: ${p(t.note)}`);
+    for (const f of t.findings) lines.push(`         ${f.severity}: ${p(f.message)}`);
+    if (t.error) lines.push(`         error: ${p(t.error.message)}`);
   }
   return [...lines, ...statusFooter(report, style)].join('\n');
 }
@@ -109,15 +110,15 @@ export function formatStatus(report: StatusReport, style: Style = plain): string
 export function formatHistory(report: HistoryReport): string {
   const lines: string[] = [];
   for (const t of report.targets) {
-    lines.push(`${t.target} (schema ${t.schema})`);
-    if (t.error) lines.push(`  error: ${String(t.error.message)}`);
-    if (t.note) lines.push(`  note: ${t.note}`);
+    lines.push(`${p(t.target)} (schema ${p(t.schema)})`);
+    if (t.error) lines.push(`  error: ${p(t.error.message)}`);
+    if (t.note) lines.push(`  note: ${p(t.note)}`);
     if (!t.error && t.entries.length === 0) lines.push('  (nothing applied)');
     for (const e of t.entries) {
       const flags = [e.status !== 'applied' ? e.status : '', e.method !== 'run' ? e.method : '', e.checksum !== 'ok' ? `checksum ${e.checksum}` : ''].filter(Boolean).join(', ');
       lines.push(
-        `  ${e.appliedAt ? e.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-'.padEnd(20)}  ${e.name}` +
-          `${e.durationMs !== null ? `  ${e.durationMs} ms` : ''}${flags ? `  [${flags}]` : ''}${e.reason ? `  ${e.reason}` : ''}`,
+        `  ${e.appliedAt ? e.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-'.padEnd(20)}  ${p(e.name)}` +
+          `${e.durationMs !== null ? `  ${e.durationMs} ms` : ''}${flags ? `  [${flags}]` : ''}${e.reason ? `  ${p(e.reason)}` : ''}`,
       );
     }
   }
@@ -135,15 +136,15 @@ function formatGroupedStatus(report: StatusReport, style: Style = plain): string
     const track = `${t.app}/${t.database} (${t.tenant === null ? (t.target.split('/').length > 2 ? 'shard' : 'global') : 'tenant'})`;
     const key = `${track}|${t.state}|${t.version}`;
     const g = groups.get(key) ?? { state: t.state, track, version: t.version, members: [], sample: null };
-    g.members.push(t.tenant ?? t.target);
-    g.sample ??= t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? null);
+    g.members.push(p(t.tenant ?? t.target));
+    g.sample ??= t.error ? p(t.error.message) : ((m) => (m === undefined ? null : p(m)))(t.findings.find((f) => f.severity === 'error')?.message);
     groups.set(key, g);
   }
   const lines: string[] = [];
   for (const g of [...groups.values()].sort((a, b) => a.track.localeCompare(b.track) || b.members.length - a.members.length)) {
     const who =
       g.state === 'at-head' && g.members.length > 5 ? '' : `: ${g.members.slice(0, 20).join(', ')}${g.members.length > 20 ? `, ... (${g.members.length - 20} more)` : ''}`;
-    lines.push(`${String(g.members.length).padStart(6)} ${paint(style, g.state.padEnd(8), g.state)} ${g.track} at ${g.version ?? '(none)'}${who}`);
+    lines.push(`${String(g.members.length).padStart(6)} ${paint(style, g.state.padEnd(8), g.state)} ${g.track} at ${p(g.version ?? '(none)')}${who}`);
     if (g.sample) lines.push(`         ${g.sample}`);
   }
   return [...lines, ...statusFooter(report, style)].join('\n');
@@ -151,12 +152,14 @@ function formatGroupedStatus(report: StatusReport, style: Style = plain): string
 
 export function formatVerify(report: VerifyReport): string {
   const lines: string[] = [];
-  for (const [track, head] of Object.entries(report.heads)) lines.push(`head of ${track}: ${head ?? '(no migrations)'}`);
+  for (const [track, head] of Object.entries(report.heads)) lines.push(`head of ${track}: ${p(head ?? '(no migrations)')}`);
   for (const s of report.stragglers.slice(0, 200)) {
-    lines.push(`STRAGGLER ${s.target}: ${s.state} at ${s.version ?? '(none)'}${s.pending.length ? `, ${s.pending.length} pending` : ''}${s.problem ? ` (${s.problem})` : ''}`);
+    lines.push(
+      `STRAGGLER ${p(s.target)}: ${s.state} at ${p(s.version ?? '(none)')}${s.pending.length ? `, ${s.pending.length} pending` : ''}${s.problem ? ` (${p(s.problem)})` : ''}`,
+    );
   }
   if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);
-  for (const o of report.orphans) lines.push(`ORPHAN ${report.app}/${o.database}: ${o.name} (no registered tenant owns it)`);
+  for (const o of report.orphans) lines.push(`ORPHAN ${report.app}/${o.database}: ${p(o.name)} (no registered tenant owns it)`);
   lines.push(
     report.ok
       ? `verify: all ${report.targets} target(s) at head`
@@ -171,21 +174,21 @@ export function formatDrift(report: DriftReport): string {
   for (const t of report.targets) {
     if (t.state === 'clean') {
       clean++;
-      if (report.targets.length <= GROUP_ABOVE) lines.push(`CLEAN    ${t.target}`);
+      if (report.targets.length <= GROUP_ABOVE) lines.push(`CLEAN    ${p(t.target)}`);
       continue;
     }
     if (t.state === 'unchecked') {
-      lines.push(`UNCHECKED ${t.target}: no dataSource configured for this track`);
+      lines.push(`UNCHECKED ${p(t.target)}: no dataSource configured for this track`);
       continue;
     }
     if (t.state === 'error') {
-      lines.push(`ERROR    ${t.target}: ${String(t.error?.message)}`);
+      lines.push(`ERROR    ${p(t.target)}: ${p(t.error?.message)}`);
       continue;
     }
-    lines.push(`DRIFT    ${t.target}`);
-    for (const c of t.changes) lines.push(`         ${c.message}`);
+    lines.push(`DRIFT    ${p(t.target)}`);
+    for (const c of t.changes) lines.push(`         ${p(c.message)}`);
   }
-  for (const s of report.shapes) lines.push(`shape ${s.shape.slice(0, 8)} of ${s.database}: ${s.tenants} tenant(s), e.g. ${s.example}`);
+  for (const s of report.shapes) lines.push(`shape ${s.shape.slice(0, 8)} of ${s.database}: ${s.tenants} tenant(s), e.g. ${p(s.example)}`);
   const drifted = report.targets.filter((t) => t.state === 'drift' || t.state === 'error').length;
   lines.push(`drift: ${report.targets.length} target(s): ${clean} clean, ${drifted} drifted or failed; ${report.comparisons} entity comparison(s)`);
   return lines.join('\n');
@@ -198,7 +201,7 @@ export function formatCadence(report: CadenceReport): string {
       `recorded the baseline in fleet.cadence.json (no cadence record yet): the migrations that exist now are history, not cadence problems (${report.baseline.map((b) => `${b.app} ${b.database} ${b.track} up to ${b.migration}`).join('; ') || 'none yet'}). Commit fleet.cadence.json.`,
     );
   }
-  for (const p of report.problems) lines.push(`FAIL (${p.rule}) ${p.message}`);
+  for (const problem of report.problems) lines.push(`FAIL (${problem.rule}) ${p(problem.message)}`);
   lines.push(`cadence-check: ${report.shared.length} shared table(s), ${report.steps} cadence step(s), ${report.problems.length} problem(s)`);
   return lines.join('\n');
 }
@@ -218,7 +221,7 @@ export function formatLint(report: LintReport, workspaceRoot: string): string {
     }
     for (const f of t.findings) {
       const label = f.severity === 'error' ? 'ERROR  ' : f.severity === 'warning' ? 'WARNING' : 'NOTE   ';
-      lines.push(`${label}  ${f.migration}${f.source ? ` (${f.source})` : ''} [${f.rule}]: ${f.message}${f.statement ? `\n           ${f.statement}` : ''}`);
+      lines.push(`${label}  ${p(f.migration)}${f.source ? ` (${p(f.source)})` : ''} [${f.rule}]: ${p(f.message)}${f.statement ? `\n           ${p(f.statement)}` : ''}`);
     }
     const errors = t.findings.filter((f) => f.severity === 'error').length;
     lines.push(
@@ -241,11 +244,11 @@ export function formatPlan(plan: RunPlan): string {
   for (const g of plan.groups) {
     const who =
       g.count === 1
-        ? g.examples[0]
-        : `${g.count} ${g.track === 'tenant' ? 'tenants' : 'targets'} of ${g.database} (${g.examples.slice(0, 3).join(', ')}${g.count > 3 ? ', ...' : ''})`;
-    lines.push(`  ${who} at ${g.version ?? '(nothing applied)'}: ${g.action}`);
+        ? p(g.examples[0])
+        : `${g.count} ${g.track === 'tenant' ? 'tenants' : 'targets'} of ${g.database} (${g.examples.slice(0, 3).map(p).join(', ')}${g.count > 3 ? ', ...' : ''})`;
+    lines.push(`  ${who} at ${p(g.version ?? '(nothing applied)')}: ${p(g.action)}`);
   }
-  for (const p of plan.problems) lines.push(`  ${p.target}: not a target (${p.message})`);
+  for (const problem of plan.problems) lines.push(`  ${p(problem.target)}: not a target (${p(problem.message)})`);
   return lines.join('\n');
 }
 
