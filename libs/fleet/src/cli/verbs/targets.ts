@@ -1,5 +1,6 @@
 import { APP, OUTPUT, TARGETS } from '../options';
 import { defineVerb, EXIT_FAILED, EXIT_OK } from '../verb';
+import { printable } from '../../reporters/terminal-text';
 
 export default defineVerb({
   name: 'targets',
@@ -21,7 +22,8 @@ export default defineVerb({
       }));
       const problems = tenants.results.map((r) => ({ target: r.target, problem: String(r.failed?.error.message ?? r.outcome) }));
       const lines = targets.map((t) => `${t.target.padEnd(32)} ${t.track.padEnd(6)} ${t.databaseName}${t.schema === 'public' ? '' : `.${t.schema}`}`);
-      for (const p of problems) lines.push(`${p.target.padEnd(32)} not a target: ${p.problem}`);
+      // An unsafe id is listed here as discovery found it: escaped, never sent raw to the terminal.
+      for (const p of problems) lines.push(`${printable(p.target).padEnd(32)} not a target: ${printable(p.problem)}`);
       lines.push(`targets: ${targets.length}${problems.length ? `, ${problems.length} problem(s)` : ''}`);
       return { doc: { command: 'targets', ok: problems.length === 0, targets, problems }, text: lines.join('\n'), exitCode: problems.length ? EXIT_FAILED : EXIT_OK };
     });
