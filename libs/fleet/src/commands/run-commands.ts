@@ -9,7 +9,7 @@ import { fleetStatus } from './status';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { selectTargets } from './select-targets';
 import { rolloutPhases } from './rollout';
-import { openQueuedRun } from './queue';
+import { openQueuedRun } from '../queue/coordinator';
 import { assertQueueNode } from '../queue/node-version';
 
 export interface RunOptions extends CommonOptions {
@@ -136,7 +136,7 @@ async function execute(
   const queued = mode.queue ? await openQueuedRun(runtime, command) : undefined;
   let report: RunReport;
   try {
-    report = await runFleet(name, phases, command, {
+    report = await runFleet(name, queued ? queued.track(phases) : phases, command, {
       // Queued: every target goes to the queue at once; the workers' slots bound the work.
       concurrency: queued ? Number.MAX_SAFE_INTEGER : runtime.concurrency,
       failFast: options.failFast,

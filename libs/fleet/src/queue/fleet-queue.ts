@@ -6,17 +6,19 @@
  * target's result), and retries, delays and schemas are options. The budget across workers is
  * Fleet's own (server-slots.ts).
  *
- * One queue per app (`fleet.<app>`), one job per target; the coordinator submits a run's targets
- * and waits for their results; workers take jobs, run each target with the same engine as a local
- * run, and return its result.
+ * One job per target, in a queue per migration set (`fleet.<app>.<fingerprint>`, see manifest.ts):
+ * the coordinator submits a run's targets there and waits for their results; a worker takes jobs
+ * only from the queues of runs planned with its own migrations, runs each target with the same
+ * engine as a local run, and returns its result. `fleet.<app>` names the app's runs and slots.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ConnectionSpec } from '../db/connection-spec';
 import { FleetError } from '../errors';
 import type { TargetResult } from '../executor/result';
+import { RunRegistry } from './run-registry';
 import { ServerSlots } from './server-slots';
-import { createIfMissing, QUEUE_APPLICATION_NAME, queuePool, SqlClient } from './sql-client';
+import { QUEUE_APPLICATION_NAME, queuePool, SqlClient } from './sql-client';
 import type { TargetJob } from './target-job';
 
 /** A job is retried this often after its worker failed or vanished. */
@@ -57,6 +59,9 @@ export class FleetQueue {
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
   readonly slots: ServerSlots;
+  readonly runs: RunRegistry;
+  /** Where this coordinator's jobs go (see useJobQueue). */
+  private jobQueue = '';
   readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   private constructor(
@@ -66,6 +71,7 @@ export class FleetQueue {
     readonly name: string,
   ) {
     this.slots = new ServerSlots(sql, location.schema, this.holder);
+    this.runs = new RunRegistry(sql, location.schema, name);
   }
 
   static async open(location: QueueLocation, app: string): Promise<FleetQueue> {
@@ -100,25 +106,24 @@ export class FleetQueue {
     });
     try {
       await boss.start();
-      const name = `fleet.${app}`;
-      await boss.createQueue(name, { heartbeatSeconds: JOB_HEARTBEAT_SECONDS, retryLimit: RETRY_LIMIT, retryDelay: 1 }).catch((err: Error) => {
-        if (!/exists/i.test(err.message)) throw err;
-      });
       const sql = queuePool(spec);
-      const queue = new FleetQueue(boss, sql, location, name);
+      const queue = new FleetQueue(boss, sql, location, `fleet.${app}`);
       await queue.slots.install();
-      await createIfMissing(
-        sql,
-        `CREATE TABLE IF NOT EXISTS "${schema}".fleet_runs (
-         run_id text PRIMARY KEY, queue text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
-         heartbeat_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz)`,
-      );
+      await queue.runs.install();
       return queue;
     } catch (cause) {
       await boss.stop({ graceful: false }).catch(() => undefined);
       if (cause instanceof FleetError) throw cause;
       throw new QueueError(`Cannot open the job queue in schema ${schema} of ${spec.database} on ${spec.host}:${spec.port}: ${(cause as Error).message}`, {}, { cause });
     }
+  }
+
+  /** Coordinator: this run's jobs go to `name` (the queue of its migration set), made if missing. */
+  async useJobQueue(name: string): Promise<void> {
+    await this.boss.createQueue(name, { heartbeatSeconds: JOB_HEARTBEAT_SECONDS, retryLimit: RETRY_LIMIT, retryDelay: 1 } as never).catch((err: Error) => {
+      if (!/exists/i.test(err.message)) throw err;
+    });
+    this.jobQueue = name;
   }
 
   /** Coordinator: queue one target and wait for its result (inserts are batched, results polled together). */
@@ -147,7 +152,7 @@ export class FleetQueue {
     const batch: typeof this.toInsert = [];
     for (let i = 0; batch.length < this.toInsert.length; i++) for (const lane of lanes) if (lane[i]) batch.push(lane[i]);
     this.toInsert = [];
-    for (let i = 0; i < batch.length; i += 1000) await this.boss.insert(this.name, batch.slice(i, i + 1000) as never);
+    for (let i = 0; i < batch.length; i += 1000) await this.boss.insert(this.jobQueue, batch.slice(i, i + 1000) as never);
   }
 
   private async poll(): Promise<void> {
@@ -157,7 +162,7 @@ export class FleetQueue {
       const rows = await this.sql.query<{ id: string; state: string; output: unknown }>(
         `SELECT id, state::text AS state, output FROM "${this.location.schema}".job
           WHERE name = $1 AND id = ANY($2::uuid[]) AND state::text IN ('completed', 'failed', 'cancelled')`,
-        [this.name, [...this.waiting.keys()]],
+        [this.jobQueue, [...this.waiting.keys()]],
       );
       for (const row of rows) {
         const entry = this.waiting.get(row.id);
@@ -180,7 +185,7 @@ export class FleetQueue {
   async cancelRun(runId: string): Promise<number> {
     const rows = await this.sql.query<{ id: string }>(
       `UPDATE "${this.location.schema}".job SET state = 'cancelled', completed_on = now()
-        WHERE name = $1 AND data->>'runId' = $2 AND state::text IN ('created', 'retry') RETURNING id`,
+        WHERE starts_with(name, $1 || '.') AND data->>'runId' = $2 AND state::text IN ('created', 'retry') RETURNING id`,
       [this.name, runId],
     );
     return rows.length;
@@ -190,7 +195,7 @@ export class FleetQueue {
   async runJobs(runId: string): Promise<JobState[]> {
     const rows = await this.sql.query<{ id: string; target: string; state: string; retry_count: number; output: unknown }>(
       `SELECT id, data->>'target' AS target, state::text AS state, retry_count, output FROM "${this.location.schema}".job
-        WHERE name = $1 AND data->>'runId' = $2 ORDER BY created_on, id`,
+        WHERE starts_with(name, $1 || '.') AND data->>'runId' = $2 ORDER BY created_on, id`,
       [this.name, runId],
     );
     return rows.map((r) => ({
@@ -203,60 +208,30 @@ export class FleetQueue {
     }));
   }
 
-  /**
-   * A coordinator says its run is alive (every few seconds) until it ends: workers started with
-   * `--until-empty` do not leave between two phases of a live run (the tenants are queued after
-   * the global tracks ran). A coordinator that died stops beating and counts as gone after 30 s.
-   */
-  async beatRun(runId: string, finished = false): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO "${this.location.schema}".fleet_runs (run_id, queue, finished_at) VALUES ($1, $2, CASE WHEN $3::boolean THEN now() END)
-       ON CONFLICT (run_id) DO UPDATE SET heartbeat_at = now(), finished_at = CASE WHEN $3::boolean THEN now() END`,
-      [runId, this.name, finished],
-    );
-  }
-
-  /** Runs of this queue whose coordinator is alive. */
-  async liveRuns(): Promise<number> {
-    const [row] = await this.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "${this.location.schema}".fleet_runs WHERE queue = $1 AND finished_at IS NULL AND heartbeat_at > now() - interval '30 seconds'`,
-      [this.name],
-    );
-    return row.n;
-  }
-
   /** A run's jobs by state (`created`, `retry`, `active`, `completed`, `failed`, `cancelled`). */
   async runCounts(runId: string): Promise<Record<string, number>> {
     const rows = await this.sql.query<{ state: string; n: number }>(
-      `SELECT state::text AS state, count(*)::int AS n FROM "${this.location.schema}".job WHERE name = $1 AND data->>'runId' = $2 GROUP BY 1`,
+      `SELECT state::text AS state, count(*)::int AS n FROM "${this.location.schema}".job WHERE starts_with(name, $1 || '.') AND data->>'runId' = $2 GROUP BY 1`,
       [this.name, runId],
     );
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
-  /** The runs that still have jobs in this queue, newest first. */
-  async runs(): Promise<Array<{ runId: string; total: number; open: number }>> {
-    return this.sql.query(
-      `SELECT data->>'runId' AS "runId", count(*)::int AS total, count(*) FILTER (WHERE state::text IN ('created', 'retry', 'active'))::int AS open
-         FROM "${this.location.schema}".job WHERE name = $1 GROUP BY 1 ORDER BY max(created_on) DESC`,
-      [this.name],
-    );
-  }
-
-  /** Jobs not finished yet (queued, waiting for a retry, or running), all runs. */
-  async openJobs(): Promise<number> {
+  /** Jobs not finished yet (queued, waiting for a retry, or running) in these job queues. */
+  async openJobs(queues: string[]): Promise<number> {
     const [row] = await this.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "${this.location.schema}".job WHERE name = $1 AND state::text IN ('created', 'retry', 'active')`,
-      [this.name],
+      `SELECT count(*)::int AS n FROM "${this.location.schema}".job WHERE name = ANY($1::text[]) AND state::text IN ('created', 'retry', 'active')`,
+      [queues],
     );
     return row.n;
   }
 
   /**
-   * Worker: take jobs, `concurrency` at a time, until `signal` fires. The handler's value is the
-   * job's output; a handler that throws fails the attempt, and the job is retried elsewhere.
+   * Worker: take the jobs of one job queue, `concurrency` at a time, until the queue closes. The
+   * handler's value is the job's output; a handler that throws fails the attempt, and the job is
+   * retried elsewhere.
    */
-  async work(concurrency: number, handler: (job: TargetJob, attempt: number) => Promise<TargetResult>, signal: AbortSignal): Promise<void> {
+  async work(jobQueue: string, concurrency: number, handler: (job: TargetJob, attempt: number) => Promise<TargetResult>): Promise<void> {
     // pg-boss's overloads do not narrow through `as never` options; the handler's shape is its documented one.
     const work = this.boss.work.bind(this.boss) as unknown as (
       name: string,
@@ -264,7 +239,7 @@ export class FleetQueue {
       handler: (jobs: Array<{ data: TargetJob; retryCount?: number }>) => Promise<unknown>,
     ) => Promise<string>;
     await work(
-      this.name,
+      jobQueue,
       {
         localConcurrency: concurrency,
         batchSize: 1,
@@ -277,8 +252,6 @@ export class FleetQueue {
       },
       async (jobs) => handler(jobs[0].data, (jobs[0].retryCount ?? 0) + 1),
     );
-    if (signal.aborted) return;
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
 
   async close(options: { graceful?: boolean } = {}): Promise<void> {

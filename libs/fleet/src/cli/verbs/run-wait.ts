@@ -7,9 +7,10 @@ export default defineVerb({
   options: [...APP, ...OUTPUT, { name: 'run', kind: 'string', value: 'id', description: 'The run id (default: the newest run of the app).' }],
   nx: false,
   async run(options, ctx) {
-    const { runWait } = await import('../../commands/queue');
+    const { runWait } = await import('../../queue/run-status');
     const { formatRunReport } = await import('../../reporters/text-format');
     const report = await runWait({ ...options, journalDir: ctx.journalDir });
-    return { doc: report, text: formatRunReport(report, ctx.style), exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
+    const text = formatRunReport(report, ctx.style) + (report.abandoned ? `\n${report.abandoned.message}` : '');
+    return { doc: report, text, exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
   },
 });

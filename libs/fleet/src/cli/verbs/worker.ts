@@ -11,9 +11,9 @@ export default defineVerb({
     { name: 'untilEmpty', kind: 'boolean', description: 'Exit once the queue has no open job (a Kubernetes Job, a CI matrix); default: work until stopped.' },
   ],
   async run(options, ctx) {
-    const { work } = await import('../../commands/queue');
+    const { work } = await import('../../queue/worker');
     const report = await work({ ...options, log: options.json ? undefined : (line) => ctx.io.stderr(`${line}\n`) });
-    const text = `worker ${report.holder}: ${report.jobs} job(s), ${report.failed} failed`;
+    const text = `worker ${report.holder}: ${report.jobs} job(s), ${report.failed} failed${report.refused.length ? `, ${report.refused.length} run(s) refused (other migrations)` : ''}`;
     return { doc: report, text, exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
   },
 });
