@@ -77,7 +77,7 @@ describe('bad input is refused before any change (exit 2)', () => {
     fx.project.writeFile('global/2000-Dup.ts', `export class Dup2000 {\n  async up() {}\n  async down() {}\n}\nlet a = 1;\nlet a = 2;\n`);
     const dup = await runFleet(['migrate', '--config', config()], fx.env);
     expect(dup.code).toBe(2);
-    expect(dup.stderr).toMatch(/Migration file \S*global\/2000-Dup\.ts failed to load: .*already been declared/);
+    expect(dup.stderr).toMatch(/Migration file \S*global\/2000-Dup\.ts failed to load: Identifier .a. has already been declared \(\S*global\/2000-Dup\.ts:6: `let a = 2;`\)/);
     expect(await databaseExists()).toBe(false);
 
     fx.project.writeFile('fleet.config.ts', `export default {\n  app: 'fx',\n  databases: { main: { migrations: './global' }\n};\n`);
@@ -86,5 +86,16 @@ describe('bad input is refused before any change (exit 2)', () => {
     expect(broken.stderr).toMatch(/Fleet config \S*fleet\.config\.ts failed to load/);
     expect(broken.stderr).toMatch(/fleet\.config\.ts:4:/);
     expect(await databaseExists()).toBe(false);
+  });
+
+  it('prints a crafted registry id escaped: no fake FAILED line on the terminal', async () => {
+    fx.project.writeConfig(tenantFleetConfig());
+    expect((await runFleet(['migrate', '--config', config()], fx.env)).code).toBe(0);
+    await query(fx.db, 'INSERT INTO tenants (id) VALUES ($1), ($2)', ['acme', 'x\nFAILED  fx/main/globex  (none) -> Evil1  at Evil1: disk full']);
+    const run = await runFleet(['migrate', '--config', config()], fx.env);
+    const lines = `${run.stdout}\n${run.stderr}`.split('\n');
+    expect(lines.filter((l) => l.startsWith('FAILED  fx/main/globex'))).toEqual([]);
+    expect(run.stdout).toContain('fx/main/x\\nFAILED  fx/main/globex');
+    expect(run.stdout).toMatch(/^ok {6}fx\/main\/acme/m);
   });
 });

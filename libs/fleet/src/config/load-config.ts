@@ -11,6 +11,7 @@ import { loadUserModule } from './user-modules';
 import { findAppConfig, projectNameOf, workspaceConfigs } from './nx-project';
 import { RolloutConfig, rolloutProblems } from '../rollout/waves';
 import { templateProblem } from '../tenancy/reserved-names';
+import { whereInSource } from '../migration/load-migrations';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
@@ -104,7 +105,8 @@ export function loadConfig(file: string, workspaceRoot: string): LoadedConfig {
     mod = loadUserModule(file);
   } catch (cause) {
     if (cause instanceof FleetError) throw cause;
-    throw new ConfigError(`Fleet config ${relative(workspaceRoot, file)} failed to load: ${(cause as Error)?.message ?? cause}`, { file }, { cause });
+    const shown = relative(workspaceRoot, file);
+    throw new ConfigError(`Fleet config ${shown} failed to load: ${(cause as Error)?.message ?? cause}${whereInSource(cause, file, shown)}`, { file }, { cause });
   }
   const raw = mod.default ?? mod.config ?? mod;
   return validateConfig(raw, file, workspaceRoot);

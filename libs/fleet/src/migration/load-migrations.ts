@@ -26,6 +26,25 @@ export function timestampOf(name: string, source: string): number {
 }
 
 /**
+ * Where in the source a load error (not a compile error: those name the line already) happened:
+ * V8 reports an early error such as a duplicate declaration at a line of the compiled output,
+ * with that line's text. The text is looked up in the source to name its line there.
+ */
+export function whereInSource(cause: unknown, path: string, shown: string): string {
+  if (!(cause instanceof SyntaxError) || /Cannot compile /.test(cause.message)) return '';
+  const [first, code] = (cause.stack ?? '').split('\n');
+  if (!first?.startsWith(`${path}:`) || !code?.trim()) return '';
+  let lines: string[];
+  try {
+    lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  } catch {
+    return '';
+  }
+  const at = lines.flatMap((line, i) => (line.trim() === code.trim() ? [i + 1] : []));
+  return at.length === 0 ? ` (at \`${code.trim()}\`)` : ` (${shown}:${at[at.length - 1]}: \`${code.trim()}\`)`;
+}
+
+/**
  * Loads every migration class from a directory. Each file may export one or more classes that
  * implement `up`/`down`. Names must be unique across the directory.
  */
@@ -47,7 +66,7 @@ export function loadMigrationsFromDirectory(dir: string, workspaceRoot = process
     try {
       mod = loadUserModule(path);
     } catch (cause) {
-      throw new MigrationSourceError(`Migration file ${source} failed to load: ${(cause as Error)?.message ?? cause}`, { source }, { cause });
+      throw new MigrationSourceError(`Migration file ${source} failed to load: ${(cause as Error)?.message ?? cause}${whereInSource(cause, path, source)}`, { source }, { cause });
     }
     const checksum = checksumOf(readFileSync(path, 'utf8'));
     let found = 0;
