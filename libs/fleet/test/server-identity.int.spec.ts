@@ -102,6 +102,31 @@ const settings = { applicationName: 'fleet:identity-test', connectTimeoutMs: 5_0
     }
   });
 
+  it('a role that may not run pg_control_system() still gets one identity per server (start time and port), unlike the others', async () => {
+    await onServer(secondUrl('postgres'), async (c) => {
+      await c.query('REVOKE EXECUTE ON FUNCTION pg_catalog.pg_control_system() FROM PUBLIC');
+      await c.query("DROP ROLE IF EXISTS plain; CREATE ROLE plain LOGIN PASSWORD 'plain'");
+    });
+    const manager = new ConnectionManager({ ...settings, maxConnectionsPerServer: 2 });
+    try {
+      const plain = [`postgres://plain:plain@127.0.0.1:${second.port}/postgres`, `postgres://plain:plain@localhost:${second.port}/postgres`].map(parseConnectionUrl);
+      const [a, b] = await Promise.all(plain.map((s) => manager.serverId(s)));
+      expect(a).toBe(b);
+      expect(a).toMatch(new RegExp(`^pg-started-\\d{8}T\\d{12}-port-${second.port}$`));
+      expect(await manager.serverBudget(plain[0])).toBe(await manager.serverBudget(plain[1]));
+      // (A spelling is asked once per run, whoever asks; a fresh run as the superuser reads the system identifier.)
+      const fresh = new ConnectionManager(settings);
+      expect(await fresh.serverId(parseConnectionUrl(secondUrl('postgres'))).finally(() => fresh.close())).toMatch(/^pg-\d+$/);
+      expect(await manager.serverId(parseConnectionUrl(spellings('postgres')[0]))).not.toBe(a);
+    } finally {
+      await manager.close();
+      await onServer(secondUrl('postgres'), async (c) => {
+        await c.query('GRANT EXECUTE ON FUNCTION pg_catalog.pg_control_system() TO PUBLIC');
+        await c.query('DROP ROLE IF EXISTS plain');
+      });
+    }
+  });
+
   it('a migrate whose shards spell one server three ways holds one budget there (--max-connections 1)', async () => {
     const shards = [fx.database('fleet_t_ids'), fx.database('fleet_t_ids'), fx.database('fleet_t_ids')];
     for (const name of shards) await query('postgres', `CREATE DATABASE "${name}"`);
