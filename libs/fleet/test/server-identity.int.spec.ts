@@ -17,7 +17,7 @@ import { parseConnectionUrl } from '../src/db/connection-spec';
 import { queuePool } from '../src/queue/sql-client';
 import { ServerSlots } from '../src/queue/server-slots';
 import { SlotBudget } from '../src/queue/slot-budget';
-import { query, testServer, useFixture, WORKSPACE_ROOT } from '../src/testing';
+import { query, runFleet, tenantFleetConfig, testServer, useFixture, WORKSPACE_ROOT } from '../src/testing';
 
 const SOCKET_DIR = '/var/run/postgresql';
 const live = testServer();
@@ -188,6 +188,23 @@ const settings = { applicationName: 'fleet:identity-test', connectTimeoutMs: 5_0
       await onServer(secondUrl('postgres'), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     }
   }, 60_000);
+
+  it('queue mode: a coordinator given 127.0.0.1 and a worker given localhost share the run (the worker never polls slots nobody declared)', async () => {
+    fx.project.writeConfig(tenantFleetConfig({ lockWaitMs: 5000 }));
+    fx.project.writeMigration('global', { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)'] });
+    fx.project.writeMigration('tenant', { name: 'CreateProjects1000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)'] });
+    const config = fx.project.path('fleet.config.ts');
+    expect((await runFleet(['migrate', '--config', config, '--track', 'global'], fx.env)).code).toBe(0);
+    await query(fx.db, "INSERT INTO tenants (id) VALUES ('a'), ('b'), ('c')");
+    const coordinatorEnv = { ...fx.env, FX_MAIN_URL: `postgres://${user}@127.0.0.1:5432/${fx.db}` };
+    const workerEnv = { ...fx.env, FX_MAIN_URL: `postgres://${user}@localhost/${fx.db}` };
+    const worker = runFleet(['worker', '--config', config, '--until-empty', '--concurrency', '2', '--json'], workerEnv, 40_000);
+    const run = await runFleet(['migrate', '--config', config, '--queue', '--max-connections', '2', '--json'], coordinatorEnv, 40_000);
+    const done = await worker;
+    expect([run.code, done.code]).toEqual([0, 0]);
+    expect(JSON.parse(run.stdout).summary).toMatchObject({ changed: 3, failed: 0 });
+    expect(JSON.parse(done.stdout).jobs).toBeGreaterThanOrEqual(3);
+  }, 90_000);
 
   it('queue slots: declared under 127.0.0.1, a worker that spells the server localhost gets them; a server with none is an error, not a wait', async () => {
     const schema = `fleet_ids_${process.pid}`;
