@@ -73,13 +73,14 @@ describe('queue mode: the truth about a run', () => {
     const coordinator = startFleet(['migrate', '--config', config, '--queue', '--json'], fx.env);
     children.push(coordinator);
     await until('the run', async () => (await query(fx.db, 'SELECT 1 FROM fleet_queue.fleet_runs')).length > 0);
-    const wrong = [rogue, behind].map((dir) => startFleet(['worker', '--config', join(dir, 'fleet.config.ts'), '--until-empty'], fx.env));
+    const wrong = [rogue, behind].map((dir, i) => startFleet(['worker', '--config', join(dir, 'fleet.config.ts'), '--until-empty', ...(i === 0 ? ['--json'] : [])], fx.env));
     children.push(...wrong);
     const [r, b] = await Promise.all(wrong.map((w) => w.done));
     expect(r.stderr).toMatch(/refused\s+run fx-.*only here \(not planned\) Rogue2000/);
     expect(b.stderr).toMatch(/refused\s+run fx-.*missing here AddName1100/);
     expect([r.code, b.code]).toEqual([1, 1]);
     expect(r.stderr + b.stderr).not.toMatch(/changed|applied/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, jobs: 0, refused: [{ reason: expect.stringContaining('Rogue2000') }] });
 
     const status = await runFleet(['run', 'status', '--config', config, '--json'], fx.env);
     const doc = JSON.parse(status.stdout);

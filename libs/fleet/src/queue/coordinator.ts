@@ -14,12 +14,18 @@ import type { Target } from '../targets/target';
 import type { FleetRuntime } from '../commands/runtime';
 import { FleetQueue, describeOutput } from './fleet-queue';
 import { queueLocation, newRunId } from './location';
-import { fingerprintOf, manifestOf } from './manifest';
+import { fingerprintOf, manifestOf, MigrationManifest } from './manifest';
 import { RUN_BEAT_MS } from './run-registry';
 import { encodeCommand, TargetJob } from './target-job';
 
 /** runFleet's `runTarget` that sends the target to the queue and waits for its result. */
-export function remoteRunner(runtime: FleetRuntime, queue: FleetQueue, runId: string, command: TargetCommand): (target: Target) => Promise<TargetResult> {
+export function remoteRunner(
+  runtime: FleetRuntime,
+  queue: FleetQueue,
+  runId: string,
+  command: TargetCommand,
+  manifest: MigrationManifest,
+): (target: Target) => Promise<TargetResult> {
   const declared = new Map<string, Promise<{ server: string; capacity: number }>>();
   const budgetOf = (target: Target): Promise<{ server: string; capacity: number }> => {
     const spelled = serverKey(target.connection);
@@ -50,7 +56,7 @@ export function remoteRunner(runtime: FleetRuntime, queue: FleetQueue, runId: st
       budget: capacity,
     };
     const { state, output } = await queue.submit(job);
-    if (state === 'completed' && output && typeof output === 'object' && 'target' in output) return output as TargetResult;
+    if (state === 'completed' && output && typeof output === 'object' && 'target' in output) return unplanned(output as TargetResult, target, manifest) ?? (output as TargetResult);
     const result = emptyResult(target);
     result.outcome = 'failed';
     result.failed =
@@ -58,6 +64,22 @@ export function remoteRunner(runtime: FleetRuntime, queue: FleetQueue, runId: st
         ? { migration: null, error: { code: 'INTERRUPTED', message: 'not attempted: the run was interrupted before a worker took it' } }
         : { migration: null, error: { code: 'QUEUE_FAILED', message: `no worker could run it (${describeOutput(output)})` } };
     return result;
+  };
+}
+
+/** A result naming a migration this run did not plan (a worker of other code): reported as a failure, never as applied. */
+function unplanned(result: TargetResult, target: Target, manifest: MigrationManifest): TargetResult | null {
+  const track = manifest[target.info.tenant !== null ? `${target.info.database}/tenant` : target.info.database];
+  const planned = new Set((track ?? []).map(([name]) => name));
+  const foreign = result.applied.filter((name) => !planned.has(name));
+  if (!track || foreign.length === 0) return null;
+  return {
+    ...result,
+    outcome: 'failed',
+    failed: {
+      migration: foreign[0],
+      error: { code: 'QUEUE_FAILED', message: `a worker applied ${foreign.join(', ')}, which this run did not plan (its code differs from the coordinator's)` },
+    },
   };
 }
 
@@ -85,7 +107,7 @@ export async function openQueuedRun(runtime: FleetRuntime, command: TargetComman
   return {
     queue,
     runId,
-    runTarget: remoteRunner(runtime, queue, runId, command),
+    runTarget: remoteRunner(runtime, queue, runId, command, manifest),
     /** The run's phases, counted: once the last one is known, the run records how many targets it queues in all. */
     track(phases: FleetPhase[]): FleetPhase[] {
       let total = 0;

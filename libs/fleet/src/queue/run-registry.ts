@@ -103,15 +103,6 @@ export class RunRegistry {
     );
   }
 
-  /** Runs of the app whose coordinator is alive. */
-  async live(): Promise<number> {
-    const [row] = await this.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${this.runs} WHERE queue = $1 AND finished_at IS NULL AND heartbeat_at > now() - interval '${RUN_STALE_SECONDS} seconds'`,
-      [this.queue],
-    );
-    return row.n;
-  }
-
   async refuse(runId: string, holder: string, reason: string): Promise<void> {
     await this.sql.query(`INSERT INTO "${this.schema}".fleet_run_refusals (run_id, holder, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [runId, holder, reason]);
   }

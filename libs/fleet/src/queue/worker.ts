@@ -24,8 +24,10 @@ export interface WorkerOptions extends CommonOptions {
   concurrency?: number;
   /** Stop once no run this worker can serve has an open job (a Kubernetes Job, a CI matrix); default: work until stopped. */
   untilEmpty?: boolean;
-  /** Receives one line per finished job and per refused run (the CLI prints them). */
+  /** Receives one line per finished job (the CLI prints them). */
   log?: (line: string) => void;
+  /** Receives one line per refused run, and why (the CLI prints them, also with --json); default: `log`. */
+  warn?: (line: string) => void;
 }
 
 export interface WorkerReport {
@@ -78,7 +80,9 @@ export async function work(options: WorkerOptions): Promise<WorkerReport> {
         const why = run.manifest ? manifestDifference(run.manifest, mine) : 'the run recorded no migrations';
         if (why) {
           refused.set(run.runId, why);
-          log(`refused   run ${run.runId}: planned with other migrations than this worker's (${why}); none of its jobs taken. Start workers from the code the coordinator ran.`);
+          (options.warn ?? log)(
+            `refused   run ${run.runId}: planned with other migrations than this worker's (${why}); none of its jobs taken. Start workers from the code the coordinator ran.`,
+          );
           await queue.runs.refuse(run.runId, queue.holder, why);
           continue;
         }

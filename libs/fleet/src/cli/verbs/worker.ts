@@ -12,7 +12,8 @@ export default defineVerb({
   ],
   async run(options, ctx) {
     const { work } = await import('../../queue/worker');
-    const report = await work({ ...options, log: options.json ? undefined : (line) => ctx.io.stderr(`${line}\n`) });
+    const print = (line: string) => ctx.io.stderr(`${line}\n`);
+    const report = await work({ ...options, log: options.json ? undefined : print, warn: print });
     const text = `worker ${report.holder}: ${report.jobs} job(s), ${report.failed} failed${report.refused.length ? `, ${report.refused.length} run(s) refused (other migrations)` : ''}`;
     return { doc: report, text, exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
   },
