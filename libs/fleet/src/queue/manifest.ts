@@ -33,11 +33,6 @@ export function fingerprintOf(manifest: MigrationManifest): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-/** The run's tracks as this copy of the app has them (a track it lacks stays out: the diff names it). */
-export function restrictTo(mine: MigrationManifest, run: MigrationManifest): MigrationManifest {
-  return Object.fromEntries(Object.keys(run).flatMap((track) => (mine[track] ? [[track, mine[track]]] : [])));
-}
-
 /** Why `mine` cannot run a run planned with `run`; null when every track of the run is the same here. */
 export function manifestDifference(run: MigrationManifest, mine: MigrationManifest): string | null {
   const problems: string[] = [];
