@@ -3,7 +3,7 @@ import { defineVerb, EXIT_FAILED, EXIT_OK } from '../verb';
 
 export default defineVerb({
   name: 'run-wait',
-  summary: 'Pick up a queued run whose coordinator stopped: wait for its jobs, then report it and write its journal.',
+  summary: 'Wait for a queued run to end (its coordinator finished, or died: abandoned, exit 1), then report it from its jobs and write its journal.',
   options: [...APP, ...OUTPUT, { name: 'run', kind: 'string', value: 'id', description: 'The run id (default: the newest run of the app).' }],
   nx: false,
   async run(options, ctx) {
