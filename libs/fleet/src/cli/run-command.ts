@@ -5,7 +5,7 @@ import { ProgressReporter } from '../reporters/progress-reporter';
 import { combineListeners, FleetEvent } from '../events';
 import { ensureSourceLoader } from './source-loader';
 import { styler } from '../reporters/style';
-import { printableLines } from '../reporters/terminal-text';
+import { printableLines } from '../terminal-text';
 import { findVerb, verbs } from './registry';
 import { CommandIO, CommandOptions, EXIT_FAILED, EXIT_USAGE } from './verb';
 

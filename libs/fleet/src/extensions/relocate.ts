@@ -23,6 +23,7 @@ import type { SqlSession } from '../db/session';
 import { quoteIdent } from '../identifiers';
 import { targetLockKey } from '../locking/target-lock';
 import { ExtensionError, ExtensionNeeds } from './extensions';
+import { printable } from '../terminal-text';
 
 /** The verb (and Nx target) that moves extensions: every extension error names it. */
 export const RELOCATE_VERB = 'extensions-relocate';
@@ -197,7 +198,7 @@ export function formatRelocation(report: RelocationReport): string {
   const lines: string[] = [];
   for (const d of report.databases) {
     if (d.error) {
-      lines.push(`database ${d.database}: ${String(d.error.message)}`);
+      lines.push(`database ${d.database}: ${printable(d.error.message)}`);
       continue;
     }
     if (d.statements.length === 0 && d.blocked.length === 0) {
@@ -207,9 +208,9 @@ export function formatRelocation(report: RelocationReport): string {
     lines.push(`database ${d.database}:`);
     for (const sql of d.statements) {
       const move = d.moves.find((m) => sql === `ALTER EXTENSION ${quoteIdent(m.extension)} SET SCHEMA ${quoteIdent(m.to)}`);
-      lines.push(`  ${sql};${move ? `  -- from ${move.from}: ${move.reason}` : ''}`);
+      lines.push(`  ${printable(sql)};${move ? `  -- from ${printable(move.from)}: ${printable(move.reason)}` : ''}`);
     }
-    for (const b of d.blocked) lines.push(`  cannot move ${b.extension} (schema ${b.from}): ${b.reason}`);
+    for (const b of d.blocked) lines.push(`  cannot move ${printable(b.extension)} (schema ${printable(b.from)}): ${printable(b.reason)}`);
   }
   if (report.databases.length === 0) lines.push(`${report.app}: no database to look at (none of its databases exists yet): nothing to relocate`);
   for (const n of report.notes) lines.push(`note: ${n}`);

@@ -1,5 +1,5 @@
 import type { FleetEvent } from '../events';
-import { printable as p } from './terminal-text';
+import { printable as p } from '../terminal-text';
 
 export interface ProgressReporterOptions {
   /** A terminal gets a live line; anything else gets a plain line every `intervalMs`. */

@@ -1,6 +1,6 @@
 import { blankResult, summarize, type RunReport, type TargetResult } from '../executor/result';
 import { ProgressReporter } from './progress-reporter';
-import { printable, printableLines } from './terminal-text';
+import { printable, printableLines } from '../terminal-text';
 import { formatRunReport, formatStatus, formatVerify } from './text-format';
 
 /** A registry id crafted to print a line of its own, recolour the terminal and reverse text. */

@@ -7,7 +7,7 @@ import type { CadenceReport } from '../commands/cadence';
 import type { LintReport } from '../commands/lint';
 import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
-import { printable as p } from './terminal-text';
+import { printable as p } from '../terminal-text';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport, style: Style = plain): string {

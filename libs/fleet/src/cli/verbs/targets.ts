@@ -1,6 +1,6 @@
 import { APP, OUTPUT, TARGETS } from '../options';
 import { defineVerb, EXIT_FAILED, EXIT_OK } from '../verb';
-import { printable } from '../../reporters/terminal-text';
+import { printable } from '../../terminal-text';
 
 export default defineVerb({
   name: 'targets',
