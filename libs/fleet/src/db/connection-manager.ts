@@ -54,9 +54,11 @@ export class ConnectionManager {
     if (!entry) {
       const shared = this.options.sharedBudget;
       entry = (async () => {
+        // One short connection before the budget is known, outside it, named for what it is.
+        const probe = { ...this.options, applicationName: `${this.options.applicationName}:probe` };
         // Queue mode: the budget is the queue's slots, not probed here; only the identity is read.
-        const facts = shared ? undefined : await probeServer(spec, this.options);
-        const id = facts ? facts.identity : await identifyServer(spec, this.options);
+        const facts = shared ? undefined : await probeServer(spec, probe);
+        const id = facts ? facts.identity : await identifyServer(spec, probe);
         let known = this.servers.get(id);
         if (!known) {
           known = { id, facts, semaphore: shared ? shared(id, spec) : new Semaphore(this.options.maxConnectionsPerServer ?? defaultBudget(facts!)) };
