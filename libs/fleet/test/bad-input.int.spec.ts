@@ -9,6 +9,9 @@ import { query, runFleet, tenantFleetConfig, useFixture, withAdmin } from '../sr
 const REGISTRY = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`] };
 const USERS = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'] };
 
+// Each test spawns the CLI two to four times: room for a loaded machine.
+jest.setTimeout(90_000);
+
 describe('bad input is refused before any change (exit 2)', () => {
   const fx = useFixture('bad_input');
   const config = () => fx.project.path('fleet.config.ts');
