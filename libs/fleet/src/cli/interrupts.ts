@@ -4,6 +4,12 @@
  * every target reported, the journal marked `interrupted`, the embedded server stopped last);
  * a second one exits at once. A wrapper that dies without passing the signal on (`npx`, a
  * killed `nx`) counts as SIGTERM: the process doing the work notices its parent is gone.
+ *
+ * One keypress is one interrupt. A terminal's Ctrl-C signals its whole foreground process group,
+ * and a wrapper in that group (`nx run`, `npx`) passes on a signal of its own (Nx sends SIGTERM):
+ * Fleet gets two signals for one key. A signal within `sameKeypressMs` of the first is that
+ * same keypress and only said so; a later SIGINT or SIGTERM is a second Ctrl-C and exits at once
+ * (a later SIGHUP is the terminal closing behind a wrapper that left, not a keypress).
  */
 export interface Interrupts {
   signal: AbortSignal;
@@ -12,17 +18,38 @@ export interface Interrupts {
   dispose(): void;
 }
 
+export interface InterruptOptions {
+  /** How often the parent process is looked for (default 500 ms). */
+  parentPollMs?: number;
+  /** A signal this soon after the first is the same keypress, passed on by a wrapper (default 1000 ms). */
+  sameKeypressMs?: number;
+  /** Exits the process (a second interrupt); tests substitute it. */
+  exit?: (code: number) => void;
+}
+
 const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
-export function watchInterrupts(say: (text: string) => void, options: { parentPollMs?: number } = {}): Interrupts {
+export function watchInterrupts(say: (text: string) => void, options: InterruptOptions = {}): Interrupts {
   const controller = new AbortController();
+  const sameKeypressMs = options.sameKeypressMs ?? 1_000;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
   let received: string | null = null;
+  let receivedAt = 0;
+  let echoed = false;
   const onSignal = (name: string) => {
     if (received !== null) {
+      // A hang-up after an interrupt is the terminal going away (a wrapper that exited), not a keypress.
+      if (Date.now() - receivedAt < sameKeypressMs || name === 'SIGHUP') {
+        if (!echoed) say(`fleet: ${name} right after ${received}: the same interrupt (passed on by a wrapper such as nx or npx); still stopping.\n`);
+        echoed = true;
+        return;
+      }
       say(`fleet: ${name} again: exiting now; targets in flight may be left for the server to roll back.\n`);
-      process.exit(CODES[name] ?? 1);
+      exit(CODES[name] ?? 1);
+      return;
     }
     received = name;
+    receivedAt = Date.now();
     say(
       `\nfleet: ${name}: stopping. No new target starts; statements in flight are cancelled and rolled back, their locks released. ` +
         'The report follows. Press Ctrl-C again to exit at once.\n',
@@ -34,6 +61,14 @@ export function watchInterrupts(say: (text: string) => void, options: { parentPo
     process.on(name, handler);
     return [name, handler] as const;
   });
+  // The terminal can go away under a run: Nx's task runner exits on Ctrl-C without waiting for
+  // its executor, and the pseudo terminal it gave Fleet closes. Writes then fail (EIO; EPIPE for a
+  // pipe whose reader left); the run still stops cleanly and its report goes to the journal.
+  const onStreamError = (err: NodeJS.ErrnoException) => {
+    if (err?.code !== 'EIO' && err?.code !== 'EPIPE' && err?.code !== 'ERR_STREAM_DESTROYED') throw err;
+  };
+  const streams = [process.stdout, process.stderr];
+  for (const stream of streams) stream.on('error', onStreamError);
   const parent = process.ppid;
   const poll = setInterval(() => {
     if (received === null && process.ppid !== parent) onSignal('SIGTERM');
@@ -44,6 +79,7 @@ export function watchInterrupts(say: (text: string) => void, options: { parentPo
     exitCode: () => (received === null ? null : (CODES[received] ?? 1)),
     dispose: () => {
       clearInterval(poll);
+      for (const stream of streams) stream.removeListener('error', onStreamError);
       for (const [name, handler] of handlers) process.removeListener(name, handler);
     },
   };

@@ -16,6 +16,9 @@ import type { TargetResult } from './result';
 
 export const APPLIED_BY = `${hostname()}:${process.pid}`;
 
+/** How often the server checks, during a statement, that Fleet is still connected. */
+const CLIENT_CHECK_MS = 1000;
+
 /**
  * Runs one command on one target over a pooled connection: scopes search_path and timeouts to
  * the session, takes the target's advisory lock, then hands over to the executor. The migrations
@@ -47,8 +50,11 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const key = targetLockKey(target.connection.database, schema, target.versionTable);
     const params: unknown[] = settings.flat();
     // One round trip: session settings, the first try for the lock, and whether a history exists.
+    // If Fleet dies (SIGKILL, a crash), the server notices the closed socket within a second and ends
+    // the statement instead of running it to its end (PostgreSQL 14+; older servers lack the setting).
     const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean; legacy_is_typeorm: boolean | null }>(
       `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')},
+              (SELECT pg_catalog.set_config(name, '${CLIENT_CHECK_MS}ms', false) FROM pg_catalog.pg_settings WHERE name = 'client_connection_check_interval') AS client_check,
               pg_catalog.pg_try_advisory_lock($${params.length + 1}::int4, $${params.length + 2}::int4) AS locked,
               pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table,
               pg_catalog.to_regclass($${params.length + 4}) IS NOT NULL AS has_legacy,
