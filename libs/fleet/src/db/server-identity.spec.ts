@@ -23,6 +23,10 @@ describe('server identity', () => {
     expect(await readServerIdentity(client([{ can: false, port: '5433', started: '20261204T134214261761' }]), spec)).toBe('pg-started-20261204T134214261761-port-5433');
   });
 
+  it('falls back when the server grants pg_control_system() but fails it', async () => {
+    expect(await readServerIdentity(client([{ can: true, port: '5432', started: 'T1' }], new Error('function not supported')), spec)).toBe('pg-started-T1-port-5432');
+  });
+
   it('that cannot be read is a clear error naming the server and the fix', async () => {
     const err = await readServerIdentity(client(new Error('function pg_postmaster_start_time() does not exist')), spec).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectionError);

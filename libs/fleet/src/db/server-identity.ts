@@ -4,7 +4,7 @@
  * server is one connection budget (and one set of queue slots).
  *
  * - `pg_control_system().system_identifier`: set by initdb, unchanged by restarts. PUBLIC may run
- *   it by default (PostgreSQL 9.6+); a provider may revoke it.
+ *   it by default (PostgreSQL 9.6+); a provider may revoke it or make it fail.
  * - Otherwise `pg_postmaster_start_time()` (microseconds) and the `port` setting, which every role
  *   may read: unique per running server, but new after a restart.
  *   (`data_directory` and `unix_socket_directories` need pg_read_all_settings; `inet_server_addr()`
@@ -25,12 +25,10 @@ export async function readServerIdentity(client: Client, spec: ConnectionSpec): 
               pg_catalog.to_char(pg_catalog.pg_postmaster_start_time() AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISSUS') AS started`,
     );
     const [{ can, port, started }] = rows;
-    if (can) {
-      const control = await client.query<{ id: string | null }>('SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()');
-      const id = control.rows[0]?.id;
-      if (id && id !== '0') return `pg-${id}`;
-    }
-    return `pg-started-${started}-port-${port}`;
+    // Some hosted servers grant it and fail it ("not supported"): the fallback then, too.
+    const control = can ? await client.query<{ id: string | null }>('SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()').catch(() => null) : null;
+    const id = control?.rows[0]?.id;
+    return id && id !== '0' ? `pg-${id}` : `pg-started-${started}-port-${port}`;
   } catch (cause) {
     throw new ConnectionError(
       `Cannot tell which server ${describeConnection(spec)} is (${(cause as Error)?.message ?? String(cause)}): Fleet reads pg_control_system() or, failing that, ` +
