@@ -9,130 +9,17 @@
  * - a plain npm project without Nx: `npx fleet migrate --config fleet.config.ts`.
  * Everything installs from npm's cache (`npm ci` of this repo fills it), so no network is needed.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
+import { join } from 'node:path';
 import { createDatabase, databaseUrl, dropDatabase, testServer, withAdmin } from '@fleet/core/testing';
+import { ADD_NICKNAME, CREATE_ORDERS, CREATE_USERS, ENTITY, TSCONFIG } from './matrix/fixture';
+import { ok, run, write } from './matrix/process';
+import { packTarballs } from './matrix/tarballs';
 import { WORKSPACE_ROOT } from './run-nx';
 
 const rootPackage = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'package.json'), 'utf8'));
 const pinned = (name: string): string => rootPackage.dependencies[name] ?? rootPackage.devDependencies[name];
-
-interface Run {
-  code: number | null;
-  /** stdout and stderr, as a person sees them. */
-  out: string;
-  stdout: string;
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true', ...env },
-    });
-    let out = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out: stripVTControlCharacters(out), stdout });
-    });
-  });
-}
-
-async function ok(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const r = await run(command, args, cwd, env);
-  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
-  return r.out;
-}
-
-function write(root: string, files: Record<string, string>): void {
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-}
-
-const ENTITY = `import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-@Entity('users')
-export class User {
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column()
-  email!: string;
-
-  @Column({ type: 'varchar', nullable: true })
-  nickname!: string | null;
-}
-`;
-
-const CREATE_USERS = `import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-
-export class CreateUsers1700000000000 implements MigrationInterface {
-  public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({
-        name: 'users',
-        columns: [
-          { name: 'id', type: 'uuid', isPrimary: true, isGenerated: true, generationStrategy: 'uuid' },
-          { name: 'email', type: 'varchar' },
-        ],
-      }),
-    );
-  }
-
-  public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('users');
-  }
-}
-`;
-
-const ADD_NICKNAME = `import { MigrationInterface, QueryRunner } from 'typeorm';
-
-export class AddNickname1700000000001 implements MigrationInterface {
-  name = 'AddNickname1700000000001';
-
-  public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(\`ALTER TABLE "public"."users" ADD "nickname" character varying\`);
-  }
-
-  public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(\`ALTER TABLE "public"."users" DROP COLUMN "nickname"\`);
-  }
-}
-`;
-
-const CREATE_ORDERS = (stamp: string) => `import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-
-export class CreateOrders${stamp} implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({
-        name: 'orders',
-        columns: [
-          { name: 'id', type: 'serial', isPrimary: true },
-          { name: 'status', type: 'enum', enum: ['new', 'paid'], default: "'new'" },
-        ],
-      }),
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('orders');
-  }
-}
-`;
 
 const ONBOARD = `import { createTenant } from '@fleet/core';
 
@@ -149,24 +36,6 @@ main().catch((e) => {
 });
 `;
 
-const TSCONFIG = JSON.stringify(
-  {
-    compilerOptions: {
-      target: 'es2022',
-      module: 'commonjs',
-      moduleResolution: 'bundler',
-      strict: true,
-      esModuleInterop: true,
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      skipLibCheck: true,
-      types: ['node'],
-    },
-  },
-  null,
-  2,
-);
-
 describe('Fleet installed into a fresh workspace from its tarballs', () => {
   const s = testServer();
   const pgEnv = { PGHOST: s.host, PGPORT: String(s.port), PGUSER: s.user, ...(s.password ? { PGPASSWORD: s.password } : {}) };
@@ -177,12 +46,7 @@ describe('Fleet installed into a fresh workspace from its tarballs', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fleet-fresh-'));
-    const packs = join(dir, 'packages');
-    await ok(process.execPath, ['-r', '@swc-node/register', 'tools/release/build-packages.ts', '--pack', '--dest', packs], WORKSPACE_ROOT, {
-      SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json'),
-    });
-    const files = readdirSync(packs);
-    tarballs = { core: join(packs, files.find((f) => f.startsWith('fleet-core-')) as string), plugin: join(packs, files.find((f) => f.startsWith('fleet-nx-plugin-')) as string) };
+    tarballs = await packTarballs(join(dir, 'packages'));
     database = await createDatabase('fleet_fresh');
     plainDatabase = await createDatabase('fleet_fresh_plain');
   }, 240_000);

@@ -1,0 +1,13 @@
+// The compatibility matrix alone (`npm run test:compat`, its own step in .ci/run): it installs
+// real workspaces, minutes on a cold cache, so `npm test` leaves it out (jest.config.ts here).
+export default {
+  displayName: 'compat',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/test/compat.e2e.spec.ts'],
+  // One scenario at a time: each one runs package managers and Nx, and 2 cores are shared.
+  maxWorkers: 1,
+  testTimeout: 1_200_000,
+  globalSetup: '<rootDir>/../ci/jest-global-setup.js',
+  globalTeardown: '<rootDir>/../ci/jest-global-teardown.js',
+};
