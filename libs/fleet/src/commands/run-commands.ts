@@ -5,7 +5,9 @@ import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate } from './lint';
 import { mixedVersions, planRun, RunPlan } from './plan-run';
-import { fleetStatus } from './status';
+import { fleetStatus, StatusReport } from './status';
+import { readTargetHistories } from './read-histories';
+import { currentVersion } from '../planner/planner';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { selectTargets } from './select-targets';
 import { rolloutPhases } from './rollout';
@@ -131,7 +133,8 @@ async function execute(
   const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenants])];
   // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
   if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
-  const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, await fleetStatus(runtime)) : undefined;
+  const before = options.journalDir ? await fleetStatus(runtime) : undefined;
+  const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, before!) : undefined;
   if (journal) runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });
   const queued = mode.queue ? await openQueuedRun(runtime, command) : undefined;
   let report: RunReport;
@@ -150,6 +153,7 @@ async function execute(
   } finally {
     await queued?.close();
   }
+  await versionsOfTargetsNotRun(runtime, report, before);
   if (queued) report.queue = { run: queued.runId, queue: queued.queue.name, schema: queued.queue.location.schema };
   if (rollout) report.waves = rollout.report(report.results);
   if (command.kind === 'migrate') {
@@ -162,4 +166,33 @@ async function execute(
     else runtime.emit({ type: 'notice', message: `warning: ${journal.problem}` });
   }
   return report;
+}
+
+/**
+ * A target the run did not attempt (--fail-fast, a failed global track, an interruption) is
+ * reported at its real version, not "(none)": the one the snapshot before the run read (the
+ * journal's), or, without one, read now (nothing of this run touched it). An interrupted run
+ * without a snapshot does not wait for that read.
+ */
+async function versionsOfTargetsNotRun(runtime: FleetRuntime, report: RunReport, before: StatusReport | undefined): Promise<void> {
+  const unknown = report.results.filter((r) => r.outcome === 'not-run' && r.versionBefore === null && r.applied.length === 0);
+  if (unknown.length === 0 || (!before && report.interrupted)) return;
+  const versions = new Map<string, string | null>();
+  if (before) {
+    for (const t of before.targets) if (t.state !== 'failed') versions.set(t.target, t.version);
+  } else {
+    const ids = new Set(unknown.map((r) => r.target));
+    const tenants = unknown.some((r) => r.tenant !== null) ? (await runtime.tenantTargets()).targets : [];
+    const targets = [...runtime.globalTargets(), ...tenants].filter((t) => ids.has(t.id));
+    const { histories } = await readTargetHistories(runtime, targets);
+    for (const t of targets) {
+      const history = histories.get(t.id);
+      if (history && !history.error) versions.set(t.id, currentVersion(t.migrations, history.records));
+    }
+  }
+  for (const r of unknown) {
+    if (!versions.has(r.target)) continue;
+    r.versionBefore = versions.get(r.target)!;
+    r.versionAfter = r.versionBefore;
+  }
 }

@@ -62,9 +62,13 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   const signal = options.signal;
   /** Backends serving targets right now, to cancel their statements on an interruption. */
   const inFlight = new Map<string, { spec: Target['connection']; pid: number }>();
+  /** The cancellations sent; the run ends once they are answered (a report never says "cancelled" of a statement still running). */
+  const cancels: Promise<unknown>[] = [];
   const cancelInFlight = () => {
     for (const { spec, pid } of inFlight.values()) {
-      void withClient(spec, { applicationName: 'fleet:cancel', connectTimeoutMs: 5_000 }, (c) => c.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid])).catch(() => undefined);
+      cancels.push(
+        withClient(spec, { applicationName: 'fleet:cancel', connectTimeoutMs: 5_000 }, (c) => c.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid])).catch(() => undefined),
+      );
     }
   };
   signal?.addEventListener('abort', cancelInFlight, { once: true });
@@ -156,7 +160,9 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     let targets: Target[];
     if (Array.isArray(phase)) targets = phase;
     else {
-      const resolved = signal?.aborted ? { targets: [], results: [] } : await phase([...results]);
+      // Interrupted: the phase's targets are still listed (not attempted); discovery is one read-only
+      // query per database, and it gets a second at most.
+      const resolved = signal?.aborted ? await settleWithin(phase([...results]), 1_000) : await phase([...results]);
       targets = resolved.targets;
       for (const r of resolved.results) {
         place(r.target);
@@ -186,6 +192,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 
   signal?.removeEventListener('abort', cancelInFlight);
+  await Promise.all(cancels);
   watchdog?.stop();
   const summary = summarize(results);
   const report: RunReport = {
@@ -199,4 +206,16 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   };
   emit({ type: 'run-end', report });
   return report;
+}
+
+/** What a phase resolves to within `ms`; nothing if it fails or takes longer (an interrupted run does not wait for it). */
+async function settleWithin(pending: ReturnType<Exclude<FleetPhase, Target[]>>, ms: number): ReturnType<Exclude<FleetPhase, Target[]>> {
+  const none = { targets: [], results: [] };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof none>((resolve) => (timer = setTimeout(() => resolve(none), ms)));
+  try {
+    return await Promise.race([pending.catch(() => none), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
