@@ -5,8 +5,9 @@ export default {
   preset: '../../jest.preset.js',
   rootDir: __dirname,
   testMatch: ['<rootDir>/test/compat.e2e.spec.ts'],
-  // One scenario at a time: each one runs package managers and Nx, and 2 cores are shared.
+  // One worker; in it, two scenarios at a time (it.concurrent in the spec).
   maxWorkers: 1,
+  maxConcurrency: 2,
   testTimeout: 1_200_000,
   globalSetup: '<rootDir>/../ci/jest-global-setup.js',
   globalTeardown: '<rootDir>/../ci/jest-global-teardown.js',

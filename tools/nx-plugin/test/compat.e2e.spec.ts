@@ -24,23 +24,22 @@ const only = process.env.FLEET_COMPAT?.split(',').map((s) => s.trim());
 const chosen = SCENARIOS.filter((s) => !only || only.some((o) => s.id.startsWith(o)));
 
 describe('compatibility matrix: Fleet from its tarballs in the workspaces people have', () => {
-  let dir: string;
-  let tarballs: Tarballs;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fleet-compat-'));
-    tarballs = await packTarballs(join(dir, 'packages'));
-  }, 300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-compat-'));
+  // Packed once, by the first scenario that asks (concurrent tests may start before a beforeAll ends).
+  let packed: Promise<Tarballs> | undefined;
+  const tarballs = () => (packed ??= packTarballs(join(dir, 'packages')));
 
   afterAll(() => {
     // FLEET_COMPAT_KEEP=1 leaves the scratch workspaces for a look after a failure.
-    if (dir && !process.env.FLEET_COMPAT_KEEP) rmSync(dir, { recursive: true, force: true });
+    if (!process.env.FLEET_COMPAT_KEEP) rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(chosen.map((s) => [s.title, s] as const))(
+  // Two scenarios at a time (jest.compat.config.ts: maxConcurrency): each is mostly one
+  // single-threaded process after another, so two keep 2 cores busy.
+  it.concurrent.each(chosen.map((s) => [s.title, s] as const))(
     '%s: install with no flags, init, migrate, status, revert one tenant through Nx',
     async (_title, scenario: Scenario) => {
-      await exerciseScenario(scenario, dir, tarballs);
+      await exerciseScenario(scenario, dir, await tarballs());
     },
     1_200_000,
   );

@@ -33,14 +33,24 @@ interface TargetStatus {
 /** Runs `scenario` in `<dir>/<scenario id>` against its own database (dropped afterwards). */
 export async function exerciseScenario(scenario: Scenario, dir: string, tarballs: Tarballs): Promise<void> {
   const database = await createDatabase(`fleet_compat_${scenario.id[0]}`);
+  // FLEET_COMPAT_TIMING=1: how long each step took, on stderr.
+  const timings: string[] = [];
+  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings.push(`${label}: ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    }
+  };
   try {
-    const { ws, install } = await scratchWorkspace(scenario, join(dir, scenario.id), tarballs);
+    const { ws, install } = await timed('workspace copy and tarball install', () => scratchWorkspace(scenario, join(dir, scenario.id), tarballs));
     succeeded(`${scenario.packageManager.name} add of the two tarballs`, install);
     const env = { [scenario.urlEnv]: databaseUrl(database) };
-    const nx = async (...args: string[]) => succeeded(`nx ${args.join(' ')}`, await ws.nx(args, env));
+    const nx = async (...args: string[]) => succeeded(`nx ${args.join(' ')}`, await timed(`nx ${args.join(' ')}`, () => ws.nx(args, env)));
     /** A --json verb's document: on stdout (its progress lines go to stderr). */
     const nxJson = async (...args: string[]) => {
-      const r = await ws.nx([...args, '--json'], env);
+      const r = await timed(`nx ${args.join(' ')} --json`, () => ws.nx([...args, '--json'], env));
       succeeded(`nx ${args.join(' ')} --json`, r);
       return parseJsonDocument(r.stdout);
     };
@@ -59,7 +69,7 @@ export async function exerciseScenario(scenario: Scenario, dir: string, tarballs
     // bin is checked under each package manager's layout).
     expect(await nx('run', `${project}:tenant-create`, '--id', 'acme')).toContain('tenant acme: created in tenant_acme');
     for (const tenant of TENANTS.slice(1)) {
-      const created = await ws.fleet(['tenant', 'create', tenant, '--config', `${appRoot}/fleet.config.ts`], env);
+      const created = await timed(`fleet tenant create ${tenant}`, () => ws.fleet(['tenant', 'create', tenant, '--config', `${appRoot}/fleet.config.ts`], env));
       expect(succeeded(`fleet tenant create ${tenant}`, created)).toContain(`tenant ${tenant}: created in tenant_${tenant}`);
     }
 
@@ -99,6 +109,7 @@ export async function exerciseScenario(scenario: Scenario, dir: string, tarballs
       { schema: 'tenant_initech', orders: true, enum: true },
     ]);
   } finally {
+    if (process.env.FLEET_COMPAT_TIMING) process.stderr.write(`${scenario.id}\n  ${timings.join('\n  ')}\n`);
     await dropDatabase(database);
   }
 }

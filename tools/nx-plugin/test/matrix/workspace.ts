@@ -6,7 +6,7 @@
  * the package manager's plain add command: no flag that relaxes peer dependencies.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -53,12 +53,23 @@ export function cacheKey(scenario: Scenario): string {
   return `${scenario.id}-${hash}`;
 }
 
-/** The scenario's prepared workspace (dependencies installed, no Fleet): reused when present, else made now. */
-export async function preparedWorkspace(scenario: Scenario): Promise<{ dir: string; reused: boolean }> {
-  const dir = join(CACHE_ROOT, cacheKey(scenario));
+const preparing = new Map<string, Promise<{ dir: string; reused: boolean }>>();
+
+/** The scenario's prepared workspace (dependencies installed, no Fleet): reused when present, else made now (once per process). */
+export function preparedWorkspace(scenario: Scenario): Promise<{ dir: string; reused: boolean }> {
+  const key = cacheKey(scenario);
+  let pending = preparing.get(key);
+  if (!pending) {
+    pending = prepare(scenario, join(CACHE_ROOT, key));
+    preparing.set(key, pending);
+  }
+  return pending;
+}
+
+async function prepare(scenario: Scenario, dir: string): Promise<{ dir: string; reused: boolean }> {
   if (existsSync(join(dir, '.fleet-compat-ready'))) return { dir, reused: true };
   mkdirSync(CACHE_ROOT, { recursive: true });
-  const building = `${dir}.building-${process.pid}`;
+  const building = `${dir}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
   try {
