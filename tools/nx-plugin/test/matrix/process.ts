@@ -14,8 +14,8 @@ export interface Run {
   stdout: string;
 }
 
-/** The environment every install test starts from: no Nx daemon, cache, cloud or TUI; no colour. */
-export const BASE_ENV: NodeJS.ProcessEnv = { CI: 'true', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true', NO_COLOR: '1' };
+/** The environment every install test starts from: no Nx daemon, cache, cloud or TUI. */
+export const BASE_ENV: NodeJS.ProcessEnv = { CI: 'true', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' };
 
 /** What reaches a registry from this machine: its proxies, CA and registry settings; nothing else of the test's own environment. */
 function networkEnv(): NodeJS.ProcessEnv {
