@@ -25,6 +25,25 @@ export interface InterruptOptions {
   sameKeypressMs?: number;
   /** Exits the process (a second interrupt); tests substitute it. */
   exit?: (code: number) => void;
+  /**
+   * The verb being run: after an interrupt it has this long to stop by itself (see
+   * `graceAfterInterrupt`) before the process exits anyway, saying so. Without it, no limit.
+   */
+  verb?: string;
+}
+
+/** Verbs that only read: nothing to roll back or clean, so a wait they do not watch ends soon after Ctrl-C. */
+const READ_ONLY_VERBS = new Set(['status', 'verify', 'drift', 'history', 'targets']);
+
+/**
+ * How long a verb has, after the first interrupt, to stop by itself before the process exits
+ * anyway: every wait of the engine watches the interrupt (a run stops in well under 2 s); this
+ * bounds the waits that do not (a read blocked behind another session's lock, say). A read-only
+ * verb exits within 1.5 s; one that changes things gets longer to roll back, drop its scratch
+ * database and write its journal.
+ */
+export function graceAfterInterrupt(verb: string): number {
+  return READ_ONLY_VERBS.has(verb) ? 1_500 : 5_000;
 }
 
 const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
@@ -55,7 +74,21 @@ export function watchInterrupts(say: (text: string) => void, options: InterruptO
         'The report follows. Press Ctrl-C again to exit at once.\n',
     );
     controller.abort(name);
+    if (options.verb !== undefined) {
+      const verb = options.verb;
+      const graceMs = graceAfterInterrupt(verb);
+      const backstop = setTimeout(() => {
+        say(
+          `fleet ${verb}: interrupted (${name}) while waiting on the server, and still waiting ${graceMs / 1000} s later: exiting now. ` +
+            (READ_ONLY_VERBS.has(verb) ? 'It only reads: nothing was changed.\n' : 'The server rolls back what was in flight.\n'),
+        );
+        exit(CODES[name] ?? 1);
+      }, graceMs);
+      backstop.unref();
+      timers.push(backstop);
+    }
   };
+  const timers: NodeJS.Timeout[] = [];
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name) => {
     const handler = () => onSignal(name);
     process.on(name, handler);
@@ -79,6 +112,7 @@ export function watchInterrupts(say: (text: string) => void, options: InterruptO
     exitCode: () => (received === null ? null : (CODES[received] ?? 1)),
     dispose: () => {
       clearInterval(poll);
+      for (const t of timers) clearTimeout(t);
       for (const stream of streams) stream.removeListener('error', onStreamError);
       for (const [name, handler] of handlers) process.removeListener(name, handler);
     },

@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`fleet: ${parsed.error}\n`);
     return EXIT_USAGE;
   }
-  const interrupts = watchInterrupts((t) => process.stderr.write(t));
+  const interrupts = watchInterrupts((t) => process.stderr.write(t), { verb: parsed.verb });
   try {
     const code = await runCommand(
       parsed.verb,
