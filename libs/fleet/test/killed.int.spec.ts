@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { query, runFleet, tenantFleetConfig, useFixture, waitForBackend, WORKSPACE_ROOT } from '../src/testing';
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, query, runFleet, tenantFleetConfig, useFixture, waitForBackend, WORKSPACE_ROOT } from '../src/testing';
 
 const FLEET_BIN = join(WORKSPACE_ROOT, 'libs', 'fleet', 'bin', 'fleet.js');
 
@@ -45,5 +46,23 @@ describe('Fleet killed outright', () => {
     const next = await runFleet(['migrate', '--config', config], fx.env);
     expect(next.code).toBe(0);
     expect(await query(fx.db, `SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'items'`)).toEqual([{ n: 1 }]);
+  }, 60_000);
+
+  it('a scratch database left by a run killed over an hour ago is dropped by the next run that makes one; a recent one is left alone', async () => {
+    const named = (secondsAgo: number) => `fleet_scratch_${Math.floor(Date.now() / 1000 - secondsAgo).toString(36)}_${randomBytes(6).toString('hex')}`;
+    const stale = named(2 * 3600);
+    const recent = named(60);
+    try {
+      for (const name of [stale, recent]) await query('postgres', `CREATE DATABASE "${name}"`);
+      fx.project.writeConfig(tenantFleetConfig({}, { discover: { list: ['a'] }, registry: undefined }));
+      fx.project.writeMigration('global', { name: 'Init1000', up: ['SELECT 1'] });
+      // Content of its own: the tenant lint's cached verdict would skip the scratch database.
+      fx.project.writeMigration('tenant', { name: 'CreateItems1000', up: [`CREATE TABLE items (id int) /* ${fx.db} */`] });
+      expect((await runFleet(['migrate', '--config', fx.project.path('fleet.config.ts')], fx.env)).code).toBe(0);
+      const left = await query<{ datname: string }>('postgres', `SELECT datname FROM pg_database WHERE datname IN ($1, $2)`, [stale, recent]);
+      expect(left.map((r) => r.datname)).toEqual([recent]);
+    } finally {
+      for (const name of [stale, recent]) await dropDatabase(name);
+    }
   }, 60_000);
 });

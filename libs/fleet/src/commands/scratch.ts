@@ -18,14 +18,29 @@ export type Track = 'global' | 'tenant';
 
 /** Creates an empty database next to `d`'s, runs fn, then drops it (and its pool) whatever happens. */
 export async function withScratchDatabase<T>(runtime: FleetRuntime, d: ResolvedDatabase, fn: (scratch: ConnectionSpec) => Promise<T>): Promise<T> {
-  const scratch = withDatabase(d.spec, `fleet_scratch_${randomBytes(6).toString('hex')}`);
+  // The name says when it was made (seconds, base 36): a run killed outright leaves its scratch
+  // database behind, and a later run drops those older than an hour that nobody is connected to.
+  const scratch = withDatabase(d.spec, `fleet_scratch_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(6).toString('hex')}`);
   const admin = withDatabase(d.spec, d.maintenanceDatabase);
-  await withClient(admin, runtime.settings, (c) => c.query(`CREATE DATABASE ${quoteIdent(scratch.database)}`));
+  await withClient(admin, runtime.settings, async (c) => {
+    await dropAbandonedScratch(c);
+    await c.query(`CREATE DATABASE ${quoteIdent(scratch.database)}`);
+  });
   try {
     return await fn(scratch);
   } finally {
     await runtime.connections.release(scratch);
     await withClient(admin, runtime.settings, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch.database)} WITH (FORCE)`));
+  }
+}
+
+/** Drops the scratch databases of runs that died more than an hour ago (never one in use: no FORCE). */
+async function dropAbandonedScratch(c: { query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }> }): Promise<void> {
+  const { rows } = await c.query(`SELECT datname FROM pg_catalog.pg_database WHERE datname ~ '^fleet_scratch_[0-9a-z]+_[0-9a-f]{12}$'`);
+  const hourAgo = Date.now() / 1000 - 3600;
+  for (const { datname } of rows as Array<{ datname: string }>) {
+    if (parseInt(datname.split('_')[2], 36) > hourAgo) continue;
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}`).catch(() => undefined); // in use, or not ours to drop: left alone
   }
 }
 
