@@ -101,6 +101,17 @@ export const SCENARIOS: readonly Scenario[] = [
     devDependencies: { ...nx(23), typescript: TYPESCRIPT[6], '@types/node': '20.19.43' },
     ...shop,
   },
+  {
+    id: 'g-yarn-berry',
+    title: '(g) yarn 4 (node-modules linker), Nx 24, typeorm 1.x, TypeScript 6',
+    packageManager: { name: 'yarn', version: '4.18.1' },
+    base: { kind: 'written' },
+    dependencies: app(TYPEORM['1']),
+    devDependencies: { ...nx(24), typescript: TYPESCRIPT[6], '@types/node': '20.19.43' },
+    ...shop,
+    // Nx needs node_modules (no Plug'n'Play); under CI yarn 4 refuses to write a lockfile unless told.
+    files: { '.yarnrc.yml': 'nodeLinker: node-modules\nenableImmutableInstalls: false\n', 'yarn.lock': '' },
+  },
 ];
 
 /** The Nx major a scenario installs. */

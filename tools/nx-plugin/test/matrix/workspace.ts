@@ -23,8 +23,12 @@ export const CACHE_ROOT = process.env.FLEET_COMPAT_CACHE || join(homedir(), '.ca
 export function packageManager(scenario: Scenario, args: string[]): [string, string[]] {
   const { name, version } = scenario.packageManager;
   if (name === 'npm') return ['npm', args];
-  return ['npx', ['-y', `${name}@${version}`, ...args]];
+  // Yarn 2+ is published as @yarnpkg/cli-dist; the `yarn` package is yarn classic.
+  const pkg = name === 'yarn' && !isYarnClassic(scenario) ? '@yarnpkg/cli-dist' : name;
+  return ['npx', ['-y', `${pkg}@${version}`, ...args]];
 }
+
+const isYarnClassic = (scenario: Scenario) => scenario.packageManager.name === 'yarn' && scenario.packageManager.version.startsWith('1.');
 
 function pm(scenario: Scenario, cwd: string, args: string[], timeoutMs = 900_000): Promise<string> {
   const [command, full] = packageManager(scenario, args);
@@ -40,6 +44,8 @@ function addCommand(scenario: Scenario, specs: string[], dev: boolean): string[]
     case 'pnpm':
       return ['add', ...(dev ? ['--save-dev'] : []), ...specs];
     case 'yarn':
+      // Yarn classic takes a tarball as file:<path>; yarn 4 as the path itself.
+      if (!isYarnClassic(scenario)) return ['add', ...(dev ? ['--dev'] : []), ...specs];
       return ['add', '--non-interactive', ...(dev ? ['--dev'] : []), ...specs.map((s) => (s.endsWith('.tgz') ? `file:${s}` : s))];
   }
 }
@@ -107,7 +113,7 @@ async function makeWorkspace(scenario: Scenario, parent: string): Promise<string
         2,
       ),
     });
-    await pm(scenario, ws, ['install', ...(scenario.packageManager.name === 'yarn' ? ['--non-interactive'] : [])]);
+    await pm(scenario, ws, ['install', ...(isYarnClassic(scenario) ? ['--non-interactive'] : [])]);
     return ws;
   }
   const { version, name, appName } = scenario.base;
