@@ -30,6 +30,8 @@ export interface InterruptOptions {
    * `graceAfterInterrupt`) before the process exits anyway, saying so. Without it, no limit.
    */
   verb?: string;
+  /** Running under Nx: its task runner returns to the prompt at once on Ctrl-C, so the report may not reach the terminal. */
+  underNx?: boolean;
 }
 
 /** Verbs that only read: nothing to roll back or clean, so a wait they do not watch ends soon after Ctrl-C. */
@@ -71,7 +73,10 @@ export function watchInterrupts(say: (text: string) => void, options: InterruptO
     receivedAt = Date.now();
     say(
       `\nfleet: ${name}: stopping. No new target starts; statements in flight are cancelled and rolled back, their locks released. ` +
-        'The report follows. Press Ctrl-C again to exit at once.\n',
+        (options.underNx
+          ? 'The report follows, and is in the run journal named above (Nx returns to the prompt at once on Ctrl-C, so it may not show here). '
+          : 'The report follows. ') +
+        'Press Ctrl-C again to exit at once.\n',
     );
     controller.abort(name);
     if (options.verb !== undefined) {

@@ -22,7 +22,7 @@ export async function runVerb(verbName: string, options: Record<string, unknown>
   if (verb.positional && options[verb.positional.name] !== undefined) (command as Record<string, unknown>)[verb.positional.field] = String(options[verb.positional.name]);
   // An app verb works on the project it runs for, unless a config is named.
   if (verb.options.some((o) => o.name === 'app') && command.app === undefined && command.config === undefined) command.app = context.projectName;
-  const interrupts = watchInterrupts((text) => process.stderr.write(text), { verb: verb.name });
+  const interrupts = watchInterrupts((text) => process.stderr.write(text), { verb: verb.name, underNx: true });
   try {
     const code = await runCommand(
       verb.name,
