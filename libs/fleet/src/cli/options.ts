@@ -32,7 +32,8 @@ export const RUN: readonly OptionSpec[] = [
 /** How the result is printed. */
 export const OUTPUT: readonly OptionSpec[] = [
   opt({ name: 'json', kind: 'boolean', description: 'Print one JSON document instead of text (progress: JSON lines on stderr).' }),
-  opt({ name: 'verbose', kind: 'boolean', description: 'Print every migration, even for large fleets.' }),
+  // Not `--verbose`: `nx run` keeps that for itself (Nx's own logging) and never passes it on.
+  opt({ name: 'full', kind: 'boolean', field: 'verbose', description: 'Print every migration of every target, even for large fleets (the default up to 10 targets).' }),
 ];
 
 export const TO = (what: string): OptionSpec => opt({ name: 'to', kind: 'string', value: 'migration', description: what });

@@ -18,6 +18,8 @@ describe('command line (from the verb registry, no database)', () => {
     expect(parseCommandLine(['revert', '--target=app1/users/acme', '--yes'])).toEqual({
       error: expect.stringMatching(/no option --target \(it is now --only: `nx run` takes --target/),
     });
+    expect(parseCommandLine(['migrate', '--verbose'])).toEqual({ error: expect.stringMatching(/no option --verbose \(it is now --full: `nx run` takes --verbose/) });
+    expect(parseCommandLine(['migrate', '--full'])).toEqual({ verb: 'migrate', options: { verbose: true } });
   });
 
   it('an option of another verb, a typo, a bad value: a usage error that says what to type', () => {

@@ -13,6 +13,7 @@ export type ParsedCommandLine = { verb: string; options: CommandOptions } | { he
 const RENAMED: Record<string, { to: string; why: string }> = {
   shard: { to: 'slice', why: 'a "shard" is a database of a sharded app' },
   target: { to: 'only', why: '`nx run` takes --target for itself and never passes it on' },
+  verbose: { to: 'full', why: '`nx run` takes --verbose for itself and never passes it on' },
 };
 
 const GROUPS = CLI_GROUPS;

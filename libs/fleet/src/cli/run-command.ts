@@ -50,7 +50,7 @@ export async function runCommand(verbName: Verb, options: CommandOptions, io: Co
 
 /**
  * `--json` progress: one JSON object per line on stderr. Per-migration events only with
- * --verbose, so a 1000-tenant run stays a few thousand lines; run-end carries only the summary
+ * --full, so a 1000-tenant run stays a few thousand lines; run-end carries only the summary
  * (stdout has the whole report).
  */
 function jsonEventStream(write: (text: string) => void, verbose: boolean): (event: FleetEvent) => void {

@@ -21,8 +21,8 @@ export interface FleetExecutorOptions {
   lockWait?: number;
   /** Print one JSON document instead of text (progress: JSON lines on stderr). */
   json?: boolean;
-  /** Print every migration, even for large fleets. */
-  verbose?: boolean;
+  /** Print every migration of every target, even for large fleets (the default up to 10 targets). */
+  full?: boolean;
   /** Migrate up to and including this migration (default: head). */
   to?: string;
   /** Print the per-target plan and change nothing. */
