@@ -124,6 +124,15 @@ export const AppDataSource = new DataSource({
     await nx('g', '@fleet/nx-plugin:migration', 'CreateOrders', '--project', 'shop', '--track', 'tenant', '--timestamp', '1700000000100');
     writeFileSync(join(ws, 'apps/shop/src/tenant-migrations/1700000000100-CreateOrders.ts'), CREATE_ORDERS('1700000000100'));
     expect(await nx('run', 'shop:migrate')).toMatch(/applied CreateTenantRegistry\d+/);
+    // The first migrate installed uuid-ossp where the one-schema app saw it: public, which no
+    // tenant sees. tenant-create stops before creating anything and names the command that moves
+    // it; the command runs as printed (its Nx form), dry run first, then confirmed.
+    const refused = await run(process.execPath, [join(ws, 'node_modules/nx/dist/bin/nx.js'), 'run', 'shop:tenant-create', '--id', 'acme'], ws, env);
+    expect(refused.code).not.toBe(0);
+    const relocate = /\(Nx: `(nx run shop:extensions-relocate)`\)/.exec(refused.out);
+    expect(relocate?.[1]).toBe('nx run shop:extensions-relocate');
+    expect(await nx('run', 'shop:extensions-relocate', '--dry-run')).toContain('ALTER EXTENSION "uuid-ossp" SET SCHEMA "extensions"');
+    await nx('run', 'shop:extensions-relocate', '--yes');
     expect(await nx('run', 'shop:tenant-create', '--id', 'acme')).toContain('tenant acme: created in tenant_acme');
 
     // The app's own compiled code calls the API: no Nx, no TypeScript hook left in its process.
