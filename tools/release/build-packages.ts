@@ -6,7 +6,8 @@
  * Each package is compiled JavaScript with type declarations and a package.json written here:
  * dependencies where they are used (versions from this lockfile's workspace), typeorm, pg, nx and
  * @fleet/core (for the plugin) as peer dependencies at the ranges the compatibility suite runs
- * (tools/nx-plugin/test/compat.e2e.spec.ts), nothing that needs swc or ts-node.
+ * (tools/nx-plugin/test/compat.e2e.spec.ts). The packages run compiled JavaScript: no ts-node or
+ * swc-node hook; @swc/core is a dependency of @fleet/core only to compile the user's own .ts files.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
