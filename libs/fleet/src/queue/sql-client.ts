@@ -30,9 +30,15 @@ export function queuePool(spec: ConnectionSpec, max = 2): SqlClient {
   };
 }
 
-/** Two processes creating the same table at once: the loser's duplicate_table or unique_violation (on pg_type) means it is there. */
+/**
+ * Two processes creating the same table at once: the loser's duplicate_table, unique_violation
+ * (on pg_type) or duplicate_object ("type ... already exists": the winner's row type committed
+ * between the loser's IF NOT EXISTS check and its own type) means it is there.
+ */
+const ALREADY_THERE = new Set(['42P07', '23505', '42710']);
+
 export async function createIfMissing(sql: SqlClient, ddl: string): Promise<void> {
   await sql.query(ddl).catch((err: { code?: string }) => {
-    if (err.code !== '42P07' && err.code !== '23505') throw err;
+    if (!err.code || !ALREADY_THERE.has(err.code)) throw err;
   });
 }
