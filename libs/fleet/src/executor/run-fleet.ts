@@ -75,9 +75,14 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   /** The open-connection budget of the servers these targets live on (what really bounds the fan-out). */
   const budgetOf = async (targets: Target[]): Promise<number | undefined> => {
     if (options.runTarget || targets.length === 0) return undefined;
-    const servers = new Map(targets.map((t) => [serverKey(t.connection), t.connection]));
-    let total = 0;
-    for (const spec of servers.values()) total += (await connections.serverBudget(spec).catch(() => undefined))?.capacity ?? 0;
+    const spellings = new Map(targets.map((t) => [serverKey(t.connection), t.connection]));
+    // Two spellings of one server share one budget object: count each server once.
+    const budgets = new Set<{ capacity: number }>();
+    for (const spec of spellings.values()) {
+      const budget = await connections.serverBudget(spec).catch(() => undefined);
+      if (budget) budgets.add(budget);
+    }
+    const total = [...budgets].reduce((sum, b) => sum + b.capacity, 0);
     return total || undefined;
   };
   const watchdog =
