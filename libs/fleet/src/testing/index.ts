@@ -10,3 +10,4 @@ export { runFleet, runNode } from './cli';
 export { useFixture } from './use-fixture';
 export type { Fixture } from './use-fixture';
 export type { CliResult } from './cli';
+export { startEmbeddedTestServer } from './embedded-server';
