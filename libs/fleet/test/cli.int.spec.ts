@@ -5,7 +5,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FixtureProject, MigrationSpec, runFleet, databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
+import { FixtureProject, freePort, MigrationSpec, runFleet, databaseUrl, dropDatabase, query, testServer, uniqueName } from '../src/testing';
 
 const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY)'], down: ['DROP TABLE users'] };
 const COUNTED: MigrationSpec = { name: 'Counted2000', up: ['INSERT INTO side_effects VALUES (1)', 'SELECT pg_sleep(0.2)'] };
@@ -119,18 +119,3 @@ describe('fleet CLI', () => {
     }
   }, 240_000);
 });
-
-/** A TCP port on 127.0.0.1 that is free right now (asked of the OS), below the ephemeral range when possible. */
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const candidate = 20000 + Math.floor(Math.random() * 12000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return candidate;
-  }
-  throw new Error('no free port found');
-}

@@ -13,6 +13,7 @@ import { verify } from '../src/commands/verify';
 import {
   FixtureProject,
   startEmbeddedTestServer,
+  type EmbeddedTestServer,
   tenantFleetConfig,
   WORKSPACE_ROOT,
   LINT_ALLOW,
@@ -34,7 +35,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Starts the server again on the same data directory and port. On a loaded machine the stopped
  * postmaster can still hold the port for a moment, so a failed start is retried (its error kept).
  */
-async function restartEmbeddedServer(dataDir: string, port: string): Promise<{ stop: () => Promise<void> }> {
+async function restartEmbeddedServer(dataDir: string, port: string): Promise<EmbeddedTestServer> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startEmbeddedTestServer(dataDir, port);
@@ -185,8 +186,8 @@ describe('faults', () => {
   it('a server restart mid-run gives clear errors without hanging, and a rerun converges', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fleet-restart-'));
     chmodSync(dataDir, 0o755);
-    const port = String(20000 + Math.floor(Math.random() * 20000));
-    let server = await startEmbeddedTestServer(join(dataDir, 'pg'), port);
+    let server = await startEmbeddedTestServer(join(dataDir, 'pg'));
+    const port = server.port;
     const dbName = uniqueName('fleet_t_restart');
     const url = `postgres://fleet:fleet@127.0.0.1:${port}/${dbName}`;
     try {

@@ -39,9 +39,8 @@ function spellings(database: string): string[] {
 async function secondServer(): Promise<{ port: number; stop: () => Promise<void>; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fleet-identity-'));
   chmodSync(dataDir, 0o755);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startEmbeddedTestServer(join(dataDir, 'pg'), String(port));
-  return { port, dataDir, stop: () => server.stop().then(() => rmSync(dataDir, { recursive: true, force: true })) };
+  const server = await startEmbeddedTestServer(join(dataDir, 'pg'));
+  return { port: Number(server.port), dataDir, stop: () => server.stop().then(() => rmSync(dataDir, { recursive: true, force: true })) };
 }
 
 async function onServer<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {

@@ -10,4 +10,5 @@ export { runFleet, runNode } from './cli';
 export { useFixture } from './use-fixture';
 export type { Fixture } from './use-fixture';
 export type { CliResult } from './cli';
-export { startEmbeddedTestServer } from './embedded-server';
+export type { EmbeddedTestServer } from './embedded-server';
+export { freePort, startEmbeddedTestServer } from './embedded-server';
