@@ -39,18 +39,18 @@ async function shapeOf(database: string, schema: string): Promise<string[]> {
   const rows = await query<{ line: string }>(
     database,
     `SELECT 'rel ' || c.relkind::text || ' ' || c.relname AS line FROM pg_class c WHERE c.relnamespace = $1::regnamespace
-       AND c.relname NOT IN ('fleet_migrations', 'fleet_migrations_pkey', 'fleet_tenants', 'fleet_tenants_pkey', 'migrations', 'PK_8c82d7f526340ab734260ea46be', 'migrations_id_seq', 'typeorm_metadata')
+       AND c.relname NOT IN ('fleet_migrations', 'fleet_migrations_pkey', 'fleet_tenants', 'fleet_tenants_pkey', 'fleet_index', 'fleet_index_pkey', 'fleet_index_meta', 'fleet_index_meta_pkey', 'migrations', 'PK_8c82d7f526340ab734260ea46be', 'migrations_id_seq', 'typeorm_metadata')
      UNION ALL
      SELECT 'type ' || t.typname FROM pg_type t WHERE t.typnamespace = $1::regnamespace AND t.typtype = 'e'
      UNION ALL
      SELECT 'column ' || table_name || '.' || column_name || ' ' || CASE WHEN udt_schema = $2 THEN '<self>' ELSE udt_schema END || '.' || udt_name
             || ' default ' || coalesce(replace(replace(replace(column_default, '"' || $2 || '".', ''), $2 || '.', ''), 'extensions.', ''), '-')
-       FROM information_schema.columns WHERE table_schema = $2 AND table_name NOT IN ('fleet_migrations', 'fleet_tenants', 'migrations', 'typeorm_metadata')
+       FROM information_schema.columns WHERE table_schema = $2 AND table_name NOT IN ('fleet_migrations', 'fleet_tenants', 'fleet_index', 'fleet_index_meta', 'migrations', 'typeorm_metadata')
      UNION ALL
      SELECT 'constraint ' || con.conname || ' ' || con.contype::text || ' on ' || rel.relname
             || coalesce(' refs ' || CASE WHEN ref.relnamespace = $1::regnamespace THEN '<self>' ELSE ref.relnamespace::regnamespace::text END || '.' || ref.relname, '')
        FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid LEFT JOIN pg_class ref ON ref.oid = con.confrelid
-      WHERE con.connamespace = $1::regnamespace AND rel.relname NOT IN ('fleet_migrations', 'fleet_tenants', 'migrations')`,
+      WHERE con.connamespace = $1::regnamespace AND rel.relname NOT IN ('fleet_migrations', 'fleet_tenants', 'fleet_index', 'fleet_index_meta', 'migrations')`,
     [schema, schema],
   );
   return rows.map((r) => r.line).sort();

@@ -78,7 +78,7 @@ describe('tenant fleets on PostgreSQL', () => {
     expect(report.results[0]).toMatchObject({ target: 'fx/main', outcome: 'unchanged', tenant: null });
     expect(report.results[1]).toMatchObject({ target: 'fx/main/t001', tenant: 't001', schema: 'tenant_t001', applied: ['CreateUsers1000', 'CreateProjects2000'] });
     for (const id of ids(20)) expect(await schemaTables(`tenant_${id}`)).toEqual(['fleet_migrations', 'projects', 'users']);
-    expect(await schemaTables('public')).toEqual(['fleet_migrations', 'fleet_tenants', 'tenants']); // Fleet's version table and tenant ledger, the registry
+    expect(await schemaTables('public')).toEqual(['fleet_index', 'fleet_index_meta', 'fleet_migrations', 'fleet_tenants', 'tenants']); // Fleet's index, version table and tenant ledger, the registry
 
     const st = await status(opts());
     expect(st.targets).toHaveLength(21);
@@ -178,7 +178,7 @@ describe('tenant fleets on PostgreSQL', () => {
     expect(bad.failed!.error.code).toBe('INVALID_IDENTIFIER');
     expect(report.results.find((r) => r.tenant === 'good1')!.outcome).toBe('changed');
     expect(await query(db, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_%' ORDER BY 1`)).toEqual([{ nspname: 'tenant_good1' }]);
-    expect(await schemaTables('public')).toEqual(['fleet_migrations', 'fleet_tenants', 'tenants']); // Fleet's version table and tenant ledger, the registry
+    expect(await schemaTables('public')).toEqual(['fleet_index', 'fleet_index_meta', 'fleet_migrations', 'fleet_tenants', 'tenants']); // Fleet's index, version table and tenant ledger, the registry
   });
 
   it('never opens more connections than the budget, even with a wider fan-out', async () => {

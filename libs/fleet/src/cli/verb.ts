@@ -54,6 +54,8 @@ export interface CommandOptions extends CommonOptions {
   html?: string;
   /** status --html: draw a run journal instead (a path, or `latest` for the app's newest run). */
   journal?: string;
+  /** status: warn when the fleet index was last verified longer ago than this (hours). */
+  indexMaxAgeHours?: number;
   /** tenant-create / tenant-drop: the tenant id. */
   tenantId?: string;
   /** tenant-create: registry attributes (plan, region...). */

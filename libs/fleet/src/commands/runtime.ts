@@ -188,6 +188,7 @@ export class FleetRuntime implements DiscoveryRuntime {
         extensions: d.extensions.tenant,
         createDatabase: location.createDatabase,
         versionTable: tenants.versionTable,
+        indexSchema: d.strategy!.indexSchema(d.db.schema, location),
         migrations: d.tenantMigrations!,
         tenant: tenant.id,
         attributes: tenant.attributes ?? {},

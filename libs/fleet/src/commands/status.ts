@@ -4,7 +4,8 @@ import { FindingReport, reportFinding, TargetResult } from '../executor/result';
 import { currentVersion, targetState, TargetState } from '../planner/planner';
 import type { Target } from '../targets/target';
 import { assignWaves, Wave } from '../rollout/waves';
-import { readTargetHistories } from './read-histories';
+import type { TargetHistory } from './read-histories';
+import { IndexStatus, readIndexedHistories } from './read-index';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 
 export interface TargetStatus {
@@ -41,21 +42,35 @@ export interface StatusReport {
   next: string[];
   /** Statements sent to read the histories (bounded per database, not per tenant). */
   statements: number;
+  /**
+   * The fleet index status answered from (storage/fleet-index.ts): how many targets it answered,
+   * which databases have none yet, when it was last verified, its warnings. Absent when status
+   * read every version table (verify).
+   */
+  index?: IndexStatus;
   /** Staged rollout: each wave's tenants by state, in wave order (see rollout/waves.ts). */
   waves?: Array<{ name: string; tenants: number } & Record<StatusState, number>>;
   targets: TargetStatus[];
 }
 
-/** Reads every target's history (no lock, no writes) and compares it with the code. */
-export function status(options: CommonOptions): Promise<StatusReport> {
-  return withRuntime(options, { createDatabases: false }, (runtime) => fleetStatus(runtime));
+export interface StatusOptions extends CommonOptions {
+  /** Warn when the fleet index was last verified longer ago than this (hours; default 24). */
+  indexMaxAgeHours?: number;
+}
+
+/** How status reads the targets' histories: through the fleet index (default), or every version table. */
+export type HistoryReader = (runtime: FleetRuntime, targets: readonly Target[]) => Promise<{ histories: Map<string, TargetHistory>; statements: number; index?: IndexStatus }>;
+
+/** Compares every target with the code (no lock, no writes), answering from the fleet index where it can. */
+export function status(options: StatusOptions): Promise<StatusReport> {
+  return withRuntime(options, { createDatabases: false }, (runtime) => fleetStatus(runtime, (r, targets) => readIndexedHistories(r, targets, options.indexMaxAgeHours)));
 }
 
 /** Status of every target of an open runtime: global tracks, shards and discovered tenants. */
-export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> {
+export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = readIndexedHistories): Promise<StatusReport> {
   const tenants = await runtime.tenantTargets();
   const targets = [...runtime.globalTargets(), ...tenants.targets];
-  const { histories, statements } = await readTargetHistories(runtime, targets);
+  const { histories, statements, index } = await read(runtime, targets);
   const out: TargetStatus[] = targets.map((t) => {
     const st = targetStatus(t, histories.get(t.id)!);
     if (!tenants.missing.has(t.id)) return st;
@@ -74,6 +89,7 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
     ok: summary.failed === 0 && summary.diverged === 0 && summary.missing === 0,
     summary,
     statements,
+    ...(index ? { index } : {}),
     ...(runtime.config.rollout ? { waves: waveStatus(runtime.config.rollout.waves, tenants.targets, out) } : {}),
     targets: out,
     orphans: tenants.orphans,
@@ -81,7 +97,7 @@ export async function fleetStatus(runtime: FleetRuntime): Promise<StatusReport> 
   };
 }
 
-function targetStatus(target: Target, history: Awaited<ReturnType<typeof readTargetHistories>>['histories'] extends Map<string, infer H> ? H : never): TargetStatus {
+function targetStatus(target: Target, history: TargetHistory): TargetStatus {
   const base = {
     target: target.id,
     app: target.info.app,

@@ -99,6 +99,8 @@ export interface TargetShape {
   attributes?: Record<string, unknown>;
   createDatabase?: string | null;
   registration?: Target['registration'];
+  /** Where the target's fleet index row lives (default: its own schema when the database has tenants or shards). */
+  indexSchema?: string;
 }
 
 export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
@@ -127,6 +129,8 @@ export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: Targ
     },
     connection: shape.connection,
     versionTable: shape.versionTable,
+    // A database with tenants or shards keeps a fleet index; a plain database is one target and needs none.
+    indexSchema: shape.indexSchema ?? (db.tenants || db.shards ? shape.schema : null),
     searchPath: shape.searchPath,
     extensions: shape.extensions,
     // A tenant schema or database that TypeORM migrated has its own `migrations` table: adopted too.

@@ -9,6 +9,7 @@ import { assertConfigIdentifier, qualify, quoteIdent } from '../identifiers';
 import { assertTenantId } from '../tenants/tenant-id';
 import { prepareMigrate } from './lint';
 import { removeFromLedger } from '../tenancy/presence';
+import { removeFromIndex } from '../storage/fleet-index';
 import { relocateCommand } from '../extensions/relocate';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
@@ -233,6 +234,8 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
             unregister: async (session) => {
               if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
               await removeFromLedger(session, d.db.schema, id);
+              // A schema tenant's index row is in the home database: gone in the drop's transaction (a database tenant's goes with its database).
+              if (!d.strategy!.databasePerTenant) await removeFromIndex(session, d.db.schema, target.info.schema, target.versionTable);
             },
             relocateCommand: () => relocateCommand(runtime.config),
           }),

@@ -1,6 +1,7 @@
 import type { StatusState } from './status';
 import { CommonOptions, withRuntime } from './runtime';
 import { fleetStatus } from './status';
+import { IndexProof, readAndProve } from './verify-index';
 
 export interface VerifyReport {
   command: 'verify';
@@ -14,12 +15,23 @@ export interface VerifyReport {
   /** Schemas or databases shaped like a tenant's that no registered tenant owns (they fail verify). */
   orphans: Array<{ database: string; name: string }>;
   stragglers: Array<{ target: string; state: StatusState; version: string | null; head: string | null; pending: string[]; problem: string | null }>;
+  /** The fleet index proven against every version table: built, repaired (which rows, what they said), stamped. */
+  index: IndexProof;
 }
 
-/** Proves the fleet converged: every target at the same head as the rest of its track. */
+/**
+ * Proves the fleet converged: every target at the same head as the rest of its track, read from
+ * every version table (never from the index); and proves the fleet index against them, repairing
+ * the rows that differ and stamping it verified.
+ */
 export function verify(options: CommonOptions): Promise<VerifyReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
-    const st = await fleetStatus(runtime);
+    let index: IndexProof | undefined;
+    const st = await fleetStatus(runtime, async (r, targets) => {
+      const read = await readAndProve(r, targets);
+      index = read.proof;
+      return read;
+    });
     const heads: Record<string, string | null> = {};
     for (const t of st.targets) if (t.head !== null || t.tenant === null) heads[`${t.app}/${t.database} (${t.tenant === null ? 'global' : 'tenant'})`] ??= t.head;
     const stragglers = st.targets
@@ -41,6 +53,7 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
       heads,
       orphans: st.orphans,
       stragglers,
+      index: index!,
     };
   });
 }

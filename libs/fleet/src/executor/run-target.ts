@@ -4,6 +4,7 @@ import type { TargetSession } from '../db/session';
 import type { EventListener } from '../events';
 import { qualify, quoteIdent } from '../identifiers';
 import { targetLockKey, withTargetLock } from '../locking/target-lock';
+import { ensureFleetIndex, INDEX_TABLE } from '../storage/fleet-index';
 import { PostgresVersionStore, readTypeormHistory, tableExists } from '../storage/postgres-version-store';
 import { TypeormMirroredStore } from '../storage/typeorm-mirror';
 import type { VersionStore } from '../storage/version-store';
@@ -52,16 +53,28 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     // One round trip: session settings, the first try for the lock, and whether a history exists.
     // If Fleet dies (SIGKILL, a crash), the server notices the closed socket within a second and ends
     // the statement instead of running it to its end (PostgreSQL 14+; older servers lack the setting).
-    const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean; legacy_is_typeorm: boolean | null }>(
+    const indexSchema = target.indexSchema ?? null;
+    const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean; legacy_is_typeorm: boolean | null; has_index: boolean }>(
       `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')},
               (SELECT pg_catalog.set_config(name, '${CLIENT_CHECK_MS}ms', false) FROM pg_catalog.pg_settings WHERE name = 'client_connection_check_interval') AS client_check,
               pg_catalog.pg_try_advisory_lock($${params.length + 1}::int4, $${params.length + 2}::int4) AS locked,
               pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table,
               pg_catalog.to_regclass($${params.length + 4}) IS NOT NULL AS has_legacy,
               (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_catalog.pg_attribute a
-                WHERE a.attrelid = pg_catalog.to_regclass($${params.length + 4}) AND a.attnum > 0 AND NOT a.attisdropped) = ARRAY['id', 'name', 'timestamp'] AS legacy_is_typeorm`,
-      [...params, key.classId, key.objectId, qualify(schema, target.versionTable), qualify(schema, target.adoptTypeormTable ?? target.versionTable)],
+                WHERE a.attrelid = pg_catalog.to_regclass($${params.length + 4}) AND a.attnum > 0 AND NOT a.attisdropped) = ARRAY['id', 'name', 'timestamp'] AS legacy_is_typeorm,
+              pg_catalog.to_regclass($${params.length + 5}) IS NOT NULL AS has_index`,
+      [
+        ...params,
+        key.classId,
+        key.objectId,
+        qualify(schema, target.versionTable),
+        qualify(schema, target.adoptTypeormTable ?? target.versionTable),
+        qualify(indexSchema ?? schema, INDEX_TABLE),
+      ],
     );
+    // The fleet index is created outside any target's transaction (once per database): every
+    // version change then writes its row in the same statement (storage/fleet-index.ts).
+    if (indexSchema !== null && !prep.has_index) await ensureFleetIndex(session, indexSchema);
     // TypeORM's history is looked for only where its table exists (or might, after a lock wait).
     const adopt = target.adoptTypeormTable && (prep.has_legacy || !prep.locked) ? target.adoptTypeormTable : null;
     // Where TypeORM's table exists (its own columns, exactly), every change of Fleet's history is written there too (storage/typeorm-mirror.ts).
@@ -91,7 +104,7 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
           {
             target,
             // After waiting for the lock, another runner may have created the table: look again.
-            store: mirrorTypeorm(new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined)),
+            store: mirrorTypeorm(new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined, indexSchema)),
             runner: new QueryRunnerMigrationRunner(session.queryRunner, hooks.onSql, hooks.signal),
             signal: hooks.signal,
             emit,

@@ -83,6 +83,15 @@ describe('text for a terminal or a log escapes control characters of ids, names 
       heads: {},
       stragglers: [{ target, state: 'pending', version: null, pending: [], problem: CRAFTED }],
       orphans: status.orphans,
+      index: {
+        databases: 1,
+        built: [],
+        builtRows: 0,
+        repaired: { added: 0, corrected: 1, removed: 0 },
+        repairs: [{ target, change: 'corrected', was: { head: CRAFTED, applied: 1, skipped: 0, started: null }, now: null }],
+        unproven: [{ index: CRAFTED, reason: CRAFTED }],
+        stamped: false,
+      },
     };
     expectNoForgedLine(formatVerify(verify as never));
   });

@@ -2,6 +2,7 @@ import type { RunReport } from '../executor/result';
 import type { HistoryReport } from '../commands/history';
 import type { StatusReport } from '../commands/status';
 import type { VerifyReport } from '../commands/verify';
+import type { IndexRepair } from '../storage/index-repair';
 import type { DriftReport } from '../commands/drift';
 import type { CadenceReport } from '../commands/cadence';
 import type { LintReport } from '../commands/lint';
@@ -79,6 +80,15 @@ function statusFooter(report: StatusReport, style: Style = plain): string[] {
     lines.push(`${`wave ${w.name}`.padEnd(16)} ${w.tenants} tenant(s)${parts.length ? `: ${parts.join(', ')}` : ''}`);
   }
   for (const step of report.next) lines.push(`${style('cyan', 'next:')} ${p(step)}`);
+  const ix = report.index;
+  if (ix) {
+    const verified = ix.oldestVerifiedAt ? `last verified ${ix.oldestVerifiedAt}` : ix.databases ? 'never verified' : 'no index yet';
+    lines.push(
+      `index: ${ix.fromIndex} target(s) answered from the fleet index, ${ix.readFromTables} read from their version tables; ${verified}` +
+        (ix.changedSinceVerify ? `; ${ix.changedSinceVerify} row(s) written by Fleet since` : ''),
+    );
+    for (const w of ix.warnings) lines.push(`${style('yellow', 'warning:')} ${p(w)}`);
+  }
   const s = report.summary;
   lines.push(
     `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed` +
@@ -160,12 +170,31 @@ export function formatVerify(report: VerifyReport): string {
   }
   if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);
   for (const o of report.orphans) lines.push(`ORPHAN ${report.app}/${o.database}: ${p(o.name)} (no registered tenant owns it)`);
+  lines.push(...formatIndexProof(report.index));
   lines.push(
     report.ok
       ? `verify: all ${report.targets} target(s) at head`
       : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)${report.orphans.length ? `, ${report.orphans.length} orphan(s)` : ''}`,
   );
   return lines.join('\n');
+}
+
+/** What verify found in the fleet index: built, repaired (each row: what it said, what is true), stamped. */
+function formatIndexProof(ix: VerifyReport['index']): string[] {
+  const said = (v: IndexRepair['was']) =>
+    v ? `${v.head ?? '(none)'} (${v.applied} applied${v.skipped ? `, ${v.skipped} skipped` : ''}${v.started ? `, ${v.started} started` : ''})` : 'no row';
+  const lines = ix.repairs.map((r) => `REPAIRED ${p(r.target)}: the index said ${p(said(r.was))}, the version table says ${p(said(r.now))}`);
+  const { added, corrected, removed } = ix.repaired;
+  const total = added + corrected + removed;
+  if (total > ix.repairs.length) lines.push(`... and ${total - ix.repairs.length} more repaired rows`);
+  for (const u of ix.unproven) lines.push(`UNPROVEN index ${p(u.index)}: ${p(u.reason)}`);
+  lines.push(
+    `index: ${ix.databases} index(es) proven against every version table` +
+      (ix.built.length ? `; built ${ix.built.length} (${ix.builtRows} row(s))` : '') +
+      `; ${total} row(s) repaired${total ? ` (${added} added, ${corrected} corrected, ${removed} removed)` : ''}` +
+      (ix.stamped ? '; stamped verified' : '; not stamped (only part of the targets was read, or an index could not be proven)'),
+  );
+  return lines;
 }
 
 export function formatDrift(report: DriftReport): string {

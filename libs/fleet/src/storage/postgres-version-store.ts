@@ -1,6 +1,7 @@
 import { qualify, quoteIdent } from '../identifiers';
 import type { AppliedRecord } from '../planner/planner';
 import type { SqlSession } from '../db/session';
+import { indexUpsertSql } from './fleet-index';
 import type { RecordInput, VersionStore } from './version-store';
 
 /**
@@ -10,6 +11,8 @@ import type { RecordInput, VersionStore } from './version-store';
  *   applied_by, reason.
  * Deliberately small (no sequence, one index): thousands of tenants each create one.
  * Every write happens under the target's lock, so `seq` is assigned here, not by the server.
+ * With `indexSchema`, every write also upserts the target's row of the fleet index
+ * (storage/fleet-index.ts) in the same statement, so in the same transaction.
  */
 export class PostgresVersionStore implements VersionStore {
   private readonly table: string;
@@ -22,6 +25,8 @@ export class PostgresVersionStore implements VersionStore {
     private readonly appliedBy: string,
     /** What the caller already knows about the table (from the statement that took the lock). */
     private knownToExist?: boolean,
+    /** The schema (same database) holding the fleet index this target's row lives in; null: no index. */
+    private readonly indexSchema: string | null = null,
   ) {
     this.table = qualify(schema, tableName);
   }
@@ -56,31 +61,55 @@ export class PostgresVersionStore implements VersionStore {
 
   async record(...inputs: RecordInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    const columns = ['name', 'seq', 'timestamp', 'checksum', 'status', 'method', 'duration_ms', 'applied_by', 'reason'] as const;
-    const values = inputs.map((_, i) => `(${columns.map((__, j) => `$${i * columns.length + j + 1}`).join(', ')})`).join(', ');
-    const params = inputs.flatMap((input) => [
-      input.name,
-      ++this.lastSeq,
-      input.timestamp,
-      input.checksum,
-      input.status,
-      input.method,
-      input.durationMs,
+    const seqs = inputs.map(() => ++this.lastSeq);
+    const params: unknown[] = [
+      inputs.map((i) => i.name),
+      seqs,
+      inputs.map((i) => String(i.timestamp)),
+      inputs.map((i) => i.checksum),
+      inputs.map((i) => i.status),
+      inputs.map((i) => i.method),
+      inputs.map((i) => i.durationMs),
       this.appliedBy,
-      input.reason,
-    ]);
-    await this.session.query(
-      `INSERT INTO ${this.table} (${columns.join(', ')})
-       VALUES ${values}
+      inputs.map((i) => i.reason),
+    ];
+    const write = `INSERT INTO ${this.table} (name, seq, timestamp, checksum, status, method, duration_ms, applied_by, reason)
+       SELECT x.name, x.seq, x.ts, x.checksum, x.status, x.method, x.duration_ms, $8, x.reason
+         FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $9::text[])
+           AS x(name, seq, ts, checksum, status, method, duration_ms, reason)
        ON CONFLICT (name) DO UPDATE SET timestamp = EXCLUDED.timestamp, checksum = EXCLUDED.checksum,
          status = EXCLUDED.status, method = EXCLUDED.method, applied_at = now(),
-         duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, reason = EXCLUDED.reason`,
-      params,
+         duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, reason = EXCLUDED.reason`;
+    if (this.indexSchema === null) {
+      await this.session.query(write, params);
+      return;
+    }
+    // The statement sees the table as it was before its own INSERT: the index row is computed from
+    // the rows it keeps plus the rows it writes (a replaced row keeps its seq, as the upsert does).
+    await this.session.query(
+      `WITH written AS (${write} RETURNING 1),
+       rows AS (
+         SELECT name, seq, checksum, status FROM ${this.table} WHERE name <> ALL($1::text[])
+         UNION ALL
+         SELECT x.name, coalesce(old.seq, x.seq), x.checksum, x.status
+           FROM unnest($1::text[], $2::int[], $4::text[], $5::text[]) AS x(name, seq, checksum, status)
+           LEFT JOIN ${this.table} old ON old.name = x.name)
+       ${indexUpsertSql(this.indexSchema, 'rows', 10, 11, 8)}`,
+      [...params, this.schema, this.tableName],
     );
   }
 
   async unrecord(name: string): Promise<void> {
-    await this.session.query(`DELETE FROM ${this.table} WHERE name = $1`, [name]);
+    if (this.indexSchema === null) {
+      await this.session.query(`DELETE FROM ${this.table} WHERE name = $1`, [name]);
+      return;
+    }
+    await this.session.query(
+      `WITH removed AS (DELETE FROM ${this.table} WHERE name = $1 RETURNING 1),
+       rows AS (SELECT name, seq, checksum, status FROM ${this.table} WHERE name <> $1)
+       ${indexUpsertSql(this.indexSchema, 'rows', 2, 3, 4)}`,
+      [name, this.schema, this.tableName, this.appliedBy],
+    );
   }
 }
 

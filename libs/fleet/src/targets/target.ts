@@ -32,6 +32,12 @@ export interface Target {
   connection: ConnectionSpec;
   versionTable: string;
   /**
+   * The schema (in the target's own database) whose fleet index holds the target's row
+   * (storage/fleet-index.ts): the global schema for the global track and schema tenants, the
+   * tenant database's own schema for a database tenant. Null or absent: no index is kept.
+   */
+  indexSchema?: string | null;
+  /**
    * The session's search_path while the target's migrations run: its own schema first (where
    * unqualified CREATEs land), then the database's shared schemas (extensions).
    */

@@ -53,6 +53,8 @@ export interface TenancyStrategy {
   extensionSchema(tenants: LoadedTenants, databaseSchema: string): string;
   /** A warning about the number of tenants in one database, or null. */
   scaleWarning(tenants: LoadedTenants, count: number, where: string): string | null;
+  /** The schema of the tenant's database that holds its fleet index row (storage/fleet-index.ts). */
+  indexSchema(globalSchema: string, location: TenantLocation): string;
   /** True when each tenant has its own database (its connections are released after it is scanned). */
   readonly databasePerTenant: boolean;
   /** Deletes the tenant's schema or database and its registry row; refuses to touch anything shared. */
@@ -73,6 +75,8 @@ const schemaStrategy: TenancyStrategy = {
     return { connection: home.spec, schema: tenantObjectName('tenant schema', home.tenants.schemaTemplate, id), createDatabase: null };
   },
   locationName: (location) => location.schema,
+  // Beside the registry: one row per tenant in the home database, written in each tenant's transaction.
+  indexSchema: (globalSchema) => globalSchema,
   sharedSchemas: (tenants) => tenants.sharedSchemas,
   extensionSchema: (tenants) => tenants.sharedSchemas[0],
   scaleWarning(tenants, count, where) {
@@ -111,6 +115,8 @@ const databaseStrategy: TenancyStrategy = {
     };
   },
   locationName: (location) => location.connection.database,
+  // Each tenant database holds its own row (its own transaction); status reads one row per database.
+  indexSchema: (_globalSchema, location) => location.schema,
   sharedSchemas: () => [],
   extensionSchema: (_tenants, databaseSchema) => databaseSchema,
   scaleWarning: () => null,

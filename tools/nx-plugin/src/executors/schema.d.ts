@@ -45,6 +45,8 @@ export interface FleetExecutorOptions {
   yes?: boolean;
   /** Exit 1 when anything is pending. */
   check?: boolean;
+  /** Warn when the fleet index was last verified longer ago than this (default 24; fleet verify proves it). */
+  indexMaxAge?: number;
   /** Also write a self-contained HTML view of the fleet to this file. */
   html?: string;
   /** With --html: draw a run journal (its failures) instead of live status. */

@@ -14,6 +14,13 @@ export default defineVerb({
     ...RUN,
     ...OUTPUT,
     { name: 'check', kind: 'boolean', description: 'Exit 1 when anything is pending.' },
+    {
+      name: 'indexMaxAge',
+      kind: 'integer',
+      field: 'indexMaxAgeHours',
+      value: 'hours',
+      description: 'Warn when the fleet index was last verified longer ago than this (default 24; fleet verify proves it).',
+    },
     { name: 'html', kind: 'string', value: 'file', description: 'Also write a self-contained HTML view of the fleet to this file.' },
     { name: 'journal', kind: 'string', value: 'path|latest', description: 'With --html: draw a run journal (its failures) instead of live status.' },
   ],

@@ -1,0 +1,148 @@
+/**
+ * Status from the fleet index (storage/fleet-index.ts): per database one read of its index,
+ * instead of every target's version table. A target whose row proves its history (the code's
+ * first n migrations, same order, same checksums, nothing interrupted) is answered from the row;
+ * the others (no row, an interrupted or out-of-order history, a database with no index yet) are
+ * read from their version tables as before, so the answer is never guessed. What the index cannot
+ * see (a version table changed behind Fleet's back) is what `verify` finds: status says when that
+ * last happened, and warns when it never did or long ago.
+ */
+import pLimit from 'p-limit';
+import { databaseKey } from '../db/connection-spec';
+import type { ConnectionSpec } from '../db/connection-spec';
+import type { MigrationDefinition } from '../migration/migration';
+import { historyFromIndex, IndexMeta, indexKey, IndexRow, prefixDigests, readFleetIndex } from '../storage/fleet-index';
+import type { Target } from '../targets/target';
+import { readTargetHistories, TargetHistory } from './read-histories';
+import type { FleetRuntime } from './runtime';
+
+/** Default age after which status warns that the index was not verified recently. */
+export const DEFAULT_INDEX_MAX_AGE_HOURS = 24;
+
+/** What status says about the index it answered from. */
+export interface IndexStatus {
+  /** Databases (or tenant databases) whose index was read. */
+  databases: number;
+  /** `<database>.<schema>` of each database that has no index yet (its targets were read from their version tables). */
+  missing: string[];
+  /** `<database>.<schema>` of each index never verified. */
+  neverVerified: string[];
+  /** The oldest verification among the indexes read (null: none was ever verified). */
+  oldestVerifiedAt: string | null;
+  /** Index rows Fleet wrote since their index was last verified. */
+  changedSinceVerify: number;
+  /** Targets answered from the index. */
+  fromIndex: number;
+  /** Targets read from their version tables (no row, a row that proves nothing, no index). */
+  readFromTables: number;
+  /** Warnings, one sentence each (also in the text output). */
+  warnings: string[];
+}
+
+export interface IndexGroup {
+  spec: ConnectionSpec;
+  schema: string;
+  label: string;
+  targets: Target[];
+}
+
+/** Targets grouped by the index that holds their rows (database + schema); targets with no index apart. */
+export function groupByIndex(targets: readonly Target[]): { groups: IndexGroup[]; unindexed: Target[] } {
+  const groups = new Map<string, IndexGroup>();
+  const unindexed: Target[] = [];
+  for (const t of targets) {
+    if (!t.indexSchema) {
+      unindexed.push(t);
+      continue;
+    }
+    const k = `${databaseKey(t.connection)}\u0000${t.indexSchema}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { spec: t.connection, schema: t.indexSchema, label: `${t.connection.database}.${t.indexSchema}`, targets: [] }));
+    g.targets.push(t);
+  }
+  return { groups: [...groups.values()], unindexed };
+}
+
+/** Reads every target's history through the index where it proves it (see the file's comment). */
+export async function readIndexedHistories(
+  runtime: FleetRuntime,
+  targets: readonly Target[],
+  maxAgeHours = DEFAULT_INDEX_MAX_AGE_HOURS,
+): Promise<{ histories: Map<string, TargetHistory>; statements: number; index: IndexStatus }> {
+  const { groups, unindexed } = groupByIndex(targets);
+  const histories = new Map<string, TargetHistory>();
+  const rest: Target[] = [...unindexed];
+  const metas: Array<{ label: string; meta: IndexMeta }> = [];
+  const index: IndexStatus = { databases: 0, missing: [], neverVerified: [], oldestVerifiedAt: null, changedSinceVerify: 0, fromIndex: 0, readFromTables: 0, warnings: [] };
+  let statements = 0;
+  const prefixes = new Map<MigrationDefinition[], string[]>();
+  const limit = pLimit(runtime.concurrency);
+  await Promise.all(
+    groups.map((g) =>
+      limit(async () => {
+        if (runtime.missingDatabases.has(g.spec.database)) return void rest.push(...g.targets);
+        let read: Awaited<ReturnType<typeof readFleetIndex>>;
+        try {
+          read = await (await runtime.connections.pool(g.spec)).withSession((session) => readFleetIndex(session, g.schema));
+        } catch {
+          // An unreachable database (or a tenant database not created yet): the version-table read reports it per target.
+          return void rest.push(...g.targets);
+        }
+        statements += 2;
+        if (read === null) {
+          index.missing.push(g.label);
+          return void rest.push(...g.targets);
+        }
+        index.databases++;
+        metas.push({ label: g.label, meta: read.meta });
+        for (const row of read.rows.values()) if (row.sinceVerify) index.changedSinceVerify++;
+        for (const t of g.targets) {
+          const row: IndexRow | undefined = read.rows.get(indexKey(t.info.schema, t.versionTable));
+          if (!prefixes.has(t.migrations)) prefixes.set(t.migrations, prefixDigests(t.migrations));
+          const records = row ? historyFromIndex(t.migrations, prefixes.get(t.migrations)!, row) : null;
+          if (records === null) rest.push(t);
+          else histories.set(t.id, { records, note: null, error: null });
+        }
+      }),
+    ),
+  );
+  index.fromIndex = histories.size;
+  index.readFromTables = rest.length;
+  if (rest.length) {
+    const read = await readTargetHistories(runtime, rest);
+    statements += read.statements;
+    for (const [id, h] of read.histories) histories.set(id, h);
+  }
+  describeIndex(index, metas, maxAgeHours);
+  return { histories, statements, index };
+}
+
+function describeIndex(index: IndexStatus, metas: ReadonlyArray<{ label: string; meta: IndexMeta }>, maxAgeHours: number): void {
+  const list = (names: string[]) => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`;
+  const stale: string[] = [];
+  for (const { label, meta } of metas) {
+    if (meta.verifiedAt === null) {
+      index.neverVerified.push(label);
+      continue;
+    }
+    if (index.oldestVerifiedAt === null || meta.verifiedAt < index.oldestVerifiedAt) index.oldestVerifiedAt = meta.verifiedAt;
+    if (Date.now() - Date.parse(meta.verifiedAt) > maxAgeHours * 3_600_000) stale.push(label);
+  }
+  index.missing.sort();
+  index.neverVerified.sort();
+  if (index.missing.length) {
+    index.warnings.push(
+      `no fleet index in ${list(index.missing)} (a fleet migrated by an older Fleet): status read those version tables instead; run fleet verify to build the index`,
+    );
+  }
+  if (index.neverVerified.length) {
+    index.warnings.push(
+      `the fleet index of ${list(index.neverVerified)} was never verified: a version table changed behind Fleet's back would not show; run fleet verify to prove it`,
+    );
+  }
+  if (stale.length) {
+    index.warnings.push(
+      `the fleet index of ${list(stale.sort())} was last verified more than ${maxAgeHours} h ago (oldest: ${index.oldestVerifiedAt}): run fleet verify to prove it again`,
+    );
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The fleet index on the real server: kept true by the transaction that changes a target's
+ * version (migrate, revert, tenant create and drop, a failed migration, a non-transactional one),
+ * status answered from it, a version table changed behind Fleet's back found and repaired by
+ * verify, and an index that does not exist (a fleet migrated by an older Fleet).
+ */
+import { migrate, revert } from '../src/commands/run-commands';
+import { status } from '../src/commands/status';
+import { verify } from '../src/commands/verify';
+import { createTenant, dropTenant } from '../src/commands/tenants';
+import { query, tenantFleetConfig, useFixture, withAdmin } from '../src/testing';
+import type { MigrationSpec } from '../src/testing';
+
+const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`], down: ['DROP TABLE tenants'] };
+const USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text)'], down: ['DROP TABLE users'] };
+const PROJECTS: MigrationSpec = { name: 'CreateProjects2000', up: ['CREATE TABLE projects (id serial PRIMARY KEY)'], down: ['DROP TABLE projects'] };
+const TENANTS = ['t001', 't002', 't003', 't004'];
+
+interface Row {
+  schema: string;
+  head: string | null;
+  applied: number;
+  done: number;
+  started: string | null;
+  updated_at: string;
+}
+
+describe('fleet index', () => {
+  const fx = useFixture('fleet_index');
+
+  beforeEach(() => {
+    fx.project.writeConfig(tenantFleetConfig({ lockWaitMs: 20_000 }));
+    fx.project.writeMigration('global', REGISTRY);
+    fx.project.writeMigration('tenant', USERS);
+  });
+
+  const opts = <T extends object = object>(extra?: T) => fx.options({ concurrency: 2, ...(extra as T) });
+  const indexRows = async (): Promise<Map<string, Row>> =>
+    new Map(
+      (await query<Row>(fx.db, 'SELECT schema, head, applied, done, started, updated_at::text AS updated_at FROM public.fleet_index ORDER BY schema')).map((r) => [r.schema, r]),
+    );
+  /** A fleet of four tenants at CreateProjects2000 (the global track's row is `public`). */
+  const fleetAtHead = async () => {
+    await migrate(opts());
+    await withAdmin((c) => c.query('INSERT INTO tenants (id) SELECT unnest($1::text[])', [TENANTS]), fx.db);
+    fx.project.writeMigration('tenant', PROJECTS);
+    expect((await migrate(opts())).ok).toBe(true);
+  };
+
+  it('migrate writes one row per target in the same statement as the version change; status answers from it', async () => {
+    await fleetAtHead();
+    const rows = await indexRows();
+    expect([...rows.keys()]).toEqual(['public', ...TENANTS.map((t) => `tenant_${t}`)]);
+    expect(rows.get('public')).toMatchObject({ head: 'CreateTenants1000', applied: 1, done: 1, started: null });
+    for (const t of TENANTS) expect(rows.get(`tenant_${t}`)).toMatchObject({ head: 'CreateProjects2000', applied: 2, done: 2, started: null });
+
+    const st = await status(opts());
+    expect(st.summary).toMatchObject({ targets: 5, 'at-head': 5 });
+    expect(st.index).toMatchObject({ databases: 1, fromIndex: 5, readFromTables: 0, missing: [], neverVerified: [`${fx.db}.public`], oldestVerifiedAt: null });
+    expect(st.index!.warnings.join('\n')).toMatch(/never verified.*run fleet verify/);
+    // The histories from the index are those the version tables hold.
+    const t1 = st.targets.find((t) => t.tenant === 't001')!;
+    expect(t1).toMatchObject({ state: 'at-head', applied: ['CreateUsers1000', 'CreateProjects2000'], version: 'CreateProjects2000', pending: [] });
+
+    const v = await verify(opts());
+    expect(v.ok).toBe(true);
+    expect(v.index).toMatchObject({ databases: 1, built: [], repaired: { added: 0, corrected: 0, removed: 0 }, repairs: [], stamped: true });
+    const after = await status(opts());
+    expect(after.index).toMatchObject({ fromIndex: 5, neverVerified: [], changedSinceVerify: 0, warnings: [] });
+    expect(after.index!.oldestVerifiedAt).not.toBeNull();
+  });
+
+  it('revert, tenant create and tenant drop keep the index true; status says which tenant is behind', async () => {
+    await fleetAtHead();
+    await verify(opts());
+    const reverted = await revert(opts({ tenants: ['t002'], steps: 1, yes: true }));
+    expect(reverted.ok).toBe(true);
+    expect((await indexRows()).get('tenant_t002')).toMatchObject({ head: 'CreateUsers1000', applied: 1, done: 1 });
+    const st = await status(opts());
+    expect(st.targets.find((t) => t.tenant === 't002')).toMatchObject({ state: 'pending', pending: ['CreateProjects2000'], version: 'CreateUsers1000' });
+    expect(st.summary).toMatchObject({ 'at-head': 4, pending: 1 });
+    expect(st.index).toMatchObject({ fromIndex: 5, readFromTables: 0, changedSinceVerify: 1 });
+
+    await createTenant(opts({ id: 'acme' }));
+    expect((await indexRows()).get('tenant_acme')).toMatchObject({ head: 'CreateProjects2000', applied: 2 });
+    await dropTenant(opts({ id: 't004', confirm: true }));
+    const rows = await indexRows();
+    expect(rows.has('tenant_t004')).toBe(false);
+    expect(rows.has('tenant_acme')).toBe(true);
+    // Everything Fleet did was written as it happened: verify finds nothing to repair.
+    const v = await verify(opts());
+    expect(v.index.repaired).toEqual({ added: 0, corrected: 0, removed: 0 });
+  });
+
+  it('a migration that fails rolls its transaction back and the index row with it; a failed non-transactional one marks the row', async () => {
+    await fleetAtHead();
+    const before = await indexRows();
+    // t003 already has the table the next migration creates: that migration fails there alone.
+    await withAdmin((c) => c.query('CREATE TABLE tenant_t003.audit (id int)'), fx.db);
+    fx.project.writeMigration('tenant', { name: 'CreateAudit3000', up: ['CREATE TABLE audit (id serial PRIMARY KEY)'], down: ['DROP TABLE audit'] });
+    const run = await migrate(opts());
+    expect(run.ok).toBe(false);
+    const rows = await indexRows();
+    expect(rows.get('tenant_t003')).toEqual(before.get('tenant_t003')); // same row, same updated_at
+    expect(rows.get('tenant_t001')).toMatchObject({ head: 'CreateAudit3000', applied: 3 });
+    expect((await status(opts())).targets.find((t) => t.tenant === 't003')).toMatchObject({ state: 'pending', pending: ['CreateAudit3000'] });
+
+    // Outside a transaction, each recorded step writes the row: `started` stays after a failure.
+    await withAdmin((c) => c.query('CREATE TABLE tenant_t001.idx_target (id int); CREATE INDEX idx_name ON tenant_t001.idx_target (id)'), fx.db);
+    fx.project.writeMigration('tenant', {
+      name: 'IndexConcurrently4000',
+      up: ['CREATE TABLE IF NOT EXISTS idx_target (id int)', 'CREATE INDEX CONCURRENTLY idx_name ON idx_target (id)'],
+      transaction: false,
+    });
+    await migrate(opts({ tenants: ['t001', 't002'] }));
+    const marked = await indexRows();
+    expect(marked.get('tenant_t001')).toMatchObject({ started: 'IndexConcurrently4000', applied: 3 });
+    expect(marked.get('tenant_t002')).toMatchObject({ started: null, head: 'IndexConcurrently4000', applied: 4 });
+    const st = await status(opts());
+    // A row with an interrupted migration proves nothing: that target is read from its version table.
+    expect(st.targets.find((t) => t.tenant === 't001')).toMatchObject({ state: 'failed' });
+    expect(st.index!.readFromTables).toBeGreaterThanOrEqual(1);
+    expect((await verify(opts())).index.repaired).toEqual({ added: 0, corrected: 0, removed: 0 });
+  });
+
+  it("a version table changed behind Fleet's back is found and repaired by the next verify, which says which and how", async () => {
+    await fleetAtHead();
+    await verify(opts());
+    await withAdmin(
+      (c) =>
+        c.query(`DELETE FROM tenant_t001.fleet_migrations WHERE name = 'CreateProjects2000';
+                 UPDATE tenant_t002.fleet_migrations SET checksum = 'tampered' WHERE name = 'CreateUsers1000';
+                 DROP SCHEMA tenant_t003 CASCADE; DELETE FROM tenants WHERE id = 't003'`),
+      fx.db,
+    );
+    // Status cannot see it (the index was not told): it says when the index was last verified.
+    const st = await status(opts());
+    expect(st.targets.find((t) => t.tenant === 't001')).toMatchObject({ state: 'at-head' });
+    expect(st.index!.oldestVerifiedAt).not.toBeNull();
+
+    const v = await verify(opts());
+    expect(v.index.repaired).toEqual({ added: 0, corrected: 2, removed: 1 });
+    expect(v.index.repairs).toEqual(
+      expect.arrayContaining([
+        {
+          target: 'fx/main/t001',
+          change: 'corrected',
+          was: { head: 'CreateProjects2000', applied: 2, skipped: 0, started: null },
+          now: { head: 'CreateUsers1000', applied: 1, skipped: 0, started: null },
+        },
+        expect.objectContaining({ target: 'fx/main/t002', change: 'corrected' }),
+        expect.objectContaining({ target: 'tenant_t003.fleet_migrations', change: 'removed', now: null }),
+      ]),
+    );
+    const after = await status(opts());
+    expect(after.targets.find((t) => t.tenant === 't001')).toMatchObject({ state: 'pending', pending: ['CreateProjects2000'] });
+    // The changed checksum does not match the code: that tenant is read from its table and diverges.
+    expect(after.targets.find((t) => t.tenant === 't002')).toMatchObject({ state: 'diverged' });
+    expect(after.index).toMatchObject({ fromIndex: 3, readFromTables: 1 });
+    expect([...(await indexRows()).keys()]).not.toContain('tenant_t003');
+  });
+
+  it('without an index (an older Fleet migrated the fleet) status reads the version tables and says to run verify, which builds it', async () => {
+    await fleetAtHead();
+    await withAdmin((c) => c.query('DROP TABLE public.fleet_index, public.fleet_index_meta'), fx.db);
+    const st = await status(opts());
+    expect(st.summary).toMatchObject({ targets: 5, 'at-head': 5 });
+    expect(st.index).toMatchObject({ databases: 0, missing: [`${fx.db}.public`], fromIndex: 0, readFromTables: 5 });
+    expect(st.index!.warnings.join('\n')).toMatch(/no fleet index in .*run fleet verify to build the index/);
+
+    const v = await verify(opts());
+    expect(v.index).toMatchObject({ built: [`${fx.db}.public`], builtRows: 5, repaired: { added: 0, corrected: 0, removed: 0 }, stamped: true });
+    expect((await status(opts())).index).toMatchObject({ fromIndex: 5, readFromTables: 0, warnings: [] });
+  });
+});
