@@ -1,4 +1,5 @@
 import type { LockHolder } from './errors';
+import type { HealthReason } from './health/reasons';
 import type { Finding, Step } from './planner/planner';
 import type { RunReport, TargetResult } from './executor/result';
 
@@ -26,6 +27,20 @@ export type FleetEvent =
       reason?: string;
     }
   | { type: 'target-end'; result: TargetResult }
+  /**
+   * Health-aware pacing (executor/health-gate.ts): new targets on `server` (on its `database`, for
+   * long transactions) wait while it is unhealthy. `paused` when it starts, `still-paused` every 30 s,
+   * `resumed` when a sample shows it healthy, `gave-up` when targets waited health.maxPauseMs and are not started.
+   */
+  | {
+      type: 'health';
+      state: 'paused' | 'still-paused' | 'resumed' | 'gave-up';
+      server: string;
+      database: string | null;
+      reasons: HealthReason[];
+      pausedMs: number;
+      waiting: number;
+    }
   | { type: 'run-end'; report: RunReport };
 
 export type EventListener = (event: FleetEvent) => void;

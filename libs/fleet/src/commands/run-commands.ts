@@ -13,6 +13,7 @@ import { selectTargets } from './select-targets';
 import { rolloutPhases } from './rollout';
 import { openQueuedRun } from '../queue/coordinator';
 import { assertQueueNode } from '../queue/node-version';
+import { healthGateOptions } from '../executor/health-gate';
 
 export interface RunOptions extends CommonOptions {
   /** Stop starting new targets after the first failure (default false: attempt every target). */
@@ -147,6 +148,7 @@ async function execute(
       emit: runtime.emit,
       signal: runtime.signal,
       watchdog: runtime.watchdog,
+      health: healthGateOptions(runtime.config.health, runtime.settings.applicationName),
       runTarget: queued?.runTarget,
       queued: !!queued,
     });

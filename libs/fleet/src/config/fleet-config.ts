@@ -25,6 +25,15 @@ const identifier = (): Schema<string> =>
     }
   });
 const millis = () => s.number('a number >= 0 (milliseconds)', (v) => v >= 0);
+/** An object, or `false`; an object's problems are named field by field. */
+const orFalse = <T>(inner: Schema<T>): Schema<T | false> => ({ ...inner, parse: (v, path, problems) => (v === false ? false : inner.parse(v, path, problems)) });
+/** A limit, or `false` (no limit). */
+const limit = (inner: Schema<number>) =>
+  s.either(
+    inner,
+    s.custom<false>('false', (v) => v === false),
+    `${inner.expected}, or false`,
+  );
 const template = () =>
   s.string('a string containing {id}', (v) =>
     !v.includes('{id}') ? 'must be a string containing {id}' : /^[a-z_][a-z0-9_]*$/.test(v.replace('{id}', 'x')) ? null : 'may only use a-z, 0-9 and "_" around {id}',
@@ -243,6 +252,31 @@ export const fleetConfigSchema = s.object(
      * the key of one of the app's databases (default: the first); `schema`: default `fleet_queue`.
      */
     queue: s.optional(s.object({ database: s.optional(s.string()), schema: s.optional(identifier()) }, '{ database?, schema? }')),
+    /**
+     * Health-aware pacing (db/health.ts): new targets wait while their server is unhealthy; targets
+     * already running go on. Each limit may be `false` (that check off); `health: false` turns them all off.
+     */
+    health: s.optional(
+      orFalse(
+        s.object(
+          {
+            /** A standby's replay_lag above this, while it is behind, pauses (ms, default 30000). */
+            maxReplicationLagMs: s.optional(limit(millis())),
+            /** A standby with more WAL than this not replayed pauses (bytes, default 1 GiB). */
+            maxReplicationLagBytes: s.optional(limit(s.number('a whole number >= 0 (bytes)', (v) => Number.isInteger(v) && v >= 0))),
+            /** More application sessions than this blocked behind Fleet's sessions pause (default 0: any). */
+            maxBlockedSessions: s.optional(limit(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0))),
+            /** Another session's transaction open longer than this in the target's database pauses its targets (ms, default 60000). */
+            maxTransactionAgeMs: s.optional(limit(millis())),
+            /** Sample each server at most this often (ms, default 1000, at least 100). */
+            checkEveryMs: s.optional(s.number('a number >= 100 (milliseconds)', (v) => v >= 100)),
+            /** Targets that waited this long are not started, reported NOT RUN (ms, default 600000; false: wait until interrupted). */
+            maxPauseMs: s.optional(limit(millis())),
+          },
+          'an object of limits ({ maxReplicationLagMs?, maxReplicationLagBytes?, maxBlockedSessions?, maxTransactionAgeMs?, checkEveryMs?, maxPauseMs? }), or false',
+        ),
+      ),
+    ),
   },
   'an object (export default defineFleetConfig({...}))',
 );

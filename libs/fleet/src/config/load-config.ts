@@ -12,6 +12,7 @@ import { findAppConfig, projectNameOf, workspaceConfigs } from './nx-project';
 import { RolloutConfig, rolloutProblems } from '../rollout/waves';
 import { templateProblem } from '../tenancy/reserved-names';
 import { whereInSource } from '../migration/load-migrations';
+import { HealthLimits, resolveHealthLimits } from './health-limits';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
@@ -26,6 +27,8 @@ export interface LoadedConfig {
   rollout?: RolloutConfig;
   /** Queue mode: where the job queue lives (see FleetConfig.queue). */
   queue?: { database?: string; schema?: string };
+  /** Health-aware pacing: every limit filled in (db/health.ts), or null when `health: false`. Absent: the defaults. */
+  health?: HealthLimits | null;
 }
 
 export interface LoadedDatabase {
@@ -154,7 +157,16 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
       field: 'queue.database',
     });
   }
-  return { app, file, dir, workspaceRoot, databases, ...(config.queue ? { queue: config.queue } : {}), ...(config.rollout ? { rollout: config.rollout as RolloutConfig } : {}) };
+  return {
+    app,
+    file,
+    dir,
+    workspaceRoot,
+    databases,
+    health: resolveHealthLimits(config.health),
+    ...(config.queue ? { queue: config.queue } : {}),
+    ...(config.rollout ? { rollout: config.rollout as RolloutConfig } : {}),
+  };
 }
 
 /**

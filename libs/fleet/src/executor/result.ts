@@ -1,5 +1,6 @@
 import { describeFinding, Finding } from '../planner/planner';
 import type { Target } from '../targets/target';
+import type { HealthReport } from './health-gate';
 
 export type TargetOutcome =
   /** Something was applied, reverted or (re)recorded. */
@@ -64,6 +65,8 @@ export interface RunReport {
   waves?: Array<{ name: string; state: string; tenants: string[]; changed: number; unchanged: number; failed: number; notRun: number; reason?: string }>;
   /** Queue mode: the run's id and where its jobs are (`fleet run status <run>`). */
   queue?: { run: string; queue: string; schema: string };
+  /** Health-aware pacing: the pauses (why, how long, how they ended) and the checks that could not be made; absent when there were none. */
+  health?: HealthReport;
 }
 
 export function summarize(results: readonly TargetResult[]): RunSummary {

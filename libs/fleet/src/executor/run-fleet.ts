@@ -10,6 +10,7 @@ import type { TargetCommand } from './execute-plan';
 import { emptyResult, RunReport, summarize, TargetResult } from './result';
 import { runTargetOnPostgres } from './run-target';
 import { Watchdog, WatchdogOptions } from './watchdog';
+import { HealthGate, HealthGateOptions } from './health-gate';
 
 export interface FleetRunOptions {
   /** Targets migrated at once (each holds one connection). */
@@ -32,6 +33,8 @@ export interface FleetRunOptions {
   queued?: boolean;
   /** Keep each database's pool open when its targets are done (a queue worker's pools serve its next jobs). */
   keepConnections?: boolean;
+  /** Health-aware pacing: new targets wait while their server is unhealthy (executor/health-gate.ts); default: off. */
+  health?: HealthGateOptions;
   /** Runs one target; defaults to the PostgreSQL runner (tests may substitute). */
   runTarget?: (target: Target) => Promise<TargetResult>;
 }
@@ -94,6 +97,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
           lockNoticeMs: options.watchdog?.lockNoticeMs ?? Math.min(3_000, options.watchdog?.intervalMs ?? 5_000),
           stallMs: options.watchdog?.stallMs ?? 30_000,
         });
+  const health = options.health && !options.runTarget ? new HealthGate(emit, options.health) : undefined;
   /** Each database's extensions are checked (and installed) once per run for each view of it (global, tenant), before its first target. */
   const prepared = new Map<string, Promise<void>>();
   const prepare = (target: Target): Promise<void> => {
@@ -129,17 +133,21 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
           if (target.createDatabase && (await connections.ensureDatabase(target.connection, target.createDatabase))) {
             emit({ type: 'notice', message: `Created database ${target.connection.database}` });
           }
-          await prepare(target);
-          result = await runTargetOnPostgres(await connections.pool(target.connection), target, command, emit, {
-            onSql: options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
-            signal,
-            onSession: (session) => {
-              const pid = session.processId;
-              if (pid === undefined) return;
-              inFlight.set(target.id, { spec: target.connection, pid });
-              watchdog?.add({ target: target.id, spec: target.connection, pid, busy: () => session.busy, abort: (reason) => session.abort(reason) });
-            },
-          });
+          const pool = await connections.pool(target.connection);
+          const held = await health?.admit(target, pool, signal); // a target not started: its server stayed unhealthy
+          if (!held) await prepare(target);
+          result =
+            held ??
+            (await runTargetOnPostgres(pool, target, command, emit, {
+              onSql: options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
+              signal,
+              onSession: (session) => {
+                const pid = session.processId;
+                if (pid === undefined) return;
+                inFlight.set(target.id, { spec: target.connection, pid });
+                watchdog?.add({ target: target.id, spec: target.connection, pid, busy: () => session.busy, abort: (reason) => session.abort(reason) });
+              },
+            }));
         }
       } catch (err) {
         result = emptyResult(target);
@@ -209,6 +217,8 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     summary,
     results: [...results].sort((a, b) => position.get(a.target)! - position.get(b.target)!),
   };
+  const healthReport = health?.report();
+  if (healthReport) report.health = healthReport;
   emit({ type: 'run-end', report });
   return report;
 }

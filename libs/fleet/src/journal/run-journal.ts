@@ -19,6 +19,8 @@ export interface RunJournal {
   waves?: RunReport['waves'];
   /** Queue mode: the run's id in the queue. */
   queue?: RunReport['queue'];
+  /** Health-aware pacing: the run's pauses and the checks it could not make. */
+  health?: RunReport['health'];
 }
 
 /**
@@ -71,6 +73,7 @@ export class JournalWriter {
       summary: report.summary,
       ...(report.waves ? { waves: report.waves } : {}),
       ...(report.queue ? { queue: report.queue } : {}),
+      ...(report.health ? { health: report.health } : {}),
       results: report.results,
     });
     return this.write(() => {

@@ -9,6 +9,8 @@ import type { EventListener } from '../events';
 import { Semaphore } from '../db/semaphore';
 import type { TargetResult } from '../executor/result';
 import { runFleet } from '../executor/run-fleet';
+import { healthGateOptions } from '../executor/health-gate';
+import { describeHealthReason } from '../db/health';
 import type { Target } from '../targets/target';
 import { CommonOptions, FleetRuntime, withRuntime } from '../commands/runtime';
 import { FleetQueue } from './fleet-queue';
@@ -137,6 +139,8 @@ function jobHandler(runtime: FleetRuntime, signal: AbortSignal, log: (line: stri
   const local = new Semaphore(runtime.concurrency);
   const quiet: EventListener = (event) => {
     if (event.type === 'notice') log(event.message);
+    if (event.type === 'health')
+      log(`health: ${event.state} on ${event.server}${event.database ? ` (database ${event.database})` : ''}: ${event.reasons.map(describeHealthReason).join('; ')}`);
   };
   return async (job: TargetJob, attempt: number): Promise<TargetResult> => {
     await local.acquire();
@@ -150,6 +154,7 @@ function jobHandler(runtime: FleetRuntime, signal: AbortSignal, log: (line: stri
         emit: quiet,
         signal,
         watchdog: runtime.watchdog,
+        health: healthGateOptions(runtime.config.health, runtime.settings.applicationName),
         // The worker's other jobs share the database's pool; idle connections close by themselves (and free their slots).
         keepConnections: true,
       });

@@ -1,5 +1,6 @@
 import type { FleetEvent } from '../events';
 import { printable as p } from '../terminal-text';
+import { formatHealthEvent } from './health-text';
 
 export interface ProgressReporterOptions {
   /** A terminal gets a live line; anything else gets a plain line every `intervalMs`. */
@@ -56,6 +57,9 @@ export class ProgressReporter {
         break;
       case 'lock-wait':
         this.line(`${p(event.target)}: waiting for the lock held by ${event.holder ? `pid ${event.holder.pid} (${p(event.holder.applicationName)})` : 'another session'}`);
+        break;
+      case 'health':
+        this.line(formatHealthEvent(event));
         break;
       case 'migration-end':
         if (event.outcome === 'failed') this.line(`${p(event.target)}: FAILED ${p(event.migration)} (${event.direction}): ${p(event.reason)}`);

@@ -9,6 +9,7 @@ import type { LintReport } from '../commands/lint';
 import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
 import { printable as p } from '../terminal-text';
+import { formatHealthReport } from './health-text';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport, style: Style = plain): string {
@@ -61,6 +62,7 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
     );
     if (w.state === 'not-started' && w.tenants.length) lines.push(`                 did not start: ${ids}`);
   }
+  lines.push(...formatHealthReport(report.health));
   if (report.queue) lines.push(`queued run ${report.queue.run} (fleet run status --run ${report.queue.run})`);
   const s = report.summary;
   lines.push(
