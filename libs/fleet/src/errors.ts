@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'UNKNOWN_TENANT'
   | 'MISSING_DATABASE'
   | 'QUEUE_FAILED'
+  | 'RISKY_SQL'
   | 'NOT_RUN';
 
 /** Codes that mean "bad usage or configuration: nothing ran" (exit 2). */
@@ -147,4 +148,15 @@ export function errorToJSON(err: unknown): Record<string, unknown> {
     return { code: typeof code === 'string' ? code : 'ERROR', message: err.message };
   }
   return { code: 'ERROR', message: String(err) };
+}
+
+/**
+ * `migrate` would apply a migration whose SQL breaks a risky-SQL rule (lint/rules.ts) at error
+ * severity: the run stops before any target. `findings` lists each (track, migration, code,
+ * statement, file and line).
+ */
+export class RiskySqlError extends FleetError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('RISKY_SQL', message, details);
+  }
 }

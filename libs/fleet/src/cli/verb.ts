@@ -64,6 +64,8 @@ export interface CommandOptions extends CommonOptions {
   yes?: boolean;
   /** lint: remove the `"public".` qualifiers from tenant-track migration files. */
   fix?: boolean;
+  /** lint: text (default), json (as --json) or sarif (SARIF 2.1.0 for code scanning). */
+  format?: string;
   /** migrate, revert, stamp: print the per-target plan and change nothing. */
   dryRun?: boolean;
   /** stamp: allow un-recording applied migrations. */

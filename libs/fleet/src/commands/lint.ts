@@ -1,36 +1,22 @@
 /**
- * `fleet lint`: each tenant track's migrations run on a scratch database as a new tenant would get
- * them (the same engine as migrate), the SQL they issue is captured and checked with PostgreSQL's
- * parser (lint/tenant-lint.ts). `migrate` runs the same check first: a target that would run a
- * refused migration is blocked before anything runs on it, and the extensions the track creates
- * are installed once in the shared schema. Verdicts are cached by content in `.fleet/lint`.
+ * `fleet lint`: each track's migrations run on a scratch database as a new target would get them
+ * (the same engine as migrate), the SQL they issue is captured and checked with PostgreSQL's
+ * parser: the tenant track for what cannot run per tenant (lint/tenant-lint.ts), every track for
+ * risky SQL on a live table (lint/risky-sql.ts, codes FLEET1xx). `migrate` runs the same check
+ * first: a target that would run a migration no tenant may run is blocked before anything runs on
+ * it, a run that would apply a migration with a risky-SQL error stops before any target
+ * (commands/risky-gate.ts), and the extensions the tenant track creates are installed once in the
+ * shared schema. Verdicts are cached by content in `.fleet/lint` (commands/lint-tracks.ts).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { errorToJSON } from '../errors';
-import { LintFinding, lintStatements, removePublicQualifiers } from '../lint/tenant-lint';
-import type { MigrationDefinition } from '../migration/migration';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { LintFinding, removePublicQualifiers } from '../lint/tenant-lint';
 import { trackId } from '../targets/target';
-import { CommonOptions, FleetRuntime, ResolvedDatabase, withRuntime } from './runtime';
+import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { loadEntities } from '../db/data-source';
-import { runTrackOnScratch, withScratchDatabase } from './scratch';
+import { lintDatabase, TrackKind, TrackLint } from './lint-tracks';
 
-/** Bump when the lint's rules change: cached verdicts of older rules are not reused. */
-const LINT_VERSION = 2;
-
-export interface TrackLint {
-  app: string;
-  database: string;
-  track: 'tenant';
-  migrations: number;
-  /** False when the track could not be run on a scratch database (see `note`): nothing was checked. */
-  checked: boolean;
-  note: string | null;
-  findings: LintFinding[];
-  /** Extensions the track's migrations create: installed in the shared schema before tenants run. */
-  extensions: string[];
-}
+export type { TrackLint } from './lint-tracks';
 
 export interface LintReport {
   command: 'lint';
@@ -62,7 +48,7 @@ export async function lint(options: LintOptions): Promise<LintReport> {
     withRuntime(options, { createDatabases: false }, async (runtime) => {
       first?.(runtime);
       await runtime.resolveExtensions();
-      return lintTenantTracks(runtime);
+      return lintTracks(runtime, ['global', 'tenant']);
     });
   let dataSources: DataSourceWarning[] = [];
   let tracks = await run((runtime) => {
@@ -126,119 +112,57 @@ export function dataSourceWarnings(runtime: FleetRuntime): DataSourceWarning[] {
   return out;
 }
 
-/** The lint of every tenant track of the runtime's databases (cached by the tracks' content). */
-export async function lintTenantTracks(runtime: FleetRuntime): Promise<TrackLint[]> {
+/** The lint of the given tracks of the runtime's databases (cached by the tracks' content). */
+export async function lintTracks(runtime: FleetRuntime, kinds: readonly TrackKind[]): Promise<TrackLint[]> {
   const out: TrackLint[] = [];
-  for (const d of runtime.databases) {
-    if (!d.db.tenants || !d.tenantMigrations || d.tenantMigrations.length === 0) continue;
-    out.push(await lintTrack(runtime, d));
-  }
+  for (const d of runtime.databases) out.push(...(await lintDatabase(runtime, d, kinds)));
   return out;
 }
 
+/** The lint of every tenant track of the runtime's databases. */
+export function lintTenantTracks(runtime: FleetRuntime): Promise<TrackLint[]> {
+  return lintTracks(runtime, ['tenant']);
+}
+
+export interface MigrateChecks {
+  /** Per tenant track: the migrations no tenant may run, and why. */
+  refuseByTrack: Map<string, Map<string, string>>;
+  /** Every track's lint: its risky-SQL findings decide whether the run may start (risky-gate.ts). */
+  tracks: TrackLint[];
+}
+
 /**
- * What `migrate` (and `tenant create`) do before the first target: lint the tenant tracks, add
- * the extensions they create (and those the entities imply) to each database's list, and return
- * the migrations no tenant may run, per track.
+ * What `migrate` (and `tenant create`) do before the first target: lint the tracks, add the
+ * extensions the tenant tracks create (and those the entities imply) to each database's list, and
+ * return the migrations no tenant may run, per track. `global: false` (tenant create, which only
+ * runs the tenant track on a new, empty tenant) lints the tenant tracks only.
  */
-export async function prepareMigrate(runtime: FleetRuntime): Promise<Map<string, Map<string, string>>> {
+export async function prepareMigrateChecks(runtime: FleetRuntime, options: { global: boolean } = { global: true }): Promise<MigrateChecks> {
   await runtime.resolveExtensions(); // the entities' first: the scratch run needs them too
-  const tracks = await lintTenantTracks(runtime);
+  const tracks = await lintTracks(runtime, options.global ? ['global', 'tenant'] : ['tenant']);
   const refuse = new Map<string, Map<string, string>>();
   const extensions = new Map<string, string[]>();
   for (const t of tracks) {
-    extensions.set(t.database, t.extensions);
     if (!t.checked)
-      runtime.emit({ type: 'notice', message: `warning: ${t.app}/${t.database}: the tenant lint did not run (${t.note}); tenant migrations are not checked before they run` });
-    const errors = t.findings.filter((f) => f.severity === 'error');
+      runtime.emit({
+        type: 'notice',
+        message: `warning: ${t.app}/${t.database}: the ${t.track}-track lint did not run (${t.note}); its migrations are not checked before they run`,
+      });
+    if (t.track !== 'tenant') continue;
+    extensions.set(t.database, t.extensions);
+    const errors = t.findings.filter((f) => f.severity === 'error' && f.rule !== 'risky-sql');
     if (errors.length === 0) continue;
     const byMigration = new Map<string, string>();
     for (const f of errors) byMigration.set(f.migration, `${byMigration.get(f.migration) ?? ''}${f.message} [${f.statement}] `.trimStart());
     refuse.set(trackId(t.app, t.database, 'tenant'), byMigration);
   }
   await runtime.resolveExtensions(extensions);
-  return refuse;
+  return { refuseByTrack: refuse, tracks };
 }
 
-async function lintTrack(runtime: FleetRuntime, d: ResolvedDatabase): Promise<TrackLint> {
-  const migrations = d.tenantMigrations!;
-  const shared = d.strategy!.sharedSchemas(d.db.tenants!);
-  const cacheFile = join(runtime.config.workspaceRoot, '.fleet', 'lint', `${cacheKey(d, migrations, shared)}.json`);
-  const cached = readCache(cacheFile);
-  const base: Omit<TrackLint, 'checked' | 'note' | 'findings' | 'extensions'> = { app: runtime.config.app, database: d.db.key, track: 'tenant', migrations: migrations.length };
-  if (cached) return { ...base, ...cached, findings: cached.findings.map((f) => ({ ...f, source: sourceOf(migrations, f.migration) })) };
-  let result: Pick<TrackLint, 'checked' | 'note' | 'findings' | 'extensions'>;
-  try {
-    result = await withScratchDatabase(runtime, d, async (scratch) => {
-      const run = await runTrackOnScratch(runtime, d, 'tenant', scratch);
-      const findings: LintFinding[] = [];
-      const byName = new Map(migrations.map((m) => [m.name, m]));
-      for (const [name, sqls] of run.issued) {
-        const allow = (byName.get(name)?.instance as { lintAllow?: string[] } | undefined)?.lintAllow;
-        findings.push(...(await lintStatements(name, sqls, { targetSchema: run.target.info.schema, sharedSchemas: shared, allow })));
-      }
-      const failed = run.report.results.find((r) => r.outcome === 'failed' || r.outcome === 'blocked');
-      if (failed) {
-        const at = failed.failed?.migration ?? null;
-        const unchecked = at ? migrations.slice(migrations.findIndex((m) => m.name === at) + 1).map((m) => m.name) : [];
-        findings.push({
-          migration: at ?? '(setup)',
-          rule: 'not-checked',
-          severity: 'warning',
-          statement: '',
-          message:
-            `the track does not run on an empty ${d.strategy!.kind === 'schema' ? 'tenant schema' : 'tenant database'} (${String(failed.failed?.error.message ?? failed.findings.map((f) => f.message).join(' '))})` +
-            (unchecked.length ? `; not checked: ${unchecked.join(', ')}` : ''),
-        });
-      }
-      const extensions = [...new Set(findings.filter((f) => f.rule === 'create-extension' && f.severity === 'info').map((f) => f.extension!))];
-      return { checked: true, note: null, findings, extensions };
-    });
-  } catch (err) {
-    // No scratch database (e.g. no CREATEDB privilege): say so, never block a deploy on it.
-    return { ...base, checked: false, note: `no scratch database: ${errorToJSON(err).message}`, findings: [], extensions: [] };
-  }
-  writeCache(cacheFile, result);
-  return { ...base, ...result, findings: result.findings.map((f) => ({ ...f, source: sourceOf(migrations, f.migration) })) };
-}
-
-function sourceOf(migrations: MigrationDefinition[], name: string): string | undefined {
-  return migrations.find((m) => m.name === name)?.source;
-}
-
-function cacheKey(d: ResolvedDatabase, migrations: MigrationDefinition[], shared: string[]): string {
-  const global = d.strategy!.databasePerTenant ? [] : d.globalTemplate.migrations;
-  const parts = [
-    `v${LINT_VERSION}`,
-    d.strategy!.kind,
-    d.db.tenants!.schemaTemplate,
-    shared.join(','),
-    d.extensions.names.join(','),
-    ...global.map((m) => `g:${m.name}:${m.checksum}`),
-    ...migrations.map((m) => `t:${m.name}:${m.checksum}`),
-  ];
-  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
-}
-
-type CachedLint = Pick<TrackLint, 'checked' | 'note' | 'findings' | 'extensions'>;
-
-function readCache(file: string): CachedLint | null {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as CachedLint;
-  } catch {
-    return null;
-  }
-}
-
-function writeCache(file: string, value: CachedLint): void {
-  try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ ...value, findings: value.findings.map(({ source: _s, ...f }) => f) }));
-    renameSync(tmp, file);
-  } catch {
-    // A read-only workspace only loses the cache.
-  }
+/** The tenant lint before tenant create, extensions-relocate: the migrations no tenant may run, per track. */
+export async function prepareMigrate(runtime: FleetRuntime): Promise<Map<string, Map<string, string>>> {
+  return (await prepareMigrateChecks(runtime, { global: false })).refuseByTrack;
 }
 
 /** For messages: a file relative to the workspace. */

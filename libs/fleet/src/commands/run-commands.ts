@@ -3,7 +3,8 @@ import type { TargetCommand } from '../executor/execute-plan';
 import type { RunReport } from '../executor/result';
 import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
-import { prepareMigrate } from './lint';
+import { prepareMigrate, prepareMigrateChecks } from './lint';
+import { riskySqlGate } from './risky-gate';
 import { mixedVersions, planRun, RunPlan } from './plan-run';
 import { fleetStatus, StatusReport } from './status';
 import { readTargetHistories } from './read-histories';
@@ -132,8 +133,13 @@ async function execute(
   // A staged rollout runs the tenants wave by wave (migrate only: a revert goes back everywhere at once).
   const rollout = command.kind === 'migrate' && (runtime.config.rollout || mode.wave !== undefined) ? rolloutPhases(runtime, tenants, mode.wave) : undefined;
   const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenants])];
-  // Before any target: the tenant lint (migrations no tenant may run are refused per target) and the extensions.
-  if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
+  // Before any target: the tenant lint (migrations no tenant may run are refused per target), the
+  // extensions, and the risky-SQL rules (a pending migration with an error stops the run here).
+  if (command.kind === 'migrate') {
+    const checks = await prepareMigrateChecks(runtime);
+    command = { ...command, refuseByTrack: checks.refuseByTrack };
+    await riskySqlGate(runtime, command, options, checks.tracks);
+  }
   const before = options.journalDir ? await fleetStatus(runtime) : undefined;
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, before!) : undefined;
   if (journal) runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });

@@ -57,7 +57,14 @@ export interface ScratchRun {
  * would get it. A tenant schema shares its database with the global track, so that runs first; a
  * tenant database does not, so it runs alone.
  */
-export async function runTrackOnScratch(runtime: FleetRuntime, d: ResolvedDatabase, track: Track, scratch: ConnectionSpec): Promise<ScratchRun> {
+export async function runTrackOnScratch(
+  runtime: FleetRuntime,
+  d: ResolvedDatabase,
+  track: Track,
+  scratch: ConnectionSpec,
+  /** Called as each SQL text is sent, by any target of the run (the risky-SQL lint reads the call's stack here). */
+  observe?: (target: Target, migration: string, sql: string) => void,
+): Promise<ScratchRun> {
   const onScratch = (t: Target): Target => ({ ...t, id: `${t.id} (scratch)`, connection: scratch, adoptTypeormTable: null, createDatabase: null });
   const global = onScratch(d.globalTemplate);
   const target = track === 'tenant' ? onScratch(runtime.tenantTarget(d, { id: 'scratch' }, { createDatabases: false })) : global;
@@ -73,6 +80,7 @@ export async function runTrackOnScratch(runtime: FleetRuntime, d: ResolvedDataba
       emit: () => undefined, // a scratch run is an implementation detail of its command: no progress of its own
       signal: runtime.signal,
       onSql: (t, migration, sql) => {
+        observe?.(t, migration, sql);
         if (t.id !== target.id) return;
         if (!issued.has(migration)) issued.set(migration, []);
         issued.get(migration)!.push(sql);

@@ -7,7 +7,7 @@
  */
 import { parse } from 'libpg-query';
 
-export type LintRule = 'schema-qualified' | 'other-schema' | 'set-search-path' | 'set-role' | 'create-extension' | 'unparsable' | 'not-checked';
+export type LintRule = 'schema-qualified' | 'other-schema' | 'set-search-path' | 'set-role' | 'create-extension' | 'unparsable' | 'not-checked' | 'risky-sql';
 export type LintSeverity = 'error' | 'warning' | 'info';
 
 export interface LintFinding {
@@ -21,6 +21,12 @@ export interface LintFinding {
   extension?: string;
   /** The migration's file, relative to the workspace (set by the command, for --fix and messages). */
   source?: string;
+  /** risky-sql: the rule's stable code (FLEET101...; lint/rules.ts). */
+  code?: string;
+  /** risky-sql: the line in `source` of the call that sent the statement, when known. */
+  line?: number | null;
+  /** risky-sql: the reason of the suppression comment that turned this finding into a note. */
+  suppressed?: string;
 }
 
 export interface LintContext {

@@ -55,6 +55,8 @@ export interface FleetExecutorOptions {
   force?: boolean;
   /** Remove the "public". qualifiers TypeORM's generator writes from tenant-track files (nothing else). */
   fix?: boolean;
+  /** Output: text (default), json (the same document as --json), sarif (SARIF 2.1.0 for GitHub code scanning). */
+  format?: 'text' | 'json' | 'sarif';
   /** The tenant id. */
   id?: string;
   /** Registry columns to set (plan=pro); also what conditional migrations see. */
