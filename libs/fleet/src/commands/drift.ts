@@ -42,7 +42,8 @@ export function drift(options: CommonOptions): Promise<DriftReport> {
     const tenants = await runtime.tenantTargets();
     for (const d of runtime.databases) {
       const members = tenants.targets.filter((t) => t.info.database === d.db.key);
-      if (members.length) report.targets.push(...(await tenantDrift(runtime, d, members, report)));
+      // A loop, not push(...all): a spread of 100,000+ arguments overflows the call stack.
+      if (members.length) for (const t of await tenantDrift(runtime, d, members, report)) report.targets.push(t);
     }
     report.ok = report.targets.every((t) => t.state === 'clean' || t.state === 'unchecked');
     return report;
@@ -73,7 +74,7 @@ async function tenantDrift(runtime: FleetRuntime, d: ResolvedDatabase, targets: 
   // 1. One fingerprint statement per database (schema-per-tenant: one for all tenants).
   const shapes = new Map<string, string>();
   const byDatabase = new Map<string, Target[]>();
-  for (const t of targets) byDatabase.set(databaseKey(t.connection), [...(byDatabase.get(databaseKey(t.connection)) ?? []), t]);
+  for (const t of targets) append(byDatabase, databaseKey(t.connection), t);
   for (const group of byDatabase.values()) {
     try {
       const pool = await runtime.connections.pool(group[0].connection);
@@ -92,7 +93,7 @@ async function tenantDrift(runtime: FleetRuntime, d: ResolvedDatabase, targets: 
   }
   // 2. Group identical shapes; the largest group is the majority.
   const groups = new Map<string, Target[]>();
-  for (const t of targets) if (shapes.has(t.id)) groups.set(shapes.get(t.id)!, [...(groups.get(shapes.get(t.id)!) ?? []), t]);
+  for (const t of targets) if (shapes.has(t.id)) append(groups, shapes.get(t.id)!, t);
   const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
   const majority = ordered[0];
   for (const [shape, members] of ordered) report.shapes.push({ database: d.db.key, shape, tenants: members.length, example: members[0].id });
@@ -118,6 +119,13 @@ async function tenantDrift(runtime: FleetRuntime, d: ResolvedDatabase, targets: 
     }
   }
   return targets.map((t) => out.get(t.id)!);
+}
+
+/** Adds to a map of lists in place (a copy of the list per target made drift quadratic). */
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 async function majorityDiff(runtime: FleetRuntime, reference: Target, actual: Target, ignore: string[], majoritySize: number): Promise<DriftChange[]> {

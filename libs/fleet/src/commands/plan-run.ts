@@ -5,7 +5,8 @@
  * --steps` uses it to refuse when targets stand at different versions.
  */
 import { makePlan, TargetCommand } from '../executor/execute-plan';
-import { FindingReport, reportFinding } from '../executor/result';
+import { emptyResult, FindingReport, reportFinding, TargetResult } from '../executor/result';
+import type { FleetPhase } from '../executor/run-fleet';
 import { currentVersion } from '../planner/planner';
 import type { Step } from '../planner/planner';
 import type { Target } from '../targets/target';
@@ -85,7 +86,11 @@ function describeSteps(p: PlannedTarget): string {
       .join(' ')}`;
   if (p.steps.length === 0) return 'nothing to do';
   const byAction = new Map<string, string[]>();
-  for (const s of p.steps) byAction.set(s.action, [...(byAction.get(s.action) ?? []), s.migration]);
+  for (const s of p.steps) {
+    const names = byAction.get(s.action);
+    if (names) names.push(s.migration);
+    else byAction.set(s.action, [s.migration]);
+  }
   const verb: Record<string, string> = { apply: 'apply', revert: 'revert', unrecord: 'un-record', record: 'record as applied', 'update-checksum': 'accept the checksum of' };
   return [...byAction].map(([action, names]) => `${verb[action] ?? action} ${names.join(', ')}`).join('; ');
 }
@@ -116,4 +121,47 @@ export function mixedVersions(plan: RunPlan): Array<{ database: string; track: s
     byTrack.set(k, entry);
   }
   return [...byTrack.values()].filter((e) => e.versions.size > 1);
+}
+
+/** Targets whose history is read per bulk batch when a migrate looks for the ones with nothing to do. */
+export const SETTLE_BATCH = 5_000;
+
+/**
+ * A no-op migrate at fleet scale: the histories of a phase's targets are read in bulk (as status
+ * does, SETTLE_BATCH targets at a time, so the histories of the whole fleet are never held at
+ * once) and every target whose plan is empty, with no finding at all and no unfinished record,
+ * gets its `unchanged` result at once: no session, lock or round trip of its own (the per-target
+ * path cost 4 round trips and 7 ms per tenant: 55 s at 20k). Anything else (something to apply, a
+ * finding, an unreadable history, no history yet) goes through the per-target path, which reads
+ * the history again under the target's lock; a target settled here was at head when read, as a
+ * locked read would have found it, so the run reports what a locked no-op would have reported.
+ */
+export function skipSettled(runtime: FleetRuntime, phase: FleetPhase, command: TargetCommand): FleetPhase {
+  if (command.kind !== 'migrate' || command.ensureHistory) return phase;
+  return async (previous) => {
+    const resolved = Array.isArray(phase) ? { targets: phase, results: [] } : await phase(previous);
+    // Interrupted: the targets are listed as not attempted at once (runFleet waits 1 s for a phase).
+    if (runtime.signal?.aborted) return resolved;
+    const run: Target[] = [];
+    const results: TargetResult[] = [...resolved.results];
+    for (let i = 0; i < resolved.targets.length; i += SETTLE_BATCH) {
+      const batch = resolved.targets.slice(i, i + SETTLE_BATCH);
+      const { histories } = await readTargetHistories(runtime, batch);
+      for (const t of batch) {
+        const history = histories.get(t.id)!;
+        const plan = history.error || history.note !== null || history.records.length === 0 ? null : makePlan(t, history.records, command);
+        if (!plan || plan.steps.length > 0 || plan.blocked || plan.findings.length > 0 || history.records.some((r) => r.status === 'started')) {
+          run.push(t);
+          continue;
+        }
+        const result = emptyResult(t);
+        result.outcome = 'unchanged';
+        result.versionBefore = result.versionAfter = currentVersion(t.migrations, history.records);
+        results.push(result);
+        // The run counts it (runFleet adds a phase's ready results to its total, this says it is done).
+        runtime.emit({ type: 'target-end', result });
+      }
+    }
+    return { targets: run, results };
+  };
 }

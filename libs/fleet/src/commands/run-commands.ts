@@ -5,7 +5,7 @@ import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate, prepareMigrateChecks } from './lint';
 import { riskySqlGate } from './risky-gate';
-import { mixedVersions, planRun, RunPlan } from './plan-run';
+import { mixedVersions, planRun, RunPlan, skipSettled } from './plan-run';
 import { fleetStatus, StatusReport } from './status';
 import { readTargetHistories } from './read-histories';
 import { currentVersion } from '../planner/planner';
@@ -132,7 +132,6 @@ async function execute(
   const { base, tenants } = selectTargets(runtime, command, options, mode);
   // A staged rollout runs the tenants wave by wave (migrate only: a revert goes back everywhere at once).
   const rollout = command.kind === 'migrate' && (runtime.config.rollout || mode.wave !== undefined) ? rolloutPhases(runtime, tenants, mode.wave) : undefined;
-  const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenants])];
   // Before any target: the tenant lint (migrations no tenant may run are refused per target), the
   // extensions, and the risky-SQL rules (a pending migration with an error stops the run here).
   if (command.kind === 'migrate') {
@@ -140,6 +139,9 @@ async function execute(
     command = { ...command, refuseByTrack: checks.refuseByTrack };
     await riskySqlGate(runtime, command, options, checks.tracks);
   }
+  // A local migrate settles the tenants with nothing to do from one bulk read (see skipSettled).
+  const tenantPhase = command.kind === 'migrate' && !mode.queue ? skipSettled(runtime, tenants, command) : tenants;
+  const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenantPhase])];
   const before = options.journalDir ? await fleetStatus(runtime) : undefined;
   const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, before!) : undefined;
   if (journal) runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });

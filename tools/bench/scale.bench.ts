@@ -1,0 +1,259 @@
+/**
+ * `npm run bench:scale [-- --sizes 1000,10000,40000,100000 --concurrency 4 --only status,verify,html,noop,fresh --keep --no-build]`
+ * (`--keep`: leave each database, named fleet_bench_scale_<n>, for profiling; `--no-build`: reuse dist/)
+ *
+ * Fleet at fleet scale (issue 21), on tenant schemas of one database, each size on a fresh
+ * database. The fleet is made fast by SQL that mirrors Fleet's bookkeeping: one server-side
+ * statement per batch of 500 schemas creates each schema, its table `notes` (revision 0001 of
+ * tools/bench/scale/base) and its `fleet_migrations` table holding 0001's row (name, checksum and
+ * timestamp taken from Fleet's own loader). Then, each a fresh `fleet` process (the compiled
+ * package, `npm run build`), timed from outside with its peak RSS (/usr/bin/time):
+ * - verify (the first one also proves and repairs whatever index status reads);
+ * - status (whole command, text output), and status --html (the page's size);
+ * - no-op migrate (every tenant at head already);
+ * - the SQL bound: psql reading each version table once (one UNION ALL statement per 500 schemas,
+ *   after listing the schemas), what verify and a no-op migrate cannot do with less;
+ * - fresh migrate of one new migration (tools/bench/scale/next adds 0002) across the fleet: tenants/s.
+ * Ratios are printed side by side; raw figures go to tools/bench/results/scale.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { buildPackages } from '../release/build-packages';
+import { loadMigrationsFromDirectory } from '../../libs/fleet/src/migration/load-migrations';
+
+const ROOT = resolve(__dirname, '..', '..');
+const server = {
+  host: process.env.PGHOST || '127.0.0.1',
+  port: Number(process.env.PGPORT || 5432),
+  user: process.env.PGUSER || 'root',
+  password: process.env.PGPASSWORD || undefined,
+};
+const urlOf = (db: string) =>
+  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Schemas made per server-side statement (each holds a few locks per relation: 500 stays far under the lock table). */
+const MAKE_BATCH = 500;
+/** Version tables the SQL bound reads per statement. */
+const READ_BATCH = 500;
+
+async function withAdmin<T>(db: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ ...server, database: db });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+const schemaOf = (i: number) => `tenant_${String(i).padStart(6, '0')}`;
+
+/** A fresh database of n tenants at revision 0001, as Fleet would have left them. */
+async function makeFleet(db: string, n: number): Promise<number> {
+  const [first] = loadMigrationsFromDirectory(join(__dirname, 'scale/base'), ROOT);
+  const t0 = Date.now();
+  await withAdmin('postgres', async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${db}"`);
+  });
+  await withAdmin(db, async (c) => {
+    // The same DDL as Fleet's PostgresVersionStore.ensure() and revision 0001; a session-local function.
+    await c.query(`CREATE FUNCTION pg_temp.make_tenants(first int, last int, m_name text, m_ts bigint, m_sum text) RETURNS void LANGUAGE plpgsql AS $f$
+      DECLARE s text;
+      BEGIN
+        FOR i IN first..last LOOP
+          s := 'tenant_' || lpad(i::text, 6, '0');
+          EXECUTE format('CREATE SCHEMA %I', s);
+          EXECUTE format('CREATE TABLE %I.notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL)', s);
+          EXECUTE format($t$CREATE TABLE %I.fleet_migrations (
+            name text PRIMARY KEY, seq integer NOT NULL, timestamp bigint NOT NULL, checksum text,
+            status text NOT NULL CHECK (status IN ('applied', 'skipped', 'started')),
+            method text NOT NULL CHECK (method IN ('run', 'stamp', 'adopt')),
+            applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer, applied_by text, reason text)$t$, s);
+          EXECUTE format('INSERT INTO %I.fleet_migrations (name, seq, timestamp, checksum, status, method, duration_ms, applied_by) VALUES ($1, 1, $2, $3, ''applied'', ''run'', 1, ''bench:scale'')', s)
+            USING m_name, m_ts, m_sum;
+        END LOOP;
+      END $f$`);
+    for (let a = 1; a <= n; a += MAKE_BATCH) {
+      await c.query('SELECT pg_temp.make_tenants($1, $2, $3, $4, $5)', [a, Math.min(n, a + MAKE_BATCH - 1), first.name, first.timestamp, first.checksum]);
+    }
+  });
+  return Date.now() - t0;
+}
+
+interface Timed {
+  wallMs: number;
+  rssMb: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One command in a fresh process, wall time from outside, peak RSS from /usr/bin/time. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Timed> {
+  const rssFile = join(tmpdir(), `fleet-scale-rss-${process.pid}`);
+  const started = process.hrtime.bigint();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('/usr/bin/time', ['-o', rssFile, '-f', '%M', cmd, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+      resolvePromise({ wallMs, rssMb: Math.round(kb / 1024), code, stdout, stderr });
+    });
+  });
+}
+
+const FLEET = join(ROOT, 'dist/libs/fleet/bin/fleet.js');
+
+function fleet(verb: string[], db: string, stage: 'base' | 'next'): Promise<Timed> {
+  return timed(process.execPath, [FLEET, ...verb, '--config', join(__dirname, 'scale', `${stage}.config.ts`)], { BENCH_DATABASE_URL: urlOf(db) });
+}
+
+/** psql reads every version table once: list the schemas, then one UNION ALL per batch. */
+async function sqlBound(db: string, n: number, dir: string): Promise<Timed> {
+  const file = join(dir, `bound-${n}.sql`);
+  const parts = [`SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1;`];
+  for (let a = 1; a <= n; a += READ_BATCH) {
+    const selects: string[] = [];
+    for (let i = a; i <= Math.min(n, a + READ_BATCH - 1); i++) {
+      selects.push(`(SELECT '${schemaOf(i)}'::text AS s, seq, name, timestamp, checksum, status, method, applied_at, duration_ms, reason FROM "${schemaOf(i)}".fleet_migrations)`);
+    }
+    parts.push(`${selects.join(' UNION ALL ')};`);
+  }
+  writeFileSync(file, parts.join('\n'));
+  return timed('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-h', server.host, '-p', String(server.port), '-U', server.user, '-d', db, '-f', file], {
+    PGPASSWORD: server.password ?? '',
+  });
+}
+
+function check(label: string, r: Timed, ok: (r: Timed) => boolean): Timed {
+  if (!ok(r)) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
+  return r;
+}
+
+interface SizeResult {
+  tenants: number;
+  makeMs: number;
+  rows: Array<{ step: string; wallMs: number; rssMb: number; extra?: string }>;
+  boundMs: number;
+  freshTenantsPerSec: number | null;
+  htmlBytes: number | null;
+}
+
+async function oneSize(n: number, concurrency: number, only: Set<string> | null, dir: string, keep: boolean): Promise<SizeResult> {
+  const db = keep ? `fleet_bench_scale_${n}` : `fleet_bench_scale_${n}_${process.pid}`;
+  const want = (s: string) => !only || only.has(s);
+  const out: SizeResult = { tenants: n, makeMs: 0, rows: [], boundMs: 0, freshTenantsPerSec: null, htmlBytes: null };
+  const row = (step: string, r: Timed, extra?: string) => {
+    out.rows.push({ step, wallMs: Math.round(r.wallMs), rssMb: r.rssMb, extra });
+    log(`  ${n}: ${step} ${(r.wallMs / 1000).toFixed(2)} s, ${r.rssMb} MB${extra ? `, ${extra}` : ''}`);
+  };
+  try {
+    out.makeMs = await makeFleet(db, n);
+    log(`  ${n}: fleet made by SQL in ${(out.makeMs / 1000).toFixed(1)} s`);
+    if (want('verify'))
+      row(
+        'verify',
+        check('verify', await fleet(['verify'], db, 'base'), (r) => r.code === 0),
+      );
+    if (want('status'))
+      row(
+        'status',
+        check('status', await fleet(['status'], db, 'base'), (r) => r.code === 0),
+      );
+    if (want('html')) {
+      const html = join(dir, `status-${n}.html`);
+      row(
+        'status --html',
+        check('status --html', await fleet(['status', '--html', html], db, 'base'), (r) => r.code === 0),
+      );
+      out.htmlBytes = statSync(html).size;
+    }
+    if (want('noop'))
+      row(
+        'no-op migrate',
+        check('no-op migrate', await fleet(['migrate'], db, 'base'), (r) => r.code === 0),
+      );
+    const bound = check('SQL bound', await sqlBound(db, n, dir), (r) => r.code === 0);
+    out.boundMs = Math.round(bound.wallMs);
+    row('SQL bound (psql, each version table read once)', bound);
+    if (want('fresh')) {
+      const fresh = check('fresh migrate', await fleet(['migrate', '--concurrency', String(concurrency)], db, 'next'), (r) => r.code === 0);
+      out.freshTenantsPerSec = Math.round(n / (fresh.wallMs / 1000));
+      row('fresh migrate (one new migration)', fresh, `${out.freshTenantsPerSec} tenants/s`);
+      const after = check('status after', await fleet(['status', '--json'], db, 'next'), (r) => r.code === 0);
+      const summary = JSON.parse(after.stdout).summary;
+      if (summary['at-head'] !== n + 1) throw new Error(`after the fresh migrate: expected ${n} tenants and the global track at head, got ${JSON.stringify(summary)}`);
+    }
+  } finally {
+    if (keep) log(`  kept database ${db} (--keep), for profiling: BENCH_DATABASE_URL=${urlOf(db)}`);
+    else await withAdmin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)).catch(() => undefined);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const sizes = (option('sizes') ?? '1000,10000')
+    .split(',')
+    .map(Number)
+    .filter((x) => Number.isInteger(x) && x >= 1);
+  if (sizes.length === 0) throw new Error('--sizes: a comma-separated list of tenant counts, e.g. 1000,10000,40000,100000');
+  if (sizes.some((s) => s > 999_999)) throw new Error('--sizes: at most 999999 tenants (six-digit names)');
+  const concurrency = Number(option('concurrency') ?? 4);
+  const only = option('only') ? new Set(option('only')!.split(',')) : null;
+  if (!process.argv.includes('--no-build')) buildPackages(['core']);
+  const dir = join(tmpdir(), `fleet-scale-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const results: SizeResult[] = [];
+  try {
+    for (const n of sizes) {
+      log(`scale bench: ${n} tenants`);
+      results.push(await oneSize(n, concurrency, only, dir, process.argv.includes('--keep')));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const steps = [...new Set(results.flatMap((r) => r.rows.map((x) => x.step)))];
+  const cell = (r: SizeResult, step: string) => {
+    const x = r.rows.find((y) => y.step === step);
+    return x ? `${(x.wallMs / 1000).toFixed(2)} s / ${x.rssMb} MB` : '-';
+  };
+  const ratio = (r: SizeResult, step: string) => {
+    const x = r.rows.find((y) => y.step === step);
+    return x && r.boundMs ? `${(x.wallMs / r.boundMs).toFixed(2)}x` : '-';
+  };
+  const base = results[0];
+  const lines = [
+    `| step (wall / peak RSS) | ${results.map((r) => `${r.tenants} tenants`).join(' | ')} |`,
+    `| --- | ${results.map(() => '---:').join(' | ')} |`,
+    ...steps.map((s) => `| ${s} | ${results.map((r) => cell(r, s)).join(' | ')} |`),
+    `| verify / SQL bound | ${results.map((r) => ratio(r, 'verify')).join(' | ')} |`,
+    `| no-op migrate / SQL bound | ${results.map((r) => ratio(r, 'no-op migrate')).join(' | ')} |`,
+    `| fresh migrate, tenants/s | ${results.map((r) => r.freshTenantsPerSec ?? '-').join(' | ')} |`,
+    `| fresh throughput / at ${base.tenants} | ${results.map((r) => (r.freshTenantsPerSec && base.freshTenantsPerSec ? `${((100 * r.freshTenantsPerSec) / base.freshTenantsPerSec).toFixed(0)} %` : '-')).join(' | ')} |`,
+    `| status --html size | ${results.map((r) => (r.htmlBytes === null ? '-' : `${(r.htmlBytes / 1e6).toFixed(2)} MB`)).join(' | ')} |`,
+    `| fleet made by SQL in | ${results.map((r) => `${(r.makeMs / 1000).toFixed(1)} s`).join(' | ')} |`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'scale.json'), JSON.stringify({ date: new Date().toISOString(), concurrency, results }, null, 2));
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exit(1);
+});
