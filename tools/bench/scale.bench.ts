@@ -17,7 +17,7 @@
  * Ratios are printed side by side; raw figures go to tools/bench/results/scale.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -40,8 +40,8 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Schemas made per server-side statement (each holds a few locks per relation: 500 stays far under the lock table). */
-const MAKE_BATCH = 500;
+/** Schemas made per server-side statement (about 10 relation locks each: 200 stay far under the server's lock table of 64 x 100 slots). */
+const MAKE_BATCH = 200;
 /** Version tables the SQL bound reads per statement. */
 const READ_BATCH = 500;
 
@@ -152,12 +152,46 @@ interface SizeResult {
   boundMs: number;
   freshTenantsPerSec: number | null;
   htmlBytes: number | null;
+  /** Fleet's sessions on the database during the fresh migrate (sampled every 50 ms). */
+  freshPeakConnections: number | null;
+  /** Dead rows the fresh migrate left in the catalog (autovacuum's work), per tenant. */
+  deadCatalogRowsPerTenant: Record<string, number> | null;
+}
+
+/** Dead rows of the catalog tables a migration rewrites, from the statistics system. */
+async function deadCatalogRows(db: string): Promise<Record<string, number>> {
+  return withAdmin(db, async (c) => {
+    const { rows } = await c.query<{ relname: string; n: number }>(
+      `SELECT relname, n_dead_tup::int AS n FROM pg_catalog.pg_stat_sys_tables WHERE relname IN ('pg_class', 'pg_attribute', 'pg_depend', 'pg_type') ORDER BY 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.relname, r.n]));
+  });
+}
+
+/** The most sessions Fleet held on `db` at once, sampled until stopped. */
+function sampleConnections(db: string): { stop: () => Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = withAdmin('postgres', async (c) => {
+    while (running) {
+      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`, [db]);
+      peak = Math.max(peak, rows[0].n);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
 }
 
 async function oneSize(n: number, concurrency: number, only: Set<string> | null, dir: string, keep: boolean): Promise<SizeResult> {
   const db = keep ? `fleet_bench_scale_${n}` : `fleet_bench_scale_${n}_${process.pid}`;
   const want = (s: string) => !only || only.has(s);
-  const out: SizeResult = { tenants: n, makeMs: 0, rows: [], boundMs: 0, freshTenantsPerSec: null, htmlBytes: null };
+  const out: SizeResult = { tenants: n, makeMs: 0, rows: [], boundMs: 0, freshTenantsPerSec: null, htmlBytes: null, freshPeakConnections: null, deadCatalogRowsPerTenant: null };
   const row = (step: string, r: Timed, extra?: string) => {
     out.rows.push({ step, wallMs: Math.round(r.wallMs), rssMb: r.rssMb, extra });
     log(`  ${n}: ${step} ${(r.wallMs / 1000).toFixed(2)} s, ${r.rssMb} MB${extra ? `, ${extra}` : ''}`);
@@ -192,7 +226,12 @@ async function oneSize(n: number, concurrency: number, only: Set<string> | null,
     out.boundMs = Math.round(bound.wallMs);
     row('SQL bound (psql, each version table read once)', bound);
     if (want('fresh')) {
+      const deadBefore = await deadCatalogRows(db);
+      const sampler = sampleConnections(db);
       const fresh = check('fresh migrate', await fleet(['migrate', '--concurrency', String(concurrency)], db, 'next'), (r) => r.code === 0);
+      out.freshPeakConnections = await sampler.stop();
+      const deadAfter = await deadCatalogRows(db);
+      out.deadCatalogRowsPerTenant = Object.fromEntries(Object.keys(deadAfter).map((k) => [k, Number(((deadAfter[k] - (deadBefore[k] ?? 0)) / n).toFixed(2))]));
       out.freshTenantsPerSec = Math.round(n / (fresh.wallMs / 1000));
       row('fresh migrate (one new migration)', fresh, `${out.freshTenantsPerSec} tenants/s`);
       const after = check('status after', await fleet(['status', '--json'], db, 'next'), (r) => r.code === 0);
@@ -206,7 +245,99 @@ async function oneSize(n: number, concurrency: number, only: Set<string> | null,
   return out;
 }
 
+/** The ten-migration workload of tools/bench/workload as SQL (the migration classes' own text). */
+function workloadSql(): string {
+  const dir = join(__dirname, 'workload');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => {
+      const cls = Object.values(require(join(dir, f)))[0] as new () => { up(q: unknown): Promise<void> };
+      const captured: string[] = [];
+      void new cls().up({ query: async (sql: string) => captured.push(sql) });
+      return captured.join(';\n');
+    })
+    .join(';\n');
+}
+
+/**
+ * PostgreSQL's own limits (`--limits [--tenants 200]`): the catalog one tenant of the bench workload
+ * (tools/bench/workload) costs, the locks one tenant's migration holds at its commit, and how many
+ * locks one transaction could take before the server's shared lock table was full (advisory
+ * locks, 500 at a time; the table is shared by every session, so the figure is what was left).
+ */
+async function limits(tenants: number): Promise<Record<string, unknown>> {
+  const db = `fleet_bench_limits_${process.pid}`;
+  await withAdmin('postgres', async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${db}"`);
+  });
+  try {
+    return await withAdmin(db, async (c) => {
+      const catalog = async () =>
+        (
+          await c.query<{ classes: number; attributes: number; bytes: string; depends: number; types: number }>(
+            `SELECT (SELECT count(*)::int FROM pg_catalog.pg_class) AS classes, (SELECT count(*)::int FROM pg_catalog.pg_attribute) AS attributes,
+                    (SELECT count(*)::int FROM pg_catalog.pg_depend) AS depends, (SELECT count(*)::int FROM pg_catalog.pg_type) AS types,
+                    (SELECT sum(pg_catalog.pg_total_relation_size(c.oid))::bigint::text FROM pg_catalog.pg_class c
+                      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pg_catalog' AND c.relkind = 'r') AS bytes`,
+          )
+        ).rows[0];
+      const settings = Object.fromEntries(
+        (
+          await c.query<{ name: string; setting: string }>(
+            `SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN ('max_locks_per_transaction', 'max_connections', 'max_prepared_transactions', 'autovacuum', 'autovacuum_vacuum_scale_factor', 'autovacuum_vacuum_threshold', 'server_version')`,
+          )
+        ).rows.map((r) => [r.name, r.setting]),
+      );
+      const before = await catalog();
+      const sql = workloadSql();
+      for (let i = 1; i <= tenants; i++) {
+        const s = `tenant_${String(i).padStart(6, '0')}`;
+        await c.query(`CREATE SCHEMA ${s}; SET search_path TO ${s}; BEGIN; ${sql}; COMMIT; RESET search_path`);
+      }
+      const after = await catalog();
+      const per = (k: keyof typeof before) => Math.round((Number(after[k]) - Number(before[k])) / tenants);
+      // Locks one tenant's migration holds at its COMMIT (transactionMode 'all': the ten migrations in one transaction).
+      await c.query(`CREATE SCHEMA locks_probe; SET search_path TO locks_probe; BEGIN; ${sql}`);
+      const held = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_locks WHERE pid = pg_catalog.pg_backend_pid()`)).rows[0].n;
+      await c.query('ROLLBACK; RESET search_path');
+      // The server's lock table (shared by every session): one transaction takes more and more locks until it is full.
+      let capacity = 0;
+      let lockError: string | null = null;
+      await c.query('BEGIN');
+      try {
+        for (; capacity < 1_000_000; capacity += 500) {
+          await c.query('SELECT pg_catalog.pg_advisory_xact_lock(i) FROM generate_series($1::bigint, $2::bigint) AS i', [capacity + 1, capacity + 500]);
+        }
+      } catch (err) {
+        lockError = (err as Error).message;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+      return {
+        settings,
+        tenants,
+        perTenant: { classes: per('classes'), attributes: per('attributes'), depends: per('depends'), types: per('types'), catalogBytes: per('bytes') },
+        catalogBefore: before,
+        catalogAfter: after,
+        locksPerTenantTransaction: held,
+        lockTable: { locksOneTransactionTook: capacity, error: lockError },
+      };
+    });
+  } finally {
+    await withAdmin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)).catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--limits')) {
+    const out = await limits(Number(option('tenants') ?? 500));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    writeFileSync(join(__dirname, 'results', 'pg-limits.json'), JSON.stringify({ date: new Date().toISOString(), ...out }, null, 2));
+    return;
+  }
   const sizes = (option('sizes') ?? '1000,10000')
     .split(',')
     .map(Number)
@@ -246,6 +377,16 @@ async function main(): Promise<void> {
     `| fresh migrate, tenants/s | ${results.map((r) => r.freshTenantsPerSec ?? '-').join(' | ')} |`,
     `| fresh throughput / at ${base.tenants} | ${results.map((r) => (r.freshTenantsPerSec && base.freshTenantsPerSec ? `${((100 * r.freshTenantsPerSec) / base.freshTenantsPerSec).toFixed(0)} %` : '-')).join(' | ')} |`,
     `| status --html size | ${results.map((r) => (r.htmlBytes === null ? '-' : `${(r.htmlBytes / 1e6).toFixed(2)} MB`)).join(' | ')} |`,
+    `| fresh migrate, peak sessions on the database | ${results.map((r) => r.freshPeakConnections ?? '-').join(' | ')} |`,
+    `| dead catalog rows per tenant after it | ${results
+      .map((r) =>
+        r.deadCatalogRowsPerTenant
+          ? Object.entries(r.deadCatalogRowsPerTenant)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')
+          : '-',
+      )
+      .join(' | ')} |`,
     `| fleet made by SQL in | ${results.map((r) => `${(r.makeMs / 1000).toFixed(1)} s`).join(' | ')} |`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

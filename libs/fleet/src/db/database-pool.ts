@@ -53,8 +53,8 @@ export class DatabasePool {
       broken = session.brokenBy;
       try {
         if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction();
-        // Nothing a target set (search_path, timeouts) may leak to the next target.
-        await client.query('RESET ALL');
+        // Nothing a target set (search_path, timeouts) may leak to the next target; its lock goes in the same round trip.
+        await client.query(session.cleanupSql());
       } catch (err) {
         broken = err as Error;
       }

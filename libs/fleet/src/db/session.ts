@@ -20,11 +20,29 @@ export interface BatchSession extends SqlSession {
 export class TargetSession implements SqlSession {
   /** Set when the session must not go back to the pool (its state is unknown). */
   brokenBy: Error | undefined;
+  /** Advisory locks released by the clean-up statement (see unlockOnRelease). */
+  private readonly unlocks: Array<{ classId: number; objectId: number }> = [];
 
   constructor(
     readonly queryRunner: QueryRunner,
     private readonly client: PoolClient,
   ) {}
+
+  /** Releases this advisory lock in the clean-up statement, when the session goes back to the pool. */
+  unlockOnRelease(key: { classId: number; objectId: number }): void {
+    if (!Number.isInteger(key.classId) || !Number.isInteger(key.objectId)) throw new TypeError(`advisory lock key must be two integers, got ${JSON.stringify(key)}`);
+    this.unlocks.push({ classId: key.classId, objectId: key.objectId });
+  }
+
+  /**
+   * What the pool sends when the session goes back: the deferred unlocks and RESET ALL (nothing a
+   * target set may leak to the next one), in one round trip (the simple protocol; the keys are
+   * integers checked above, nothing else varies).
+   */
+  cleanupSql(): string {
+    const unlocks = this.unlocks.splice(0).map((k) => `SELECT pg_catalog.pg_advisory_unlock(${k.classId}::int4, ${k.objectId}::int4);`);
+    return [...unlocks, 'RESET ALL'].join(' ');
+  }
 
   /** The pool destroys this connection instead of reusing it. */
   markBroken(reason: Error): void {

@@ -88,6 +88,7 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
         target: target.id,
         acquired: prep.locked,
         signal: hooks.signal,
+        unlockWithSession: true,
         onWait: (holder) => emit({ type: 'lock-wait', target: target.id, holder }),
       },
       async () => {

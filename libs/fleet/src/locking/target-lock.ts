@@ -29,6 +29,11 @@ export interface LockOptions {
   acquired?: boolean;
   /** Stops waiting when the run is interrupted. */
   signal?: AbortSignal;
+  /**
+   * The session goes back to the pool right after fn: the unlock rides on the pool's clean-up
+   * statement (one round trip for both, see TargetSession.unlockOnRelease) instead of its own.
+   */
+  unlockWithSession?: boolean;
 }
 
 /**
@@ -44,7 +49,8 @@ export async function withTargetLock<T>(session: LockSession, key: LockKey, opti
     outcome = { error };
   }
   try {
-    await session.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
+    if (options.unlockWithSession && session.unlockOnRelease) session.unlockOnRelease(key);
+    else await session.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
   } catch (unlockError) {
     // The session is unusable (terminated, server restarting): a session-level lock ends with
     // its session, which the pool now destroys. What happened to the target is the news, not this.
@@ -58,6 +64,8 @@ export async function withTargetLock<T>(session: LockSession, key: LockKey, opti
 /** A session that can be told it must not be reused (TargetSession). */
 export interface LockSession extends SqlSession {
   markBroken?(reason: Error): void;
+  /** Releases the lock with the session's clean-up when it goes back to the pool (TargetSession). */
+  unlockOnRelease?(key: LockKey): void;
 }
 
 async function tryLock(session: SqlSession, key: LockKey): Promise<boolean> {
