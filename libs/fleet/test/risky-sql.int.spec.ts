@@ -99,6 +99,10 @@ describe('risky SQL (real PostgreSQL, the CLI)', () => {
     fx.project.writeMigration('migrations', { name: 'AddScore2000', up: ['ALTER TABLE users ADD COLUMN score int NOT NULL'] });
     fx.project.writeMigration('migrations', { name: 'AddBio3000', up: ['ALTER TABLE users ADD COLUMN bio text'] });
 
+    const plan = await runFleet(['migrate', '--config', config(), '--dry-run'], fx.env);
+    expect(plan.stdout).toMatch(/^ {2}RISKY SQL: fx\/main global track, AddScore2000 \(\S+:6\) \[FLEET102\]: adds users\.score NOT NULL without a DEFAULT$/m);
+    expect(plan.stdout).toContain('migrate would stop before any target on the RISKY SQL above');
+
     const refused = await runFleet(['migrate', '--config', config()], fx.env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('migrate stopped before any target: 1 statement(s) of pending migrations are risky on a live table');

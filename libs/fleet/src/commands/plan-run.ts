@@ -46,6 +46,8 @@ export interface RunPlan {
   groups: PlanGroup[];
   /** What could not become a target (unsafe ids, failed discovery): reported, never run. */
   problems: Array<{ target: string; message: string }>;
+  /** migrate --dry-run: risky-SQL findings of the migrations this plan applies (an error stops the real run before any target). */
+  riskySql?: Array<{ where: string; code: string; severity: string; message: string; statement: string }>;
 }
 
 export async function planRun(runtime: FleetRuntime, name: string, command: TargetCommand, options: CommonOptions): Promise<RunPlan> {

@@ -10,7 +10,7 @@ import type { TargetCommand } from '../executor/execute-plan';
 import { DIRECTIVE } from '../lint/suppressions';
 import type { LintFinding } from '../lint/tenant-lint';
 import type { TrackLint } from './lint-tracks';
-import { planRun } from './plan-run';
+import { planRun, RunPlan } from './plan-run';
 import type { CommonOptions, FleetRuntime } from './runtime';
 
 export interface PendingFinding {
@@ -26,7 +26,14 @@ export async function pendingRiskyFindings(runtime: FleetRuntime, command: Targe
     t.findings.filter((f) => f.rule === 'risky-sql' && f.severity !== 'info').map((finding) => ({ app: t.app, database: t.database, track: t.track, finding })),
   );
   if (risky.length === 0) return [];
-  const plan = await planRun(runtime, 'migrate', command, options);
+  return riskyInPlan(await planRun(runtime, 'migrate', command, options), tracks);
+}
+
+/** The unsuppressed risky-SQL findings of migrations `plan` applies somewhere. */
+export function riskyInPlan(plan: RunPlan, tracks: readonly TrackLint[]): PendingFinding[] {
+  const risky = tracks.flatMap((t) =>
+    t.findings.filter((f) => f.rule === 'risky-sql' && f.severity !== 'info').map((finding) => ({ app: t.app, database: t.database, track: t.track, finding })),
+  );
   const pending = new Set<string>();
   for (const p of plan.targets) for (const s of p.steps) if (s.action === 'apply') pending.add(`${p.database}\u0000${p.track}\u0000${s.migration}`);
   return risky.filter((r) => pending.has(`${r.database}\u0000${r.track}\u0000${r.finding.migration}`));
@@ -59,6 +66,11 @@ export async function riskySqlGate(runtime: FleetRuntime, command: TargetCommand
       })),
     },
   );
+}
+
+/** For the dry-run's plan: one line's worth per finding. */
+export function describeRisky(p: PendingFinding): { where: string; code: string; severity: string; message: string; statement: string } {
+  return { where: describe(p), code: p.finding.code ?? '', severity: p.finding.severity, message: p.finding.message, statement: p.finding.statement };
 }
 
 function describe(p: PendingFinding): string {

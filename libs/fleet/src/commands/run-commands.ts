@@ -3,8 +3,8 @@ import type { TargetCommand } from '../executor/execute-plan';
 import type { RunReport } from '../executor/result';
 import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
-import { prepareMigrate, prepareMigrateChecks } from './lint';
-import { riskySqlGate } from './risky-gate';
+import { prepareMigrateChecks } from './lint';
+import { describeRisky, riskyInPlan, riskySqlGate } from './risky-gate';
 import { mixedVersions, planRun, RunPlan, skipSettled } from './plan-run';
 import { fleetStatus, StatusReport } from './status';
 import { readTargetHistories } from './read-histories';
@@ -109,8 +109,10 @@ export function dryRun(kind: 'migrate' | 'revert' | 'stamp', options: MigrateOpt
     command = { kind: 'stamp', to: options.to, force: options.force };
   } else command = { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder };
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
-    if (command.kind === 'migrate') command = { ...command, refuseByTrack: await prepareMigrate(runtime) };
-    return planRun(runtime, kind, command, options);
+    if (command.kind !== 'migrate') return planRun(runtime, kind, command, options);
+    const checks = await prepareMigrateChecks(runtime);
+    const plan = await planRun(runtime, kind, { ...command, refuseByTrack: checks.refuseByTrack }, options);
+    return { ...plan, riskySql: riskyInPlan(plan, checks.tracks).map(describeRisky) };
   });
 }
 

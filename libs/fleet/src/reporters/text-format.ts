@@ -5,11 +5,12 @@ import type { VerifyReport } from '../commands/verify';
 import type { IndexRepair } from '../storage/index-repair';
 import type { DriftReport } from '../commands/drift';
 import type { CadenceReport } from '../commands/cadence';
-import type { LintReport } from '../commands/lint';
 import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
 import { printable as p } from '../terminal-text';
 import { formatHealthReport } from './health-text';
+
+export { formatLint } from './lint-text';
 
 /** Final report of migrate / revert / stamp, one line per target plus a summary line. */
 export function formatRunReport(report: RunReport, style: Style = plain): string {
@@ -237,47 +238,6 @@ export function formatCadence(report: CadenceReport): string {
   return lines.join('\n');
 }
 
-export function formatLint(report: LintReport, workspaceRoot: string): string {
-  const lines: string[] = [];
-  for (const f of report.fixed)
-    lines.push(
-      `FIXED    ${relativeTo(workspaceRoot, f.file)}: removed ${f.removed} "public". qualifier(s) (its checksum changed: where it was already applied, accept it with stamp)`,
-    );
-  for (const w of report.dataSources ?? []) lines.push(`WARNING  ${w.app}/${w.database} [${w.option}]: ${w.message}`);
-  for (const t of report.tracks) {
-    const where = `${t.app}/${t.database} ${t.track ?? 'tenant'} track`;
-    if (!t.checked) {
-      lines.push(`NOT CHECKED ${where}: ${t.note}`);
-      continue;
-    }
-    for (const f of t.findings) {
-      const label = f.suppressed !== undefined ? 'SUPPRESSED' : f.severity === 'error' ? 'ERROR  ' : f.severity === 'warning' ? 'WARNING' : 'NOTE   ';
-      const at = f.source ? ` (${p(f.source)}${f.line ? `:${f.line}` : ''})` : '';
-      const message = f.suppressed !== undefined ? `${p(f.message.split('. ')[0])}; suppressed: ${p(f.suppressed)}` : p(f.message);
-      lines.push(`${label}  ${p(f.migration)}${at} [${f.code ?? f.rule}]: ${message}${f.statement ? `\n           ${p(f.statement)}` : ''}`);
-    }
-    const errors = t.findings.filter((f) => f.severity === 'error').length;
-    const suppressed = t.findings.filter((f) => f.suppressed !== undefined).length;
-    lines.push(
-      `${where}: ${t.migrations} migration(s) checked, ${errors} error(s)${suppressed ? `, ${suppressed} suppressed` : ''}` +
-        `${t.extensions.length ? `; extensions installed in the shared schema before tenants: ${t.extensions.join(', ')}` : ''}`,
-    );
-  }
-  const risky = report.tracks.some((t) => t.findings.some((f) => f.rule === 'risky-sql' && f.severity === 'error'));
-  if (risky)
-    lines.push(
-      'Risky SQL: rewrite the statement as the message says, or, where it is safe, put `-- fleet-lint-disable-next-statement FLEET1xx: <why>` right before it ' +
-        "(in the SQL, or as a // comment above the call in the migration's source). Rules: docs/lint-rules.md",
-    );
-  if (report.tracks.length === 0) lines.push('lint: no migrations to check');
-  else lines.push(report.ok ? 'lint: no errors' : 'lint: errors found (migrate refuses them before they run)');
-  return lines.join('\n');
-}
-
-function relativeTo(root: string, file: string): string {
-  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
-}
-
 /** A run's plan, grouped: one line per (database, track, version, action). */
 export function formatPlan(plan: RunPlan): string {
   const lines = [`${plan.command} --dry-run: ${plan.targets.length} target(s), ${plan.changing} would change; nothing was changed`];
@@ -289,6 +249,10 @@ export function formatPlan(plan: RunPlan): string {
     lines.push(`  ${who} at ${p(g.version ?? '(nothing applied)')}: ${p(g.action)}`);
   }
   for (const problem of plan.problems) lines.push(`  ${p(problem.target)}: not a target (${p(problem.message)})`);
+  const risky = plan.riskySql ?? [];
+  for (const r of risky) lines.push(`  ${r.severity === 'error' ? 'RISKY SQL' : 'warning'}: ${p(r.where)} [${r.code}]: ${p(r.message.split('. ')[0])}\n      ${p(r.statement)}`);
+  if (risky.some((r) => r.severity === 'error'))
+    lines.push('  migrate would stop before any target on the RISKY SQL above (rewrite it, or suppress it with a reason: docs/lint-rules.md)');
   return lines.join('\n');
 }
 
