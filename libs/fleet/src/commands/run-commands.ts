@@ -15,6 +15,7 @@ import { rolloutPhases } from './rollout';
 import { openQueuedRun } from '../queue/coordinator';
 import { assertQueueNode } from '../queue/node-version';
 import { healthGateOptions } from '../executor/health-gate';
+import { keepPools, pooledDatabases, PoolReport } from './spare-pool';
 
 export interface RunOptions extends CommonOptions {
   /** Stop starting new targets after the first failure (default false: attempt every target). */
@@ -59,13 +60,33 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   if (options.queue) assertQueueNode('migrate --queue', options.env);
   // A queue coordinator's own sessions (discovery, the journal's snapshot) are told apart from the workers'.
   const named = options.queue && !options.applicationName ? { ...options, applicationName: 'fleet:{app}:coordinator' } : options;
-  return withRuntime(named, { createDatabases: true }, (runtime) =>
-    execute(runtime, 'migrate', { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder }, options, {
+  return withRuntime(named, { createDatabases: true }, async (runtime) => {
+    const report = await execute(runtime, 'migrate', { kind: 'migrate', to: options.to, allowOutOfOrder: options.allowOutOfOrder }, options, {
       createDatabases: true,
       queue: options.queue,
       wave: options.wave,
-    }),
-  );
+    });
+    return withPools(runtime, report, options);
+  });
+}
+
+/**
+ * A whole-fleet migrate to head also keeps each tenant pool (commands/spare-pool.ts): its spares
+ * to head, failed ones replaced, refilled. A partial run (--tenant, --only, --slice, --wave, --to)
+ * or an interrupted one leaves the pool alone, as does a database whose global track failed.
+ */
+async function withPools(runtime: FleetRuntime, report: RunReport, options: MigrateOptions): Promise<RunReport & { pools?: PoolReport[] }> {
+  const partial = options.tenants?.length || options.targets?.length || options.slice || options.wave !== undefined || options.to !== undefined;
+  if (partial || report.interrupted || pooledDatabases(runtime).length === 0) return report;
+  const failedGlobal = new Set(report.results.filter((r) => r.tenant === null && r.outcome !== 'changed' && r.outcome !== 'unchanged').map((r) => r.database));
+  try {
+    const refuseByTrack = await prepareMigrate(runtime);
+    const pools = await keepPools(runtime, { kind: 'migrate', ensureHistory: true, refuseByTrack }, (d) => !failedGlobal.has(d.db.key));
+    return { ...report, pools };
+  } catch (err) {
+    runtime.emit({ type: 'notice', message: `warning: could not keep the tenant pool (${(err as Error).message}); the next migrate tries again` });
+    return report;
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Target } from '../targets/target';
 import { assignWaves, Wave } from '../rollout/waves';
 import type { TargetHistory } from './read-histories';
 import { IndexStatus, readIndexedHistories } from './read-index';
+import { spareTargets } from './spare-pool';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 
 export interface TargetStatus {
@@ -51,7 +52,12 @@ export interface StatusReport {
   /** Staged rollout: each wave's tenants by state, in wave order (see rollout/waves.ts). */
   waves?: Array<{ name: string; tenants: number } & Record<StatusState, number>>;
   targets: TargetStatus[];
+  /** The tenant pools' spares (`tenants.pool`), apart from the targets and the summary: no tenant lives in them. */
+  spares?: SpareStatus[];
 }
+
+/** A spare of a tenant pool: a target of the tenant track, `ready` once it reached head (a take needs it at head). */
+export type SpareStatus = TargetStatus & { kind: 'spare'; ready: boolean };
 
 export interface StatusOptions extends CommonOptions {
   /** Warn when the fleet index was last verified longer ago than this (hours; default 24). */
@@ -70,7 +76,9 @@ export function status(options: StatusOptions): Promise<StatusReport> {
 export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = readIndexedHistories): Promise<StatusReport> {
   const tenants = await runtime.tenantTargets();
   const targets = [...runtime.globalTargets(), ...tenants.targets];
-  const { histories, statements, index } = await read(runtime, targets);
+  // The spares are read with the targets (their index rows are proven with them) and reported apart.
+  const spares = await spareTargets(runtime);
+  const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)]);
   const out: TargetStatus[] = targets.map((t) => {
     const st = targetStatus(t, histories.get(t.id)!);
     if (!tenants.missing.has(t.id)) return st;
@@ -92,6 +100,7 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = r
     ...(index ? { index } : {}),
     ...(runtime.config.rollout ? { waves: waveStatus(runtime.config.rollout.waves, tenants.targets, out) } : {}),
     targets: out,
+    ...(spares.length ? { spares: spares.map((s) => ({ ...targetStatus(s.target, histories.get(s.target.id)!), kind: 'spare' as const, ready: s.ready })) } : {}),
     orphans: tenants.orphans,
     next: nextSteps(runtime.config, out, tenants.orphans.length),
   };

@@ -14,6 +14,8 @@ import { relocateCommand } from '../extensions/relocate';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { callerFile, locateFromCaller } from './caller-location';
+import { refillPool, takeFromPool } from './pool-onboard';
+import type { PoolReport } from './spare-pool';
 
 export interface RegisterTenantsOptions extends Omit<CommonOptions, 'tenants'> {
   /** The database key whose tenant registry to write (default: the app's only tenant database). */
@@ -113,6 +115,12 @@ export interface CreateTenantOptions extends Omit<CommonOptions, 'tenants'> {
   attributes?: NewTenant['attributes'];
   /** The tenant database key, when the app has several. */
   database?: string;
+  /**
+   * With a pool (`tenants.pool`), after a spare was taken: `background` (default) refills the pool
+   * after this call returns (`result.refill` says when it is done); `wait` refills before returning;
+   * `none` leaves it to `migrate`.
+   */
+  refill?: 'background' | 'wait' | 'none';
 }
 
 export interface CreateTenantResult {
@@ -122,8 +130,16 @@ export interface CreateTenantResult {
   location: string;
   /** False when the tenant already existed (the call is idempotent). */
   registered: boolean;
+  /** `pool`: a spare at head was renamed into the tenant; `full-track`: the tenant track ran from its first migration. */
+  path: 'pool' | 'full-track';
+  /** pool: the spare it got. full-track with a pool: why no spare was taken. */
+  spare?: string;
+  poolFallback?: string;
+  /** The tenant track's migrations applied to the tenant's schema: by this call, or on the spare it got. */
   applied: string[];
   report: RunReport;
+  /** pool: the refill after the take (background: settles after the call returned; never rejects). */
+  refill?: Promise<PoolReport | { error: Record<string, unknown> }>;
 }
 
 /**
@@ -139,8 +155,9 @@ export interface CreateTenantResult {
 export async function createTenant(options: CreateTenantOptions): Promise<CreateTenantResult> {
   const caller = callerFile(createTenant); // before the first await: the stack still holds the caller
   const id = assertTenantId(options.id); // before any connection, let alone SQL
-  const { database, attributes, ...common } = locateFromCaller(options, caller, 'createTenant()');
-  return withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, async (runtime) => {
+  const { database, attributes, refill, ...common } = locateFromCaller(options, caller, 'createTenant()');
+  let refillFrom: string | undefined;
+  const created = await withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, async (runtime): Promise<CreateTenantResult> => {
     const d = tenantDatabase(runtime, database);
     if (!d.db.tenants?.registry) {
       throw new ConfigError(`tenant create needs a registry: set tenants.registry ({ table: 'tenants' }) for ${runtime.config.app}/${d.db.key}.`);
@@ -150,6 +167,16 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
     const pool = await runtime.connections.pool(d.spec);
     // Registry columns checked before the tenant's schema or database exists (again after the global track when it creates the table).
     const checked = await pool.withSession((session) => assertRegistryColumns(session, registry, columns, 'ifPresent'));
+    let poolFallback: string | undefined;
+    if (d.db.tenants.pool.size > 0 && checked === 'checked') {
+      const taken = await takeFromPool(runtime, d, id, attributes ?? {});
+      if (!('fallback' in taken)) {
+        refillFrom = d.db.key;
+        const location = d.strategy!.locationName(runtime.tenantLocation(d, id));
+        return { tenant: id, target: taken.report.results[0].target, location, registered: true, path: 'pool', spare: taken.spare, applied: taken.applied, report: taken.report };
+      }
+      poolFallback = taken.fallback;
+    }
     const target = runtime.tenantTarget(d, { id, attributes: attributes ?? {} }, { createDatabases: true });
     const refuseByTrack = await prepareMigrate(runtime);
     const report = await runFleet(
@@ -182,10 +209,16 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
       target: target.id,
       location: d.strategy!.locationName(runtime.tenantLocation(d, id)),
       registered,
+      path: 'full-track',
+      ...(poolFallback !== undefined ? { poolFallback } : {}),
       applied: result.applied,
       report,
     };
   });
+  if (refillFrom === undefined || refill === 'none') return created;
+  const refilled = refillPool(common, refillFrom);
+  if (refill === 'wait') await refilled;
+  return { ...created, refill: refilled };
 }
 
 export interface DropTenantOptions extends Omit<CommonOptions, 'tenants'> {

@@ -14,9 +14,11 @@ export interface VerifyReport {
   heads: Record<string, string | null>;
   /** Schemas or databases shaped like a tenant's that no registered tenant owns (they fail verify). */
   orphans: Array<{ database: string; name: string }>;
-  stragglers: Array<{ target: string; state: StatusState; version: string | null; head: string | null; pending: string[]; problem: string | null }>;
+  stragglers: Array<{ target: string; state: StatusState; version: string | null; head: string | null; pending: string[]; problem: string | null; kind?: 'spare' }>;
   /** The fleet index proven against every version table: built, repaired (which rows, what they said), stamped. */
   index: IndexProof;
+  /** The tenant pools' spares: how many, how many ready at head (a ready spare behind head is a straggler: `migrate` catches it up). */
+  spares?: { total: number; atHead: number };
 }
 
 /**
@@ -34,7 +36,7 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
     });
     const heads: Record<string, string | null> = {};
     for (const t of st.targets) if (t.head !== null || t.tenant === null) heads[`${t.app}/${t.database} (${t.tenant === null ? 'global' : 'tenant'})`] ??= t.head;
-    const stragglers = st.targets
+    const stragglers: VerifyReport['stragglers'] = st.targets
       .filter((t) => t.state !== 'at-head')
       .map((t) => ({
         target: t.target,
@@ -44,16 +46,25 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
         pending: t.pending,
         problem: t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? (t.state === 'missing' ? t.note : null)),
       }));
+    // A ready spare must be at head (a take refuses it otherwise); one still being filled is not checked.
+    for (const sp of st.spares ?? []) {
+      if (!sp.ready || sp.state === 'at-head') continue;
+      const problem = sp.error
+        ? String(sp.error.message)
+        : (sp.findings.find((f) => f.severity === 'error')?.message ?? 'a spare of the tenant pool behind head: migrate brings it to head');
+      stragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare' });
+    }
     return {
       command: 'verify',
       app: st.app,
       ok: stragglers.length === 0 && st.orphans.length === 0,
       targets: st.targets.length,
-      atHead: st.targets.length - stragglers.length,
+      atHead: st.targets.filter((t) => t.state === 'at-head').length,
       heads,
       orphans: st.orphans,
       stragglers,
       index: index!,
+      ...(st.spares ? { spares: { total: st.spares.length, atHead: st.spares.filter((sp) => sp.state === 'at-head').length } } : {}),
     };
   });
 }

@@ -73,6 +73,8 @@ export interface LoadedTenants {
   /** Schemas after the target's own on every search_path (first: extensions); the strategy decides whether they apply. */
   sharedSchemas: string[];
   maxSchemasPerDatabase: number;
+  /** Spare tenants kept at head (0: no pool; see tenancy/spare-pool.ts). */
+  pool: { size: number };
 }
 
 /** Finds an app's config: an explicit path, or `apps/<app>/fleet.config.ts`, `<app>/fleet.config.ts`, or the project named `<app>` (`api` or `@acme/api`). */
@@ -132,6 +134,8 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
     if (db.tenants && db.shards !== undefined)
       problems.push({ field: field('shards'), problem: 'cannot be combined with tenants (shard the tenant databases through discovery instead)' });
     if (Array.isArray(db.shards) && new Set(db.shards).size !== db.shards.length) problems.push({ field: field('shards'), problem: 'lists a database twice' });
+    if (db.tenants?.pool?.size && db.tenants.strategy === 'database')
+      problems.push({ field: field('tenants.pool'), problem: 'is for the schema strategy only (a pool of spare tenant databases is not built yet): remove it' });
     if (db.database === undefined) {
       try {
         assertConfigIdentifier(field('database'), defaultDatabaseName(app, key));
@@ -245,5 +249,6 @@ function loadTenants(t: TenantsConfig, parent: { dir: string; database: string; 
     registry: t.registry ? { table: t.registry.table, schema: t.registry.schema ?? 'public', idColumn: t.registry.idColumn ?? 'id' } : null,
     sharedSchemas: t.sharedSchemas ?? ['extensions'],
     maxSchemasPerDatabase: t.maxSchemasPerDatabase ?? 500,
+    pool: { size: t.pool?.size ?? 0 },
   };
 }

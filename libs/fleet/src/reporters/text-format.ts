@@ -117,7 +117,19 @@ export function formatStatus(report: StatusReport, style: Style = plain): string
     for (const f of t.findings) lines.push(`         ${f.severity}: ${p(f.message)}`);
     if (t.error) lines.push(`         error: ${p(t.error.message)}`);
   }
-  return [...lines, ...statusFooter(report, style)].join('\n');
+  return [...lines, ...spareLines(report), ...statusFooter(report, style)].join('\n');
+}
+
+/** The tenant pools, apart from the targets: per database, how many spares, at head, still filling. */
+function spareLines(report: StatusReport): string[] {
+  const byDatabase = new Map<string, NonNullable<StatusReport['spares']>>();
+  for (const sp of report.spares ?? []) byDatabase.set(`${sp.app}/${sp.database}`, [...(byDatabase.get(`${sp.app}/${sp.database}`) ?? []), sp]);
+  return [...byDatabase].map(([db, spares]) => {
+    const atHead = spares.filter((sp) => sp.ready && sp.state === 'at-head').length;
+    const behind = spares.filter((sp) => sp.ready && sp.state !== 'at-head').length;
+    const filling = spares.filter((sp) => !sp.ready).length;
+    return `SPARES   ${p(db)} (tenant pool): ${spares.length} spare(s), ${atHead} ready at head${behind ? `, ${behind} behind head (migrate catches them up)` : ''}${filling ? `, ${filling} being filled` : ''}`;
+  });
 }
 
 export function formatHistory(report: HistoryReport): string {
@@ -160,7 +172,7 @@ function formatGroupedStatus(report: StatusReport, style: Style = plain): string
     lines.push(`${String(g.members.length).padStart(6)} ${paint(style, g.state.padEnd(8), g.state)} ${g.track} at ${p(g.version ?? '(none)')}${who}`);
     if (g.sample) lines.push(`         ${g.sample}`);
   }
-  return [...lines, ...statusFooter(report, style)].join('\n');
+  return [...lines, ...spareLines(report), ...statusFooter(report, style)].join('\n');
 }
 
 export function formatVerify(report: VerifyReport): string {
@@ -168,7 +180,7 @@ export function formatVerify(report: VerifyReport): string {
   for (const [track, head] of Object.entries(report.heads)) lines.push(`head of ${track}: ${p(head ?? '(no migrations)')}`);
   for (const s of report.stragglers.slice(0, 200)) {
     lines.push(
-      `STRAGGLER ${p(s.target)}: ${s.state} at ${p(s.version ?? '(none)')}${s.pending.length ? `, ${s.pending.length} pending` : ''}${s.problem ? ` (${p(s.problem)})` : ''}`,
+      `STRAGGLER ${p(s.target)}${s.kind === 'spare' ? ' (spare)' : ''}: ${s.state} at ${p(s.version ?? '(none)')}${s.pending.length ? `, ${s.pending.length} pending` : ''}${s.problem ? ` (${p(s.problem)})` : ''}`,
     );
   }
   if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);

@@ -57,6 +57,8 @@ export interface Target {
   phase: number;
   /** DB-per-tenant: create the target's database first, via this maintenance database. */
   createDatabase?: string | null;
+  /** A spare of the tenant pool (tenancy/spare-pool.ts): a target of the tenant track that is no tenant yet. */
+  spare?: boolean;
 }
 
 /** A track of one database: `<app>/<database>/<global|tenant>` (the tenant lint's verdicts are per track). */
