@@ -42,6 +42,7 @@ export async function takeFromPool(
       database: d.spec.database,
       globalSchema: d.db.schema,
       versionTable: tenants.versionTable,
+      indexSchema: target.indexSchema ?? d.db.schema,
       global: { schema: global.info.schema, versionTable: global.versionTable, migrations: global.migrations },
       tenantSchema: target.info.schema,
       migrations: d.tenantMigrations!,

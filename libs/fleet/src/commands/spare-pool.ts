@@ -46,6 +46,8 @@ export function spareTarget(runtime: FleetRuntime, d: ResolvedDatabase, name: st
       searchPath: [name, ...d.strategy!.sharedSchemas(tenants)],
       extensions: d.extensions.tenant,
       versionTable: tenants.versionTable,
+      // Its fleet index row is where a tenant's is (the take renames the row with the schema).
+      indexSchema: d.strategy!.indexSchema(d.db.schema, { connection: d.spec, schema: name, createDatabase: null }),
       migrations: d.tenantMigrations!,
       tenant: name,
       attributes: {},
@@ -69,7 +71,8 @@ export async function keepPool(runtime: FleetRuntime, d: ResolvedDatabase, comma
   const rows = await home.withSession((s) => readSpareRows(s, schema));
   // The pool shrank: the newest surplus go (only while their row exists: a taken spare is a tenant).
   for (const row of rows.slice(size).reverse()) {
-    if (await home.withSession((s) => discardSpare(s, schema, row.name))) report.discarded.push({ spare: row.name, reason: `the pool's size is ${size}` });
+    if (await home.withSession((s) => discardSpare(s, schema, row.name, d.db.tenants!.versionTable)))
+      report.discarded.push({ spare: row.name, reason: `the pool's size is ${size}` });
   }
   const kept = rows.slice(0, size).filter((r) => scope === 'all' || !r.ready);
   if (kept.length) {
@@ -131,7 +134,7 @@ async function settle(runtime: FleetRuntime, d: ResolvedDatabase, results: Targe
     // A spare that is busy elsewhere (its lock taken) is left as it is; any other failure drops it.
     if (r.failed?.error.code === 'LOCK_TIMEOUT') continue;
     try {
-      if (await home.withSession((s) => discardSpare(s, d.db.schema, r.schema))) report.discarded.push({ spare: r.schema, reason });
+      if (await home.withSession((s) => discardSpare(s, d.db.schema, r.schema, d.db.tenants!.versionTable))) report.discarded.push({ spare: r.schema, reason });
     } catch (err) {
       runtime.emit({ type: 'notice', message: `warning: could not drop the failed spare ${r.schema}: ${errorToJSON(err).message}` });
     }

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { SqlSession } from '../db/session';
 import { qualify, quoteIdent } from '../identifiers';
 import { LockKey, targetLockKey } from '../locking/target-lock';
+import { INDEX_TABLE, removeFromIndex } from '../storage/fleet-index';
 import type { MigrationDefinition, TargetInfo } from '../migration/migration';
 
 export const SPARE_TABLE = 'fleet_spares';
@@ -90,12 +91,15 @@ export async function markReady(session: SqlSession, globalSchema: string, names
  * Drops a spare and its row, only while its row exists (locked): a spare that a take renamed
  * meanwhile is a tenant now and is never touched. Returns whether it dropped anything.
  */
-export async function discardSpare(session: SqlSession, globalSchema: string, name: string): Promise<boolean> {
+export async function discardSpare(session: SqlSession, globalSchema: string, name: string, versionTable: string): Promise<boolean> {
   if (!isSpareName(name)) return false;
   await session.query('BEGIN');
   try {
     const rows = await session.query(`DELETE FROM ${qualify(globalSchema, SPARE_TABLE)} WHERE name = $1 RETURNING name`, [name]);
-    if (rows.length) await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
+    if (rows.length) {
+      await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
+      await removeFromIndex(session, globalSchema, name, versionTable);
+    }
     await session.query('COMMIT');
     return rows.length > 0;
   } catch (err) {
@@ -109,6 +113,8 @@ export interface TakeRequest {
   database: string;
   globalSchema: string;
   versionTable: string;
+  /** Where the spare's (and the tenant's) fleet index row lives. */
+  indexSchema: string;
   /** The global track's migrations: it must be at head (else the full track runs it first). */
   global: { schema: string; versionTable: string; migrations: readonly MigrationDefinition[] };
   tenantSchema: string;
@@ -200,6 +206,10 @@ async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, d
       break;
     }
     await session.query(`ALTER SCHEMA ${quoteIdent(name)} RENAME TO ${quoteIdent(req.tenantSchema)}`);
+    // The fleet index row (storage/fleet-index.ts) follows the schema, in the same transaction.
+    const index = qualify(req.indexSchema, INDEX_TABLE);
+    const [idx] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [index]);
+    if (idx.exists) await session.query(`UPDATE ${index} SET schema = $1 WHERE schema = $2 AND version_table = $3`, [req.tenantSchema, name, req.versionTable]);
     const skipped = history.filter((h) => h.status === 'skipped');
     // A skipped row says why, in this tenant's words (whenTenant names the attribute's value).
     if (skipped.length) {
