@@ -9,6 +9,7 @@ import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
 import { printable as p } from '../terminal-text';
 import { formatHealthReport } from './health-text';
+import { spareLines } from './spare-lines';
 
 export { formatLint } from './lint-text';
 
@@ -118,18 +119,6 @@ export function formatStatus(report: StatusReport, style: Style = plain): string
     if (t.error) lines.push(`         error: ${p(t.error.message)}`);
   }
   return [...lines, ...spareLines(report), ...statusFooter(report, style)].join('\n');
-}
-
-/** The tenant pools, apart from the targets: per database, how many spares, at head, still filling. */
-function spareLines(report: StatusReport): string[] {
-  const byDatabase = new Map<string, NonNullable<StatusReport['spares']>>();
-  for (const sp of report.spares ?? []) byDatabase.set(`${sp.app}/${sp.database}`, [...(byDatabase.get(`${sp.app}/${sp.database}`) ?? []), sp]);
-  return [...byDatabase].map(([db, spares]) => {
-    const atHead = spares.filter((sp) => sp.ready && sp.state === 'at-head').length;
-    const behind = spares.filter((sp) => sp.ready && sp.state !== 'at-head').length;
-    const filling = spares.filter((sp) => !sp.ready).length;
-    return `SPARES   ${p(db)} (tenant pool): ${spares.length} spare(s), ${atHead} ready at head${behind ? `, ${behind} behind head (migrate catches them up)` : ''}${filling ? `, ${filling} being filled` : ''}`;
-  });
 }
 
 export function formatHistory(report: HistoryReport): string {
