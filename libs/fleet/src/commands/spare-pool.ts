@@ -7,6 +7,7 @@
 import type { TargetCommand } from '../executor/execute-plan';
 import type { TargetResult } from '../executor/result';
 import { runFleet } from '../executor/run-fleet';
+import { healthGateOptions } from '../executor/health-gate';
 import { errorToJSON } from '../errors';
 import type { EventListener } from '../events';
 import type { Target } from '../targets/target';
@@ -104,6 +105,8 @@ async function runSpares(runtime: FleetRuntime, targets: Target[], command: Targ
     emit: poolEvents(runtime.emit),
     signal: runtime.signal,
     watchdog: runtime.watchdog,
+    // Spares are filled at the pace a migrate would go: they wait while their server is unhealthy.
+    health: healthGateOptions(runtime.config.health, runtime.settings.applicationName),
     keepConnections: true,
   });
   return report.results;
