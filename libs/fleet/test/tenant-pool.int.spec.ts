@@ -8,7 +8,7 @@ import { createTenant, dropTenant } from '../src/commands/tenants';
 import { migrate } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
-import { formatStatus } from '../src/reporters/text-format';
+import { spareLines } from '../src/reporters/spare-lines';
 import { MigrationSpec, query, runFleet, tenantFleetConfig, useFixture } from '../src/testing';
 
 const PRO_ONLY =
@@ -87,7 +87,7 @@ describe('tenant pool', () => {
     expect(st.summary).toMatchObject({ targets: 3, 'at-head': 3 });
     expect(st.spares).toHaveLength(2);
     expect(st.spares!.every((s) => s.kind === 'spare' && s.ready && s.state === 'at-head' && s.tenant !== 'acme')).toBe(true);
-    expect(formatStatus(st)).toContain('SPARES   fx/main (tenant pool): 2 spare(s), 2 ready at head');
+    expect(spareLines(st)).toEqual(['SPARES   fx/main (tenant pool): 2 spare(s), 2 ready at head']);
     // The fleet index followed the rename (its row moved in the take's transaction): verify repairs nothing.
     expect(await verify(opts())).toMatchObject({ ok: true, spares: { total: 2, atHead: 2 }, index: { repaired: { added: 0, corrected: 0, removed: 0 } } });
     expect((await status(opts())).index).toMatchObject({ readFromTables: 0 });

@@ -9,7 +9,6 @@ import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
 import { printable as p } from '../terminal-text';
 import { formatHealthReport } from './health-text';
-import { spareLines } from './spare-lines';
 
 export { formatLint } from './lint-text';
 
@@ -118,7 +117,7 @@ export function formatStatus(report: StatusReport, style: Style = plain): string
     for (const f of t.findings) lines.push(`         ${f.severity}: ${p(f.message)}`);
     if (t.error) lines.push(`         error: ${p(t.error.message)}`);
   }
-  return [...lines, ...spareLines(report), ...statusFooter(report, style)].join('\n');
+  return [...lines, ...statusFooter(report, style)].join('\n');
 }
 
 export function formatHistory(report: HistoryReport): string {
@@ -161,7 +160,7 @@ function formatGroupedStatus(report: StatusReport, style: Style = plain): string
     lines.push(`${String(g.members.length).padStart(6)} ${paint(style, g.state.padEnd(8), g.state)} ${g.track} at ${p(g.version ?? '(none)')}${who}`);
     if (g.sample) lines.push(`         ${g.sample}`);
   }
-  return [...lines, ...spareLines(report), ...statusFooter(report, style)].join('\n');
+  return [...lines, ...statusFooter(report, style)].join('\n');
 }
 
 export function formatVerify(report: VerifyReport): string {

@@ -29,6 +29,7 @@ export default defineVerb({
     const { findConfigFile, loadConfig } = await import('../../config/load-config');
     const { journalView, renderFleetHtml, statusView } = await import('../../reporters/html-report');
     const { formatStatus } = await import('../../reporters/text-format');
+    const { spareLines } = await import('../../reporters/spare-lines');
     if (options.journal !== undefined) {
       if (!options.html) throw new ConfigError('--journal draws a run journal as HTML: pass --html <file> too.');
       const root = options.workspaceRoot ?? process.cwd();
@@ -49,6 +50,6 @@ export default defineVerb({
       ctx.io.stderr(`wrote ${options.html}\n`);
     }
     const exitCode = !report.ok || (options.check && report.summary.pending > 0) ? EXIT_FAILED : EXIT_OK;
-    return { doc: report, text: formatStatus(report, ctx.style), exitCode };
+    return { doc: report, text: [formatStatus(report, ctx.style), ...spareLines(report)].join('\n'), exitCode };
   },
 });
