@@ -3,7 +3,7 @@ import type { TargetCommand } from '../executor/execute-plan';
 import type { RunReport } from '../executor/result';
 import { FleetPhase, runFleet } from '../executor/run-fleet';
 import { JournalWriter } from '../journal/run-journal';
-import { prepareMigrateChecks } from './lint';
+import { prepareMigrate, prepareMigrateChecks } from './lint';
 import { describeRisky, riskyInPlan, riskySqlGate } from './risky-gate';
 import { mixedVersions, planRun, RunPlan, skipSettled } from './plan-run';
 import { fleetStatus, StatusReport } from './status';
