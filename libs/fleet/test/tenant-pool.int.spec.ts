@@ -47,6 +47,9 @@ const spareNames = async (db: string) => (await query<{ name: string }>(db, 'SEL
 const spareSchemas = async (db: string) =>
   (await query<{ nspname: string }>(db, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'fleet\\_spare$%' ORDER BY 1`)).map((r) => r.nspname);
 
+// Each case opens a dozen runtimes and runs the tenant track on several spares: on a loaded 2-core machine that passes 30 s.
+jest.setTimeout(120_000);
+
 describe('tenant pool', () => {
   const fx = useFixture('tenant_pool');
   const opts = () => fx.options();
