@@ -2,6 +2,7 @@ import type { LockHolder } from './errors';
 import type { HealthReason } from './health/reasons';
 import type { Finding, Step } from './planner/planner';
 import type { RunReport, TargetResult } from './executor/result';
+import type { TransientKind } from './executor/retry-policy';
 
 /**
  * What the engine reports while it works. The engine never formats text: reporters (terminal,
@@ -26,6 +27,28 @@ export type FleetEvent =
       durationMs: number;
       reason?: string;
     }
+  /**
+   * A target's attempt failed with a transient error (retry-policy.ts): it is requeued and tried
+   * again after `waitMs`, with lock_timeout `nextLockTimeoutMs`.
+   */
+  | {
+      type: 'retry';
+      target: string;
+      attempt: number;
+      migration: string | null;
+      kind: TransientKind;
+      sqlState: string;
+      message: string;
+      lockTimeoutMs: number;
+      waitMs: number;
+      nextLockTimeoutMs: number;
+      /** Retries left after this one. */
+      retriesLeft: number;
+    }
+  /** A non-transactional migration is resumed: the statements an earlier attempt completed are not run again. */
+  | { type: 'resume'; target: string; migration: string; attempt: number; skipped: number }
+  /** An INVALID index a failed concurrent build left (CREATE/REINDEX INDEX CONCURRENTLY) was dropped (DROP INDEX CONCURRENTLY). */
+  | { type: 'index-repaired'; target: string; migration: string; schema: string; index: string; table: string }
   | { type: 'target-end'; result: TargetResult }
   /**
    * Health-aware pacing (executor/health-gate.ts): new targets on `server` (on its `database`, for

@@ -66,6 +66,7 @@ function jsonEventStream(write: (text: string) => void, verbose: boolean): (even
               outcome: event.result.outcome,
               applied: event.result.applied.length,
               failed: event.result.failed,
+              ...(event.result.attempts ? { attempts: event.result.attempts.length } : {}),
               durationMs: event.result.durationMs,
             }
           : event;

@@ -110,7 +110,7 @@ export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: Targ
     transactionMode: db.transactionMode,
     lockWaitMs: options.lockWaitMs ?? db.lockWaitMs,
     lockTimeoutMs: db.lockTimeoutMs,
-    lockRetries: db.lockRetries,
+    retries: db.retries,
     idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
     statementTimeoutMs: db.statementTimeoutMs,
     allowOutOfOrder: db.allowOutOfOrder,

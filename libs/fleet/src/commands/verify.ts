@@ -1,5 +1,9 @@
+import pLimit from 'p-limit';
+import { databaseKey } from '../db/connection-spec';
+import { invalidIndexes } from '../executor/index-repair';
+import type { Target } from '../targets/target';
 import type { StatusState } from './status';
-import { CommonOptions, withRuntime } from './runtime';
+import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { fleetStatus } from './status';
 import { IndexProof, readAndProve } from './verify-index';
 
@@ -19,6 +23,12 @@ export interface VerifyReport {
   index: IndexProof;
   /** The tenant pools' spares: how many, how many ready at head (a ready spare behind head is a straggler: `migrate` catches it up). */
   spares?: { total: number; atHead: number };
+  /**
+   * INVALID indexes in the targets' schemas (pg_index.indisvalid = false, no build in progress):
+   * left by a failed CREATE/REINDEX INDEX CONCURRENTLY. They fail verify: never used by queries,
+   * still written on every insert, and the next try of their migration fails on their name.
+   */
+  invalidIndexes: Array<{ target: string; schema: string; index: string; table: string }>;
 }
 
 /**
@@ -54,10 +64,11 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
         : (sp.findings.find((f) => f.severity === 'error')?.message ?? 'a spare of the tenant pool behind head: migrate brings it to head');
       stragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare' });
     }
+    const invalid = await invalidIndexesOf(runtime, [...runtime.globalTargets(), ...(await runtime.tenantTargets()).targets]);
     return {
       command: 'verify',
       app: st.app,
-      ok: stragglers.length === 0 && st.orphans.length === 0,
+      ok: stragglers.length === 0 && st.orphans.length === 0 && invalid.length === 0,
       targets: st.targets.length,
       atHead: st.targets.filter((t) => t.state === 'at-head').length,
       heads,
@@ -65,6 +76,29 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
       stragglers,
       index: index!,
       ...(st.spares ? { spares: { total: st.spares.length, atHead: st.spares.filter((sp) => sp.state === 'at-head').length } } : {}),
+      invalidIndexes: invalid,
     };
   });
+}
+
+/** One catalog query per database: the INVALID indexes in its targets' schemas, by target. */
+async function invalidIndexesOf(runtime: FleetRuntime, targets: readonly Target[]): Promise<VerifyReport['invalidIndexes']> {
+  const byDatabase = new Map<string, Target[]>();
+  for (const t of targets) byDatabase.set(databaseKey(t.connection), [...(byDatabase.get(databaseKey(t.connection)) ?? []), t]);
+  const found: VerifyReport['invalidIndexes'] = [];
+  const limit = pLimit(runtime.concurrency);
+  await Promise.all(
+    [...byDatabase.values()].map((group) =>
+      limit(async () => {
+        if (runtime.missingDatabases.has(group[0].connection.database)) return;
+        const bySchema = new Map(group.map((t) => [t.info.schema, t.id]));
+        const pool = await runtime.connections.pool(group[0].connection).catch(() => null);
+        if (!pool) return;
+        // A database that cannot be read is already a straggler (status says why).
+        const rows = await pool.withSession((session) => invalidIndexes(session, [...bySchema.keys()])).catch(() => []);
+        for (const r of rows) found.push({ target: bySchema.get(r.schema)!, schema: r.schema, index: r.index, table: r.table });
+      }),
+    ),
+  );
+  return found.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : a.index < b.index ? -1 : 1));
 }

@@ -166,13 +166,32 @@ export const databaseSchema = s.object({
   /** Wait this long for another runner's lock on a target (ms, default 30000; 0 = fail at once). */
   lockWaitMs: s.optional(millis()),
   /**
-   * PostgreSQL lock_timeout for migration statements (ms, default 5000; 0 = wait forever). A
+   * PostgreSQL lock_timeout for a target's first attempt (ms, default 2000; 0 = wait forever). A
    * migration's ALTER queued behind a long transaction blocks the app's reads of that table while
-   * it waits: better to give up quickly and try again (`lockRetries`).
+   * it waits: better to give up quickly and try again (`retries`), each retry with twice the
+   * lock_timeout of the one before, up to `retries.maxLockTimeoutMs`.
    */
   lockTimeoutMs: s.optional(millis()),
-  /** How often a transactional migration that hit lock_timeout is retried, with backoff (default 3). */
+  /** Former name of `retries.count` (used when `retries.count` is not set). */
   lockRetries: s.optional(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0)),
+  /**
+   * Transient failures (lock timeout, deadlock, serialization failure, a statement cancelled by
+   * another session, a lost connection) requeue the target, after a backoff with jitter (1 s, 2 s,
+   * 4 s... up to 30 s, half of it random). `count` (default 10): retries after the first attempt (0:
+   * never); `windowMs` (default 600000): no retry starts later than this after the first attempt;
+   * `maxLockTimeoutMs` (default 10000): the ceiling of the doubling lock_timeout. A migration class
+   * may override any of them with its own `retries` property.
+   */
+  retries: s.optional(
+    s.object(
+      {
+        count: s.optional(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0)),
+        windowMs: s.optional(millis()),
+        maxLockTimeoutMs: s.optional(millis()),
+      },
+      '{ count?, windowMs?, maxLockTimeoutMs? }',
+    ),
+  ),
   /**
    * PostgreSQL idle_in_transaction_session_timeout for Fleet's sessions (ms, default 60000; 0 =
    * none): a session whose client went silent mid-transaction (a stalled network) cannot hold

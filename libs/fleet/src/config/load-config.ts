@@ -13,6 +13,7 @@ import { RolloutConfig, rolloutProblems } from '../rollout/waves';
 import { templateProblem } from '../tenancy/reserved-names';
 import { whereInSource } from '../migration/load-migrations';
 import { HealthLimits, resolveHealthLimits } from './health-limits';
+import { DEFAULT_RETRIES, RetryPolicy } from '../migration/retries';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
@@ -46,7 +47,8 @@ export interface LoadedDatabase {
   transactionMode: 'each' | 'all';
   lockWaitMs: number;
   lockTimeoutMs: number;
-  lockRetries: number;
+  /** How transient failures are retried (executor/retry-policy.ts). */
+  retries: RetryPolicy;
   idleInTransactionTimeoutMs: number;
   statementTimeoutMs: number;
   allowOutOfOrder: boolean;
@@ -224,8 +226,12 @@ function loadDatabase(app: string, key: string, db: DatabaseConfig, dir: string)
     adoptTypeormTable: db.adoptTypeormTable === false ? null : (db.adoptTypeormTable ?? 'migrations'),
     transactionMode: db.transactionMode ?? 'each',
     lockWaitMs: db.lockWaitMs ?? 30_000,
-    lockTimeoutMs: db.lockTimeoutMs ?? 5_000,
-    lockRetries: db.lockRetries ?? 3,
+    lockTimeoutMs: db.lockTimeoutMs ?? 2_000,
+    retries: {
+      count: db.retries?.count ?? db.lockRetries ?? DEFAULT_RETRIES.count,
+      windowMs: db.retries?.windowMs ?? DEFAULT_RETRIES.windowMs,
+      maxLockTimeoutMs: db.retries?.maxLockTimeoutMs ?? DEFAULT_RETRIES.maxLockTimeoutMs,
+    },
     idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs ?? 60_000,
     statementTimeoutMs: db.statementTimeoutMs ?? 0,
     allowOutOfOrder: db.allowOutOfOrder ?? false,

@@ -1,8 +1,10 @@
 /**
  * How the steps of a plan are carried out on a target whose lock is held: transactions (one per
- * migration, or runs of transactional ones), lock_timeout retries, non-transactional migrations
- * marked `started` first, conditional skips, and each step recorded in the version table in the
- * same transaction as the migration itself. The plan itself is made in execute-plan.ts.
+ * migration, or runs of transactional ones), non-transactional migrations marked `started` first
+ * (resumed statement by statement when the target is retried, their INVALID indexes dropped after
+ * a failure), conditional skips, and each step recorded in the version table in the same
+ * transaction as the migration itself. The plan itself is made in execute-plan.ts; retries of
+ * transient failures are run-fleet.ts's (the target is requeued).
  */
 import { MigrationFailedError, throwIfInterrupted } from '../errors';
 import type { EventListener } from '../events';
@@ -10,7 +12,9 @@ import type { MigrationDefinition } from '../migration/migration';
 import type { AppliedRecord, Step } from '../planner/planner';
 import type { RecordInput, VersionStore } from '../storage/version-store';
 import type { Target } from '../targets/target';
-import type { MigrationRunner } from './migration-runner';
+import type { SqlSession } from '../db/session';
+import { dropNewInvalidIndexes, invalidIndexes } from './index-repair';
+import type { MigrationRunner, StatementProgress } from './migration-runner';
 import type { TargetResult } from './result';
 
 export interface ExecuteContext {
@@ -22,48 +26,22 @@ export interface ExecuteContext {
   readLegacyHistory?: () => Promise<Array<{ name: string; timestamp: number }>>;
   /** The run's interruption: checked before each transaction group (and each statement, by the runner). */
   signal?: AbortSignal;
+  /** Fleet's own SQL on the target's session (INVALID index repair); without it, no repair. */
+  session?: SqlSession;
+  /** Which attempt on this target this is (1: the first; run-fleet.ts requeues transient failures). */
+  attempt?: number;
+  /**
+   * Kept by the run across a target's attempts: per non-transactional migration an earlier attempt
+   * started, its completed statements and the schema's INVALID indexes before it first ran.
+   */
+  resume?: Map<string, ResumeState>;
 }
 
-/**
- * One transaction; when a statement in it hits lock_timeout (SQLSTATE 55P03: another session
- * holds a lock it needs, e.g. a long transaction on a tenant table), the transaction is rolled
- * back and tried again after a backoff (1 s, 2 s, 4 s...), `lockRetries` times. Queued DDL never
- * blocks the app's queries for longer than lock_timeout at a time.
- */
-async function inTransactionRetryingLocks<T>(ctx: ExecuteContext, what: string, fn: () => Promise<T>): Promise<T> {
-  const { lockRetries, lockTimeoutMs } = ctx.target.settings;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await ctx.runner.inTransaction(fn);
-    } catch (err) {
-      if (!isLockTimeout(err) || attempt >= lockRetries || ctx.signal?.aborted) throw err;
-      const delayMs = 1000 * 2 ** attempt;
-      ctx.emit({
-        type: 'notice',
-        message: `${ctx.target.id}: ${what} waited longer than lock_timeout (${lockTimeoutMs} ms) for a lock another session holds; rolled back, retry ${attempt + 1} of ${lockRetries} in ${delayMs / 1000} s`,
-      });
-      await sleep(delayMs, ctx.signal);
-    }
-  }
-}
-
-function isLockTimeout(err: unknown): boolean {
-  for (let e = err as { code?: unknown; details?: { sqlState?: unknown }; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === '55P03' || e.details?.sqlState === '55P03') return true;
-  }
-  return false;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+export interface ResumeState extends StatementProgress {
+  /** Oids of the schema's INVALID indexes before the migration first ran (not its own). */
+  invalidBefore?: number[];
+  /** A drop of the migration's INVALID index failed: try again before the migration runs again. */
+  repairPending?: boolean;
 }
 
 /** Groups steps into transactions: one per migration (`each`) or runs of transactional ones (`all`). */
@@ -94,7 +72,7 @@ export async function applySteps(ctx: ExecuteContext, steps: Step[], result: Tar
       continue;
     }
     const done: Array<{ name: string; skipped?: string }> = [];
-    await inTransactionRetryingLocks(ctx, group.map((g) => g.migration).join(', '), async () => {
+    await ctx.runner.inTransaction(async () => {
       done.length = 0; // a retried transaction starts over
       const records: RecordInput[] = [];
       for (const step of group) {
@@ -123,7 +101,9 @@ export async function applySteps(ctx: ExecuteContext, steps: Step[], result: Tar
 /**
  * A migration that opted out of transactions: marked `started` first (committed), then run, then
  * marked `applied`. A crash or an error in between leaves `started`, which blocks the target until
- * someone looks (it may be half-applied).
+ * someone looks (it may be half-applied), except for this run's own retry of the target: it
+ * resumes after the statements that completed (`ctx.resume`). After a failure, the INVALID indexes
+ * its concurrent builds left are dropped (index-repair.ts).
  */
 async function applyNonTransactional(ctx: ExecuteContext, migration: MigrationDefinition, result: TargetResult): Promise<void> {
   const skip = await skipReason(ctx, migration);
@@ -132,17 +112,48 @@ async function applyNonTransactional(ctx: ExecuteContext, migration: MigrationDe
     result.skipped.push({ migration: migration.name, reason: skip });
     return;
   }
+  const state: ResumeState = ctx.resume?.get(migration.name) ?? { done: [] };
+  ctx.resume?.set(migration.name, state);
+  const schema = ctx.target.info.schema;
+  if (ctx.session) {
+    if (state.repairPending) await repairIndexes(ctx, migration, state, result);
+    state.invalidBefore ??= (await invalidIndexes(ctx.session, [schema])).map((i) => Number(i.oid));
+  }
+  if (state.done.length > 0) ctx.emit({ type: 'resume', target: ctx.target.id, migration: migration.name, attempt: ctx.attempt ?? 1, skipped: state.done.length });
   const base = { name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, method: 'run' as const };
   await ctx.store.record({ ...base, status: 'started', durationMs: null, reason: 'non-transactional migration in progress' });
   let durationMs: number;
   try {
-    durationMs = await runOne(ctx, migration, 'up');
+    durationMs = await runOne(ctx, migration, 'up', state);
   } catch (err) {
-    await ctx.store.record({ ...base, status: 'started', durationMs: null, reason: `failed, may be partly applied: ${(err as Error)?.message}` }).catch(() => undefined); // the row already says `started`; the original error is what matters
+    const where = `failed after ${state.done.length} completed statement(s), may be partly applied`;
+    await ctx.store.record({ ...base, status: 'started', durationMs: null, reason: `${where}: ${(err as Error)?.message}` }).catch(() => undefined); // the row already says `started`; the original error is what matters
+    if (ctx.session && !ctx.signal?.aborted) await repairIndexes(ctx, migration, state, result).catch(() => undefined); // left pending: tried before the next attempt, else reported
     throw err;
   }
   await ctx.store.record({ ...base, status: 'applied', durationMs, reason: null });
+  ctx.resume?.delete(migration.name);
   result.applied.push(migration.name);
+}
+
+/** Drops the INVALID indexes the migration's failed concurrent builds left; on failure they stay pending (and listed in the result). */
+async function repairIndexes(ctx: ExecuteContext, migration: MigrationDefinition, state: ResumeState, result: TargetResult): Promise<void> {
+  if (!ctx.session || !state.invalidBefore) return;
+  const target = ctx.target.id;
+  state.repairPending = true;
+  try {
+    await dropNewInvalidIndexes(ctx.session, ctx.target.info.schema, new Set(state.invalidBefore), (i) => {
+      ctx.emit({ type: 'index-repaired', target, migration: migration.name, schema: i.schema, index: i.index, table: i.table });
+      (result.repairedIndexes ??= []).push({ migration: migration.name, index: i.index, table: i.table, attempt: ctx.attempt ?? 1 });
+    });
+    state.repairPending = false;
+    delete result.invalidIndexes;
+  } catch (err) {
+    const left = await invalidIndexes(ctx.session, [ctx.target.info.schema]).catch(() => []);
+    const before = new Set(state.invalidBefore);
+    result.invalidIndexes = left.filter((i) => !before.has(Number(i.oid))).map((i) => ({ migration: migration.name, index: i.index, table: i.table }));
+    throw err;
+  }
 }
 
 async function skipReason(ctx: ExecuteContext, migration: MigrationDefinition): Promise<string | null> {
@@ -158,12 +169,12 @@ function skipRecord(ctx: ExecuteContext, migration: MigrationDefinition, reason:
   return { name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'skipped', method: 'run', durationMs: null, reason };
 }
 
-async function runOne(ctx: ExecuteContext, migration: MigrationDefinition, direction: 'up' | 'down'): Promise<number> {
+async function runOne(ctx: ExecuteContext, migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<number> {
   const target = ctx.target.id;
   ctx.emit({ type: 'migration-start', target, migration: migration.name, direction });
   const started = Date.now();
   try {
-    await ctx.runner.run(migration, direction);
+    await ctx.runner.run(migration, direction, progress);
   } catch (cause) {
     const durationMs = Date.now() - started;
     ctx.emit({ type: 'migration-end', target, migration: migration.name, direction, outcome: 'failed', durationMs, reason: (cause as Error)?.message });
@@ -184,7 +195,7 @@ export async function revertSteps(ctx: ExecuteContext, steps: Step[], result: Ta
       if (step.action === 'revert') await runOne(ctx, migration, 'down');
       await ctx.store.unrecord(migration.name);
     };
-    if (migration.transactional) await inTransactionRetryingLocks(ctx, migration.name, undo);
+    if (migration.transactional) await ctx.runner.inTransaction(undo);
     else if (step.action === 'revert') await revertNonTransactional(ctx, migration);
     else await undo();
     if (step.action === 'revert') result.reverted.push(migration.name);

@@ -56,7 +56,15 @@ function target(migrations: MigrationDefinition[], mode: 'each' | 'all' = 'each'
     extensions: null,
     adoptTypeormTable: null,
     migrations,
-    settings: { transactionMode: mode, lockWaitMs: 0, lockTimeoutMs: 0, lockRetries: 0, idleInTransactionTimeoutMs: 0, statementTimeoutMs: 0, allowOutOfOrder: false },
+    settings: {
+      transactionMode: mode,
+      lockWaitMs: 0,
+      lockTimeoutMs: 0,
+      retries: { count: 0, windowMs: 0, maxLockTimeoutMs: 0 },
+      idleInTransactionTimeoutMs: 0,
+      statementTimeoutMs: 0,
+      allowOutOfOrder: false,
+    },
     phase: 0,
   };
 }

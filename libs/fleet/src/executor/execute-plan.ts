@@ -8,6 +8,7 @@ import { AppliedRecord, currentVersion, Plan, planRevert, planStamp, planUpgrade
 import { Target, trackId } from '../targets/target';
 import { applySteps, ExecuteContext, revertSteps, stampSteps } from './apply-steps';
 import { emptyResult, reportFinding, TargetResult } from './result';
+import { classifyTransient } from './retry-policy';
 
 export type { ExecuteContext } from './apply-steps';
 
@@ -26,7 +27,8 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
   // The version table is created lazily, only when something is to be recorded: a track with
   // nothing to do leaves no trace. TypeORM's history is adopted only while ours does not exist.
   if (applied === null && ctx.readLegacyHistory) applied = await adoptLegacyHistory(ctx);
-  const history = applied ?? [];
+  // A `started` row this run's earlier attempt left is resumed (apply-steps.ts), not a finding.
+  const history = (applied ?? []).filter((r) => !(r.status === 'started' && ctx.resume?.has(r.name)));
   result.versionBefore = currentVersion(target.migrations, history);
   const plan = makePlan(target, history, command);
   result.findings = plan.findings.map((f) => reportFinding(f, target));
@@ -49,7 +51,8 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
         ctx.signal?.aborted && !(caught instanceof InterruptedError) ? Object.assign(new InterruptedError(String(ctx.signal.reason ?? 'aborted')), { cause: caught }) : caught;
       result.outcome = 'failed';
       const migration = (caught as MigrationFailedError)?.details?.migration;
-      result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err) };
+      const transient = classifyTransient(caught, ctx.signal);
+      result.failed = { migration: typeof migration === 'string' ? migration : null, error: errorToJSON(err), ...(transient ? { transient } : {}) };
       // What the version table holds: the groups that committed before the failure are in
       // result.applied (a group is counted only once committed), so no read on a session that may be dead.
       result.versionAfter = versionAfterSuccess(target, history, command, result);

@@ -8,7 +8,28 @@ import { ConnectionError, FleetError, throwIfInterrupted } from '../errors';
  */
 export interface MigrationRunner {
   inTransaction<T>(fn: () => Promise<T>): Promise<T>;
-  run(migration: MigrationDefinition, direction: 'up' | 'down'): Promise<void>;
+  /** With `progress` (non-transactional migrations): statements it lists are not run again, each completed one is added. */
+  run(migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<void>;
+}
+
+/**
+ * The statements of a non-transactional migration that completed (each committed on its own), in
+ * order, with what each returned. A retry runs the migration's code again; its first statements
+ * are answered from here instead of being sent, as long as they are the same texts with the same
+ * parameters (a migration that takes another path on its retry fails instead: not safe to resume).
+ */
+export interface StatementProgress {
+  done: Array<{ sql: string; params: string; result: unknown }>;
+}
+
+/** A resumed migration sent another statement than the one its earlier attempt completed at that place. */
+export class ResumeMismatchError extends Error {
+  constructor(migration: string, index: number, before: string, now: string) {
+    super(
+      `cannot resume ${migration} safely: its statement #${index + 1} was \`${before.slice(0, 120)}\` in the earlier attempt and is \`${now.slice(0, 120)}\` now ` +
+        '(its up() takes another path on a retry); its completed statements were not repeated. Look at the target, then fix its history (fleet stamp) or the migration.',
+    );
+  }
 }
 
 /** Receives every SQL text a migration sends (its Table API calls included), before it runs. */
@@ -51,15 +72,14 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
     return result;
   }
 
-  async run(migration: MigrationDefinition, direction: 'up' | 'down'): Promise<void> {
+  async run(migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<void> {
+    const listen = (sql: string) => {
+      throwIfInterrupted(this.signal);
+      this.onSql?.(migration.name, sql);
+    };
     try {
       await migration.instance[direction](
-        this.onSql || this.signal
-          ? watched(this.queryRunner, (sql) => {
-              throwIfInterrupted(this.signal);
-              this.onSql?.(migration.name, sql);
-            })
-          : this.queryRunner,
+        progress ? resumable(this.queryRunner, migration.name, progress, listen) : this.onSql || this.signal ? watched(this.queryRunner, listen) : this.queryRunner,
       );
     } catch (err) {
       throw connectionLost(this.queryRunner, err);
@@ -83,10 +103,39 @@ function watched(queryRunner: QueryRunner, listener: (sql: string) => void): Que
 }
 
 /**
+ * The QueryRunner of a non-transactional migration: every statement that completes is added to
+ * `progress`; on a retry, the first `progress.done.length` statements are answered from it (if the
+ * migration sends the same text and parameters again) and not sent to the server.
+ */
+function resumable(queryRunner: QueryRunner, migration: string, progress: StatementProgress, listener: (sql: string) => void): QueryRunner {
+  const view = Object.create(queryRunner) as QueryRunner;
+  const original = queryRunner.query;
+  let index = 0;
+  view.query = async function (this: QueryRunner, sql: string, ...rest: unknown[]) {
+    const params = JSON.stringify(rest[0] ?? []);
+    const at = index++;
+    const before = progress.done[at];
+    if (before) {
+      if (before.sql !== sql || before.params !== params) throw new ResumeMismatchError(migration, at, before.sql, sql);
+      return before.result;
+    }
+    listener(sql);
+    const result = await (original as (...args: unknown[]) => Promise<unknown>).call(this, sql, ...rest);
+    progress.done.push({ sql, params, result });
+    return result;
+  } as QueryRunner['query'];
+  return view;
+}
+
+/**
  * TypeORM releases a QueryRunner whose connection dies, and the next call only says "Query runner
  * already released". Say what happened instead.
  */
 export function connectionLost(queryRunner: QueryRunner, err: unknown): unknown {
   if (!queryRunner.isReleased || err instanceof FleetError) return err; // already says what happened
-  return new ConnectionError(`The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error)?.message ?? err}`, {}, { cause: err });
+  return new ConnectionError(
+    `The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error)?.message ?? err}`,
+    { lost: true },
+    { cause: err },
+  );
 }

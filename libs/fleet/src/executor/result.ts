@@ -1,6 +1,7 @@
 import { describeFinding, Finding } from '../planner/planner';
 import type { Target } from '../targets/target';
 import type { HealthReport } from './health-gate';
+import type { AttemptRecord, TransientFailure } from './retry-policy';
 
 export type TargetOutcome =
   /** Something was applied, reverted or (re)recorded. */
@@ -34,7 +35,14 @@ export interface TargetResult {
   skipped: Array<{ migration: string; reason: string }>;
   reverted: string[];
   recorded: string[];
-  failed: { migration: string | null; error: Record<string, unknown> } | null;
+  /** `transient`: the error was one worth retrying (retry-policy.ts); `attempts` says what became of it. */
+  failed: { migration: string | null; error: Record<string, unknown>; transient?: TransientFailure } | null;
+  /** Every attempt when there was more than one, or when a transient failure was not retried (why: `gaveUp`). */
+  attempts?: AttemptRecord[];
+  /** INVALID indexes left by failed concurrent builds of this target's migrations, dropped by Fleet. */
+  repairedIndexes?: Array<{ migration: string; index: string; table: string; attempt: number }>;
+  /** INVALID indexes Fleet could not drop (interrupted, or the drop itself failed): `verify` lists them too. */
+  invalidIndexes?: Array<{ migration: string; index: string; table: string }>;
   findings: FindingReport[];
   versionBefore: string | null;
   versionAfter: string | null;

@@ -11,6 +11,9 @@ import { emptyResult, RunReport, summarize, TargetResult } from './result';
 import { runTargetOnPostgres } from './run-target';
 import { Watchdog, WatchdogOptions } from './watchdog';
 import { HealthGate, HealthGateOptions } from './health-gate';
+import type { ResumeState } from './apply-steps';
+import { classifyTransient, sleep } from './retry-policy';
+import { TargetRetries } from './target-retries';
 
 export interface FleetRunOptions {
   /** Targets migrated at once (each holds one connection). */
@@ -116,8 +119,10 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     return done;
   };
 
-  const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
+  /** One attempt on a target; null: a retry that did not start (interrupted, or --fail-fast stopped the run). */
+  const attemptOne = async (target: Target, attempt: number, resume: Map<string, ResumeState>): Promise<TargetResult | null> => {
     let result: TargetResult;
+    if (attempt > 1 && (signal?.aborted || stop)) return null;
     if (signal?.aborted) {
       result = emptyResult(target);
       result.failed = { migration: null, error: { code: 'INTERRUPTED', message: `not attempted: the run was interrupted (${String(signal.reason ?? 'aborted')})` } };
@@ -125,7 +130,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
       result = emptyResult(target);
       result.failed = { migration: null, error: { code: 'NOT_RUN', message: 'not attempted: --fail-fast stopped the run after a failure' } };
     } else {
-      emit({ type: 'target-start', target: target.id });
+      if (attempt === 1) emit({ type: 'target-start', target: target.id });
       const t0 = Date.now();
       try {
         if (options.runTarget) result = await options.runTarget(target);
@@ -141,6 +146,8 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
             (await runTargetOnPostgres(pool, target, command, emit, {
               onSql: options.onSql ? (migration, sql) => options.onSql!(target, migration, sql) : undefined,
               signal,
+              attempt,
+              resume,
               onSession: (session) => {
                 const pid = session.processId;
                 if (pid === undefined) return;
@@ -152,13 +159,42 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
       } catch (err) {
         result = emptyResult(target);
         result.outcome = 'failed';
-        result.failed = { migration: null, error: errorToJSON(signal?.aborted ? new InterruptedError(String(signal.reason ?? 'aborted')) : err) };
+        const transient = classifyTransient(err, signal);
+        result.failed = {
+          migration: null,
+          error: errorToJSON(signal?.aborted ? new InterruptedError(String(signal.reason ?? 'aborted')) : err),
+          ...(transient ? { transient } : {}),
+        };
         result.durationMs = Date.now() - t0;
       } finally {
         inFlight.delete(target.id);
         watchdog?.remove(target.id);
       }
     }
+    return result;
+  };
+
+  /**
+   * A target, attempt after attempt: a transient failure gives its slot back, waits its backoff
+   * and queues the target again behind the others of its phase (or wave), with a longer lock_timeout.
+   */
+  const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
+    const first = Date.now();
+    const retry = new TargetRetries(target, command, { queued: !!options.queued });
+    let result = (await limit(() => attemptOne(target, 1, retry.resume)))!;
+    for (;;) {
+      const next = retry.after(result, Date.now() - first);
+      if (!next) break;
+      emit({ type: 'retry', target: target.id, ...next });
+      await sleep(next.waitMs, signal);
+      const again = signal?.aborted || stop ? null : await limit(() => attemptOne(retry.nextTarget(), next.attempt + 1, retry.resume));
+      if (!again) {
+        retry.stopped(signal?.aborted ? 'the run was interrupted' : '--fail-fast stopped the run');
+        break;
+      }
+      result = again;
+    }
+    retry.finish(result, Date.now() - first);
     if (options.failFast && (result.outcome === 'failed' || result.outcome === 'blocked')) stop = true;
     results.push(result);
     emit({ type: 'target-end', result });
@@ -200,7 +236,8 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     targets.forEach((t) => place(t.id));
     const remaining = new Map<string, number>();
     for (const t of targets) remaining.set(databaseKey(t.connection), (remaining.get(databaseKey(t.connection)) ?? 0) + 1);
-    await Promise.all(targets.map((t) => limit(() => runOne(t, remaining))));
+    // The slot is taken per attempt (runOne): a target waiting to be retried holds none.
+    await Promise.all(targets.map((t) => runOne(t, remaining)));
   }
   if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 

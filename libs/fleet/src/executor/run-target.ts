@@ -9,7 +9,7 @@ import { PostgresVersionStore, readTypeormHistory, tableExists } from '../storag
 import { TypeormMirroredStore } from '../storage/typeorm-mirror';
 import type { VersionStore } from '../storage/version-store';
 import type { Target } from '../targets/target';
-import { executeOnTarget, TargetCommand } from './execute-plan';
+import { ExecuteContext, executeOnTarget, TargetCommand } from './execute-plan';
 import { explainUndefinedFunction } from '../extensions/extensions';
 import { emptyResult } from './result';
 import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
@@ -32,6 +32,9 @@ export interface RunTargetHooks {
   signal?: AbortSignal;
   /** Told the session serving the target while it works (an interruption cancels its statement, the watchdog watches it). */
   onSession?: (session: TargetSession) => void;
+  /** Which attempt on the target this is, and what earlier ones left to resume (run-fleet.ts). */
+  attempt?: number;
+  resume?: ExecuteContext['resume'];
 }
 
 export async function runTargetOnPostgres(pool: DatabasePool, target: Target, command: TargetCommand, emit: EventListener, hooks: RunTargetHooks = {}): Promise<TargetResult> {
@@ -108,6 +111,9 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
             store: mirrorTypeorm(new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined, indexSchema)),
             runner: new QueryRunnerMigrationRunner(session.queryRunner, hooks.onSql, hooks.signal),
             signal: hooks.signal,
+            session,
+            attempt: hooks.attempt,
+            resume: hooks.resume,
             emit,
             readLegacyHistory: adopt ? () => readTypeormHistory(session, schema, adopt) : undefined,
           },

@@ -119,6 +119,7 @@ export class Watchdog {
           s.abort(
             new ConnectionError(
               `no answer from the server ${s.spec.host}:${s.spec.port} for ${Math.round(silentFor / 1000)} s (it cannot be reached): the network stalled; the target's transaction is rolled back by the server`,
+              { stalled: true },
             ),
           );
         }
@@ -142,6 +143,7 @@ export class Watchdog {
             new ConnectionError(
               `no answer from the server for ${Math.round(idleMs / 1000)} s while it shows this session ${row?.state ?? 'gone'} (waiting for Fleet): ` +
                 'the network between Fleet and the server stalled; the connection was cut and the target fails, the rest go on',
+              { stalled: true },
             ),
           );
         }

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { MigrationSourceError } from '../errors';
 import { loadUserModule } from '../config/user-modules';
 import { compareMigrations, FleetMigration, MigrationDefinition } from './migration';
+import { checkMigrationRetries } from './retries';
 
 const MIGRATION_FILE = /\.(ts|js|cjs|mts|mjs)$/;
 const NOT_A_MIGRATION = /(\.d\.ts|\.spec\.ts|\.test\.ts|\.map)$/;
@@ -90,6 +91,7 @@ export function loadMigrationsFromDirectory(dir: string, workspaceRoot = process
         timestamp: timestampOf(name, source),
         checksum,
         transactional: instance.transaction !== false,
+        retries: checkMigrationRetries(instance.retries, name, source),
         source,
         instance,
       });
@@ -111,6 +113,7 @@ export function migrationsFromClasses(classes: Array<new () => FleetMigration>, 
       timestamp: timestampOf(name, cls.name),
       checksum: checksumOf(checksumSalt + cls.toString()),
       transactional: instance.transaction !== false,
+      retries: checkMigrationRetries(instance.retries, name, cls.name),
       source: `class ${cls.name}`,
       instance,
     };

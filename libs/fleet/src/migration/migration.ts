@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { RetryPolicy } from './retries';
 
 /**
  * What a migration may know about the target it runs on. Conditional migrations decide with it;
@@ -27,6 +28,11 @@ export interface FleetMigration extends MigrationInterface {
    * migrations are recorded as `skipped`, so status and history show why.
    */
   appliesTo?(target: TargetInfo): boolean | string | Promise<boolean | string>;
+  /**
+   * This migration's own retry policy, over the database's `retries` (e.g. `{ count: 0 }`: a
+   * backfill that must not run twice is never retried; `{ maxLockTimeoutMs: 2000 }`: a hot table).
+   */
+  retries?: Partial<RetryPolicy>;
   up(queryRunner: QueryRunner): Promise<unknown>;
   down(queryRunner: QueryRunner): Promise<unknown>;
 }
@@ -41,6 +47,8 @@ export interface MigrationDefinition {
   checksum: string;
   /** false when the migration opted out of transactions. */
   transactional: boolean;
+  /** The class's own `retries` (checked when loaded), over the target's policy. */
+  retries?: Partial<RetryPolicy>;
   /** Where it came from, for messages. */
   source: string;
   instance: FleetMigration;

@@ -61,6 +61,18 @@ export class ProgressReporter {
       case 'health':
         this.line(formatHealthEvent(event));
         break;
+      case 'retry':
+        this.line(
+          `${p(event.target)}: attempt ${event.attempt} failed${event.migration ? ` at ${p(event.migration)}` : ''} (${event.sqlState} ${event.kind}, lock_timeout ${event.lockTimeoutMs} ms): ${p(event.message)}; ` +
+            `requeued, retry in ${(event.waitMs / 1000).toFixed(1)} s with lock_timeout ${event.nextLockTimeoutMs} ms (${event.retriesLeft} more after it)`,
+        );
+        break;
+      case 'resume':
+        this.line(`${p(event.target)}: resuming ${p(event.migration)} (attempt ${event.attempt}): its ${event.skipped} completed statement(s) are not run again`);
+        break;
+      case 'index-repaired':
+        this.line(`${p(event.target)}: dropped INVALID index ${p(event.schema)}.${p(event.index)} on ${p(event.table)} left by a failed concurrent build of ${p(event.migration)}`);
+        break;
       case 'migration-end':
         if (event.outcome === 'failed') this.line(`${p(event.target)}: FAILED ${p(event.migration)} (${event.direction}): ${p(event.reason)}`);
         else if (this.verbose) {

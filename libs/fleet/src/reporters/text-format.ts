@@ -52,6 +52,7 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
       groups.set(key, (groups.get(key) ?? 0) + 1);
     }
     for (const f of r.findings) if (f.severity === 'warning') lines.push(`        warning: ${p(f.message)}`);
+    lines.push(...attemptLines(r));
   }
   for (const [key, n] of groups) lines.push(`${String(n).padStart(6)} ${key}`);
   for (const w of report.waves ?? []) {
@@ -72,6 +73,20 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
       (report.interrupted ? `; INTERRUPTED by ${report.interrupted}: run again to continue where it stopped` : ''),
   );
   return lines.join('\n');
+}
+
+/** A target's attempts (when it took more than one, or a transient failure was not retried) and the INVALID indexes dropped or left. */
+function attemptLines(r: RunReport['results'][number]): string[] {
+  const lines: string[] = [];
+  for (const a of r.attempts ?? []) {
+    const what = a.ok ? p(a.message) : `${a.sqlState ?? 'error'}${a.kind ? ` ${a.kind}` : ''}${a.migration ? ` at ${p(a.migration)}` : ''}`;
+    const then = a.ok ? '' : a.waitMs !== null ? `; retried after ${(a.waitMs / 1000).toFixed(1)} s` : a.gaveUp ? `; not retried: ${p(a.gaveUp)}` : '';
+    lines.push(`        attempt ${a.attempt}: ${what} (lock_timeout ${a.lockTimeoutMs} ms, ${(a.durationMs / 1000).toFixed(1)} s)${then}`);
+  }
+  for (const i of r.repairedIndexes ?? [])
+    lines.push(`        dropped INVALID index ${p(i.index)} on ${p(i.table)} (a failed concurrent build of ${p(i.migration)}, attempt ${i.attempt})`);
+  for (const i of r.invalidIndexes ?? []) lines.push(`        INVALID index left: ${p(i.index)} on ${p(i.table)} (${p(i.migration)}): drop it with DROP INDEX CONCURRENTLY`);
+  return lines;
 }
 
 function statusFooter(report: StatusReport, style: Style = plain): string[] {
@@ -174,10 +189,13 @@ export function formatVerify(report: VerifyReport): string {
   if (report.stragglers.length > 200) lines.push(`... and ${report.stragglers.length - 200} more stragglers`);
   for (const o of report.orphans) lines.push(`ORPHAN ${report.app}/${o.database}: ${p(o.name)} (no registered tenant owns it)`);
   lines.push(...formatIndexProof(report.index));
+  for (const i of report.invalidIndexes ?? [])
+    lines.push(`INVALID ${p(i.target)}: index ${p(i.schema)}.${p(i.index)} on ${p(i.table)} (a failed concurrent build: DROP INDEX CONCURRENTLY it, then migrate)`);
+  const invalid = report.invalidIndexes?.length ? `, ${report.invalidIndexes.length} INVALID index(es)` : '';
   lines.push(
     report.ok
       ? `verify: all ${report.targets} target(s) at head`
-      : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)${report.orphans.length ? `, ${report.orphans.length} orphan(s)` : ''}`,
+      : `verify: ${report.atHead}/${report.targets} target(s) at head, ${report.stragglers.length} straggler(s)${report.orphans.length ? `, ${report.orphans.length} orphan(s)` : ''}${invalid}`,
   );
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import type { ConnectionSpec } from '../db/connection-spec';
 import type { ExtensionNeeds } from '../extensions/extensions';
 import type { MigrationDefinition, TargetInfo } from '../migration/migration';
+import type { RetryPolicy } from '../migration/retries';
 
 export type TransactionMode = 'each' | 'all';
 
@@ -10,10 +11,10 @@ export interface TargetSettings {
   transactionMode: TransactionMode;
   /** How long to wait for another runner's lock on this target before failing (ms). */
   lockWaitMs: number;
-  /** PostgreSQL lock_timeout for the migrations' own statements (ms, 0 = none). */
+  /** PostgreSQL lock_timeout for the migrations' own statements (ms, 0 = none): the first attempt's; retries double it up to `retries.maxLockTimeoutMs`. */
   lockTimeoutMs: number;
-  /** Retries of a transactional migration that hit lock_timeout (with backoff). */
-  lockRetries: number;
+  /** How transient failures are retried (executor/retry-policy.ts). */
+  retries: RetryPolicy;
   /** PostgreSQL idle_in_transaction_session_timeout for the target's session (ms, 0 = none). */
   idleInTransactionTimeoutMs: number;
   /** PostgreSQL statement_timeout for the migrations' statements (ms, 0 = none). */
