@@ -9,6 +9,7 @@ import type { RunPlan } from '../commands/plan-run';
 import { plain, Style, toneOf } from './style';
 import { printable as p } from '../terminal-text';
 import { formatHealthReport } from './health-text';
+import { attemptLines } from './attempt-lines';
 
 export { formatLint } from './lint-text';
 
@@ -73,20 +74,6 @@ export function formatRunReport(report: RunReport, style: Style = plain): string
       (report.interrupted ? `; INTERRUPTED by ${report.interrupted}: run again to continue where it stopped` : ''),
   );
   return lines.join('\n');
-}
-
-/** A target's attempts (when it took more than one, or a transient failure was not retried) and the INVALID indexes dropped or left. */
-function attemptLines(r: RunReport['results'][number]): string[] {
-  const lines: string[] = [];
-  for (const a of r.attempts ?? []) {
-    const what = a.ok ? p(a.message) : `${a.sqlState ?? 'error'}${a.kind ? ` ${a.kind}` : ''}${a.migration ? ` at ${p(a.migration)}` : ''}`;
-    const then = a.ok ? '' : a.waitMs !== null ? `; retried after ${(a.waitMs / 1000).toFixed(1)} s` : a.gaveUp ? `; not retried: ${p(a.gaveUp)}` : '';
-    lines.push(`        attempt ${a.attempt}: ${what} (lock_timeout ${a.lockTimeoutMs} ms, ${(a.durationMs / 1000).toFixed(1)} s)${then}`);
-  }
-  for (const i of r.repairedIndexes ?? [])
-    lines.push(`        dropped INVALID index ${p(i.index)} on ${p(i.table)} (a failed concurrent build of ${p(i.migration)}, attempt ${i.attempt})`);
-  for (const i of r.invalidIndexes ?? []) lines.push(`        INVALID index left: ${p(i.index)} on ${p(i.table)} (${p(i.migration)}): drop it with DROP INDEX CONCURRENTLY`);
-  return lines;
 }
 
 function statusFooter(report: StatusReport, style: Style = plain): string[] {
