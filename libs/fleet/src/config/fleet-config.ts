@@ -6,6 +6,7 @@
 import { assertConfigIdentifier } from '../identifiers';
 import type { Wave } from '../rollout/waves';
 import { Infer, s, Schema } from './schema';
+import { retriesSchema } from './retries-schema';
 
 /** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
 export const TENANCY_STRATEGIES = ['schema', 'database'] as const;
@@ -174,24 +175,8 @@ export const databaseSchema = s.object({
   lockTimeoutMs: s.optional(millis()),
   /** Former name of `retries.count` (used when `retries.count` is not set). */
   lockRetries: s.optional(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0)),
-  /**
-   * Transient failures (lock timeout, deadlock, serialization failure, a statement cancelled by
-   * another session, a lost connection) requeue the target, after a backoff with jitter (1 s, 2 s,
-   * 4 s... up to 30 s, half of it random). `count` (default 10): retries after the first attempt (0:
-   * never); `windowMs` (default 600000): no retry starts later than this after the first attempt;
-   * `maxLockTimeoutMs` (default 10000): the ceiling of the doubling lock_timeout. A migration class
-   * may override any of them with its own `retries` property.
-   */
-  retries: s.optional(
-    s.object(
-      {
-        count: s.optional(s.number('a whole number >= 0', (v) => Number.isInteger(v) && v >= 0)),
-        windowMs: s.optional(millis()),
-        maxLockTimeoutMs: s.optional(millis()),
-      },
-      '{ count?, windowMs?, maxLockTimeoutMs? }',
-    ),
-  ),
+  /** How transient failures are retried (config/retries-schema.ts; README "Transient failures and retries"). */
+  retries: s.optional(retriesSchema),
   /**
    * PostgreSQL idle_in_transaction_session_timeout for Fleet's sessions (ms, default 60000; 0 =
    * none): a session whose client went silent mid-transaction (a stalled network) cannot hold
