@@ -167,7 +167,7 @@ export const databaseSchema = s.object({
   /** Wait this long for another runner's lock on a target (ms, default 30000; 0 = fail at once). */
   lockWaitMs: s.optional(millis()),
   /**
-   * PostgreSQL lock_timeout for a target's first attempt (ms, default 2000; 0 = wait forever). A
+   * PostgreSQL lock_timeout for a target's first attempt (ms, default 1000; 0 = wait forever). A
    * migration's ALTER queued behind a long transaction blocks the app's reads of that table while
    * it waits: better to give up quickly and try again (`retries`), each retry with twice the
    * lock_timeout of the one before, up to `retries.maxLockTimeoutMs`.

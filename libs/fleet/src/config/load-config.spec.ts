@@ -39,8 +39,8 @@ describe('config validation (no database)', () => {
     expect(config.databases[0]).toMatchObject({
       database: 'x_main',
       versionTable: 'fleet_migrations',
-      lockTimeoutMs: 2000,
-      retries: { count: 10, windowMs: 600000, maxLockTimeoutMs: 10000 },
+      lockTimeoutMs: 1000,
+      retries: { count: 10, windowMs: 600000, maxLockTimeoutMs: 5000 },
       tenants: { schemaTemplate: 'tenant_{id}', sharedSchemas: ['extensions'] },
     });
   });

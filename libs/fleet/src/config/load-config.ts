@@ -226,7 +226,7 @@ function loadDatabase(app: string, key: string, db: DatabaseConfig, dir: string)
     adoptTypeormTable: db.adoptTypeormTable === false ? null : (db.adoptTypeormTable ?? 'migrations'),
     transactionMode: db.transactionMode ?? 'each',
     lockWaitMs: db.lockWaitMs ?? 30_000,
-    lockTimeoutMs: db.lockTimeoutMs ?? 2_000,
+    lockTimeoutMs: db.lockTimeoutMs ?? 1_000,
     retries: {
       count: db.retries?.count ?? db.lockRetries ?? DEFAULT_RETRIES.count,
       windowMs: db.retries?.windowMs ?? DEFAULT_RETRIES.windowMs,

@@ -14,8 +14,11 @@ export interface RetryPolicy {
   maxLockTimeoutMs: number;
 }
 
-/** The defaults: a blocker of a few minutes is outlived, none of the tries blocks the app for more than 10 s. */
-export const DEFAULT_RETRIES: RetryPolicy = { count: 10, windowMs: 600_000, maxLockTimeoutMs: 10_000 };
+/**
+ * The defaults: a blocker of a few minutes is outlived (ten retries, backoffs up to 30 s), and no
+ * try holds the app's queries queued behind it for longer than 5 s (the former fixed lock_timeout).
+ */
+export const DEFAULT_RETRIES: RetryPolicy = { count: 10, windowMs: 600_000, maxLockTimeoutMs: 5_000 };
 
 const KEYS: ReadonlyArray<keyof RetryPolicy> = ['count', 'windowMs', 'maxLockTimeoutMs'];
 
