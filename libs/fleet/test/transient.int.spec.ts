@@ -56,10 +56,15 @@ describe('transient failures are retried per target', () => {
     const blocker = await openClient();
     await blocker.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     await blocker.query('SELECT count(*) FROM pg_catalog.pg_class'); // the snapshot every CIC must wait out
-    const release = setTimeout(() => void blocker.query('COMMIT'), 10_000);
+    // Held for 10 s from the first tenant's start (the pre-migrate lint's scratch run comes before it).
+    let release: NodeJS.Timeout | undefined;
     const seen = recorder();
+    const onEvent = (e: FleetEvent) => {
+      seen.onEvent(e);
+      if (!release && e.type === 'target-start' && /\/t\d+$/.test(e.target)) release = setTimeout(() => void blocker.query('COMMIT'), 10_000);
+    };
     try {
-      const report = await migrate({ ...opts, ...seen });
+      const report = await migrate({ ...opts, onEvent });
       expect(report.ok).toBe(true);
       const tenantResults = report.results.filter((r) => r.tenant !== null);
       expect(tenantResults.map((r) => [r.outcome, r.versionAfter])).toEqual(tenants.map(() => ['changed', 'IndexItems2000']));
@@ -79,12 +84,14 @@ describe('transient failures are retried per target', () => {
     } finally {
       clearTimeout(release);
     }
+    expect(release).toBeDefined();
     expect(await invalidCount()).toBe(0);
     expect(await query(db, `SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'items_v_idx'`)).toEqual([{ n: 20 }]);
   }, 120_000);
 
   it('a deadlock with the application is retried; the transaction ran to its end once', async () => {
-    const opts = await fleet(['t1']);
+    // lock_timeout above deadlock_timeout (1 s): the deadlock is detected before the wait times out.
+    const opts = await fleet(['t1'], { lockTimeoutMs: 5_000 });
     project.writeMigration('tenant', {
       name: 'Backfill2000',
       up: ['UPDATE items SET v = v + 1000 WHERE id = 2', 'UPDATE items SET v = v + 1000 WHERE id = 1'],
