@@ -8,7 +8,7 @@ import { migrate, revert } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import { createTenant, dropTenant } from '../src/commands/tenants';
-import { query, tenantFleetConfig, useFixture, withAdmin } from '../src/testing';
+import { databaseUrl, dropDatabase, query, tenantFleetConfig, uniqueName, useFixture, withAdmin } from '../src/testing';
 import type { MigrationSpec } from '../src/testing';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`], down: ['DROP TABLE tenants'] };
@@ -34,6 +34,11 @@ describe('fleet index', () => {
     fx.project.writeMigration('tenant', USERS);
   });
 
+  let extra: string[] = [];
+  afterEach(async () => {
+    for (const name of extra) await dropDatabase(name);
+    extra = [];
+  });
   const opts = <T extends object = object>(extra?: T) => fx.options({ concurrency: 2, ...(extra as T) });
   const indexRows = async (): Promise<Map<string, Row>> =>
     new Map(
@@ -79,6 +84,7 @@ describe('fleet index', () => {
     const st = await status(opts());
     expect(st.targets.find((t) => t.tenant === 't002')).toMatchObject({ state: 'pending', pending: ['CreateProjects2000'], version: 'CreateUsers1000' });
     expect(st.summary).toMatchObject({ 'at-head': 4, pending: 1 });
+    expect(st.behind).toEqual({ '1': 1 });
     expect(st.index).toMatchObject({ fromIndex: 5, readFromTables: 0, changedSinceVerify: 1 });
 
     await createTenant(opts({ id: 'acme' }));
@@ -171,5 +177,51 @@ describe('fleet index', () => {
     const v = await verify(opts());
     expect(v.index).toMatchObject({ built: [`${fx.db}.public`], builtRows: 5, repaired: { added: 0, corrected: 0, removed: 0 }, stamped: true });
     expect((await status(opts())).index).toMatchObject({ fromIndex: 5, readFromTables: 0, warnings: [] });
+  });
+  it('database per tenant: each tenant database holds its own index, kept by its own transactions, proven by verify', async () => {
+    const prefix = uniqueName('fleet_t_ixdb');
+    const tenantDbs = [`${prefix}_acme`, `${prefix}_globex`];
+    extra.push(...tenantDbs);
+    fx.project.writeConfig({
+      app: 'fx',
+      databases: {
+        main: {
+          migrations: './global',
+          createDatabase: true,
+          urlEnv: 'FX_MAIN_URL',
+          tenants: { strategy: 'database', migrations: './tenant', databaseTemplate: `${prefix}_{id}`, discover: { list: ['acme', 'globex'] } },
+        },
+      },
+    });
+    fx.project.writeMigration('tenant', PROJECTS);
+    expect((await migrate(opts())).ok).toBe(true);
+    for (const name of tenantDbs) {
+      expect(await query(name, 'SELECT schema, version_table, head, applied FROM public.fleet_index')).toEqual([
+        { schema: 'public', version_table: 'fleet_migrations', head: 'CreateProjects2000', applied: 2 },
+      ]);
+    }
+    // The home database's own row (its global track) is in its own index.
+    expect(await query(fx.db, 'SELECT schema, head FROM public.fleet_index')).toEqual([{ schema: 'public', head: 'CreateTenants1000' }]);
+    const st = await status(opts());
+    expect(st.summary).toMatchObject({ targets: 3, 'at-head': 3 });
+    expect(st.index).toMatchObject({ databases: 3, fromIndex: 3, readFromTables: 0 });
+
+    await withAdmin((c) => c.query(`DELETE FROM fleet_migrations WHERE name = 'CreateProjects2000'`), tenantDbs[1]);
+    const v = await verify(opts());
+    expect(v.index).toMatchObject({ databases: 3, repaired: { added: 0, corrected: 1, removed: 0 }, stamped: true });
+    expect(v.index.repairs).toEqual([expect.objectContaining({ target: 'fx/main/globex', change: 'corrected', now: expect.objectContaining({ head: 'CreateUsers1000' }) })]);
+    expect((await status(opts())).targets.find((t) => t.tenant === 'globex')).toMatchObject({ state: 'pending', pending: ['CreateProjects2000'] });
+  });
+
+  it('shards: each shard database holds its own index', async () => {
+    const shardBase = uniqueName('fleet_t_ixsh');
+    const shards = [0, 1].map((i) => `${shardBase}_shard_${i}`);
+    extra.push(...shards);
+    fx.project.writeConfig({ app: 'fx', databases: { events: { migrations: './events', createDatabase: true, shards: 2 } } });
+    fx.project.writeMigration('events', USERS);
+    const env = { FX_EVENTS_DATABASE_URL: databaseUrl(shardBase) };
+    expect((await migrate({ ...opts(), env })).ok).toBe(true);
+    for (const name of shards) expect(await query(name, 'SELECT head FROM public.fleet_index')).toEqual([{ head: 'CreateUsers1000' }]);
+    expect((await status({ ...opts(), env })).index).toMatchObject({ databases: 2, fromIndex: 2, readFromTables: 0 });
   });
 });

@@ -37,6 +37,8 @@ export interface StatusReport {
   app: string;
   ok: boolean;
   summary: Record<StatusState, number> & { targets: number };
+  /** Pending targets by how many migrations they are behind: { "1": 40, "3": 2 }. */
+  behind: Record<string, number>;
   /** Schemas or databases shaped like a tenant's that no registered tenant owns. */
   orphans: Array<{ database: string; name: string }>;
   /** What to do next, one sentence each ("3 tenants pending AddNickname: run `nx run app1:migrate`"). */
@@ -90,12 +92,17 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = r
   });
   out.push(...tenants.results.map(failedStatus));
   const summary = { targets: out.length, 'at-head': 0, pending: 0, failed: 0, diverged: 0, missing: 0 };
-  for (const t of out) summary[t.state]++;
+  const behind: Record<string, number> = {};
+  for (const t of out) {
+    summary[t.state]++;
+    if (t.state === 'pending') behind[t.pending.length] = (behind[t.pending.length] ?? 0) + 1;
+  }
   return {
     command: 'status',
     app: runtime.config.app,
     ok: summary.failed === 0 && summary.diverged === 0 && summary.missing === 0,
     summary,
+    behind,
     statements,
     ...(index ? { index } : {}),
     ...(runtime.config.rollout ? { waves: waveStatus(runtime.config.rollout.waves, tenants.targets, out) } : {}),

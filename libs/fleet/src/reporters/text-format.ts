@@ -96,11 +96,19 @@ function statusFooter(report: StatusReport, style: Style = plain): string[] {
   }
   const s = report.summary;
   lines.push(
-    `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending, ${s.diverged} diverged, ${s.failed} failed` +
+    `status: ${s.targets} target(s): ${s['at-head']} at head, ${s.pending} pending${behindBy(report.behind)}, ${s.diverged} diverged, ${s.failed} failed` +
       (s.missing ? `, ${s.missing} missing` : '') +
       (report.orphans.length ? `; ${report.orphans.length} orphan(s)` : ''),
   );
   return lines;
+}
+
+/** ` (40 behind by 1, 2 behind by 3)`, or nothing. */
+function behindBy(behind: StatusReport['behind'] | undefined): string {
+  const parts = Object.entries(behind ?? {})
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([n, count]) => `${count} behind by ${n}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 /** Above this many targets, status groups identical states instead of a line per target. */
