@@ -11,7 +11,8 @@ import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
 import type { ConnectionSpec } from '../db/connection-spec';
 import type { MigrationDefinition } from '../migration/migration';
-import { historyFromIndex, IndexMeta, indexKey, IndexRow, prefixDigests, readFleetIndex } from '../storage/fleet-index';
+import type { AppliedRecord } from '../planner/planner';
+import { historyFromIndex, IndexMeta, indexKey, IndexState, prefixDigests, readIndexStates } from '../storage/fleet-index';
 import type { Target } from '../targets/target';
 import { readTargetHistories, TargetHistory } from './read-histories';
 import type { FleetRuntime } from './runtime';
@@ -76,14 +77,25 @@ export async function readIndexedHistories(
   const index: IndexStatus = { databases: 0, missing: [], neverVerified: [], oldestVerifiedAt: null, changedSinceVerify: 0, fromIndex: 0, readFromTables: 0, warnings: [] };
   let statements = 0;
   const prefixes = new Map<MigrationDefinition[], string[]>();
+  // Targets in the same state share one history (read-only): 100k tenants at head are one array, not 100k.
+  const shared = new Map<MigrationDefinition[], Map<IndexState, AppliedRecord[] | null>>();
+  const fromRow = (t: Target, row: IndexState): AppliedRecord[] | null => {
+    let byState = shared.get(t.migrations);
+    if (!byState) {
+      shared.set(t.migrations, (byState = new Map()));
+      prefixes.set(t.migrations, prefixDigests(t.migrations));
+    }
+    if (!byState.has(row)) byState.set(row, historyFromIndex(t.migrations, prefixes.get(t.migrations)!, row));
+    return byState.get(row)!;
+  };
   const limit = pLimit(runtime.concurrency);
   await Promise.all(
     groups.map((g) =>
       limit(async () => {
         if (runtime.missingDatabases.has(g.spec.database)) return void rest.push(...g.targets);
-        let read: Awaited<ReturnType<typeof readFleetIndex>>;
+        let read: Awaited<ReturnType<typeof readIndexStates>>;
         try {
-          read = await (await runtime.connections.pool(g.spec)).withSession((session) => readFleetIndex(session, g.schema));
+          read = await (await runtime.connections.pool(g.spec)).withSession((session) => readIndexStates(session, g.schema));
         } catch {
           // An unreachable database (or a tenant database not created yet): the version-table read reports it per target.
           return void rest.push(...g.targets);
@@ -95,11 +107,10 @@ export async function readIndexedHistories(
         }
         index.databases++;
         metas.push({ label: g.label, meta: read.meta });
-        for (const row of read.rows.values()) if (row.sinceVerify) index.changedSinceVerify++;
+        index.changedSinceVerify += read.changedSinceVerify;
         for (const t of g.targets) {
-          const row: IndexRow | undefined = read.rows.get(indexKey(t.info.schema, t.versionTable));
-          if (!prefixes.has(t.migrations)) prefixes.set(t.migrations, prefixDigests(t.migrations));
-          const records = row ? historyFromIndex(t.migrations, prefixes.get(t.migrations)!, row) : null;
+          const row = read.states.get(indexKey(t.info.schema, t.versionTable));
+          const records = row ? fromRow(t, row) : null;
           if (records === null) rest.push(t);
           else histories.set(t.id, { records, note: null, error: null });
         }

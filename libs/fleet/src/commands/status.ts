@@ -1,7 +1,7 @@
 import { commandsFor } from '../config/nx-project';
 import type { LoadedConfig } from '../config/load-config';
 import { FindingReport, reportFinding, TargetResult } from '../executor/result';
-import { currentVersion, targetState, TargetState } from '../planner/planner';
+import { AppliedRecord, currentVersion, targetState, TargetState } from '../planner/planner';
 import type { Target } from '../targets/target';
 import { assignWaves, Wave } from '../rollout/waves';
 import type { TargetHistory } from './read-histories';
@@ -81,8 +81,9 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = r
   // The spares are read with the targets (their index rows are proven with them) and reported apart.
   const spares = await spareTargets(runtime);
   const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)]);
+  const same = new WeakMap<AppliedRecord[], Omit<TargetStatus, keyof ReturnType<typeof identity>>>();
   const out: TargetStatus[] = targets.map((t) => {
-    const st = targetStatus(t, histories.get(t.id)!);
+    const st = targetStatus(t, histories.get(t.id)!, same);
     if (!tenants.missing.has(t.id)) return st;
     return {
       ...st,
@@ -107,14 +108,14 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = r
     ...(index ? { index } : {}),
     ...(runtime.config.rollout ? { waves: waveStatus(runtime.config.rollout.waves, tenants.targets, out) } : {}),
     targets: out,
-    ...(spares.length ? { spares: spares.map((s) => ({ ...targetStatus(s.target, histories.get(s.target.id)!), kind: 'spare' as const, ready: s.ready })) } : {}),
+    ...(spares.length ? { spares: spares.map((s) => ({ ...targetStatus(s.target, histories.get(s.target.id)!, same), kind: 'spare' as const, ready: s.ready })) } : {}),
     orphans: tenants.orphans,
     next: nextSteps(runtime.config, out, tenants.orphans.length),
   };
 }
 
-function targetStatus(target: Target, history: TargetHistory): TargetStatus {
-  const base = {
+function identity(target: Target) {
+  return {
     target: target.id,
     app: target.info.app,
     database: target.info.database,
@@ -122,13 +123,23 @@ function targetStatus(target: Target, history: TargetHistory): TargetStatus {
     tenant: target.info.tenant,
     head: target.migrations.length ? target.migrations[target.migrations.length - 1].name : null,
   };
+}
+
+/**
+ * One target's status. Targets that share one history array (the fleet index gives every target in
+ * the same state the same one, see read-index.ts) share its comparison with the code too, when it
+ * found nothing to report about that target (a finding names its target).
+ */
+function targetStatus(target: Target, history: TargetHistory, same: WeakMap<AppliedRecord[], Omit<TargetStatus, keyof ReturnType<typeof identity>>>): TargetStatus {
+  const base = identity(target);
   if (history.error) {
     return { ...base, state: 'failed', applied: [], skipped: [], pending: [], version: null, findings: [], note: null, error: history.error };
   }
   const { records, note } = history;
+  const known = note === null ? same.get(records) : undefined;
+  if (known) return { ...base, ...known };
   const { state, pending, findings } = targetState(target.migrations, records);
-  return {
-    ...base,
+  const st = {
     state,
     applied: records.filter((r) => r.status === 'applied').map((r) => r.name),
     skipped: records.filter((r) => r.status === 'skipped').map((r) => r.name),
@@ -138,6 +149,8 @@ function targetStatus(target: Target, history: TargetHistory): TargetStatus {
     note,
     error: null,
   };
+  if (note === null && findings.length === 0) same.set(records, st);
+  return { ...base, ...st };
 }
 
 function failedStatus(r: TargetResult): TargetStatus {

@@ -134,6 +134,46 @@ export async function readFleetIndex(session: SqlSession, schema: string): Promi
   return { meta, rows };
 }
 
+/** What a row says of a target's history, without saying which target (many targets share one state). */
+export type IndexState = Pick<IndexRow, 'versionTable' | 'head' | 'applied' | 'done' | 'skipped' | 'started' | 'digest'>;
+
+/**
+ * For status: the index grouped by state, server-side. Targets in one state share one object;
+ * per target only its schema's name travels (a fleet at head is one group of N names).
+ */
+export async function readIndexStates(session: SqlSession, schema: string): Promise<{ meta: IndexMeta; changedSinceVerify: number; states: Map<string, IndexState> } | null> {
+  const [found] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AND pg_catalog.to_regclass($2) IS NOT NULL AS exists', [
+    qualify(schema, INDEX_TABLE),
+    qualify(schema, INDEX_META_TABLE),
+  ]);
+  if (!found.exists) return null;
+  const raw = await session.query<RawIndexRow & { schemas: string[] | null }>(
+    `SELECT m.created_at, m.verified_at, m.verified_by, m.repaired, g.*
+       FROM (SELECT * FROM ${qualify(schema, INDEX_META_TABLE)} LIMIT 1) m
+       LEFT JOIN LATERAL (
+         SELECT i.version_table, ${COLUMNS.split(', ')
+           .map((c) => `i.${c}`)
+           .join(', ')},
+                count(*) FILTER (WHERE m.verified_at IS NULL OR i.updated_at > m.verified_at)::int AS since_verify, array_agg(i.schema) AS schemas
+           FROM ${qualify(schema, INDEX_TABLE)} i GROUP BY i.version_table, ${COLUMNS.split(', ')
+             .map((c) => `i.${c}`)
+             .join(', ')}) g ON true`,
+  );
+  const first = raw[0];
+  const meta: IndexMeta = first
+    ? { createdAt: iso(first.created_at)!, verifiedAt: iso(first.verified_at), verifiedBy: first.verified_by, repaired: first.repaired }
+    : { createdAt: new Date().toISOString(), verifiedAt: null, verifiedBy: null, repaired: null };
+  const states = new Map<string, IndexState>();
+  let changedSinceVerify = 0;
+  for (const r of raw) {
+    if (r.schemas === null) continue;
+    const state: IndexState = { versionTable: r.version_table, head: r.head, applied: r.applied, done: r.done, skipped: r.skipped, started: r.started, digest: r.digest };
+    for (const s of r.schemas) states.set(indexKey(s, r.version_table), state);
+    changedSinceVerify += Number(r.since_verify);
+  }
+  return { meta, changedSinceVerify, states };
+}
+
 /** Forgets a dropped tenant's row (inside the drop's transaction); nothing when there is no index. */
 export async function removeFromIndex(session: SqlSession, indexSchema: string, schema: string, versionTable: string): Promise<void> {
   const [found] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [qualify(indexSchema, INDEX_TABLE)]);
@@ -191,7 +231,11 @@ export function prefixDigests(migrations: readonly Pick<MigrationDefinition, 'na
  * the row does not match the code that way (an interrupted migration, another order, a changed
  * checksum, a migration the code lacks): the caller then reads that target's version table.
  */
-export function historyFromIndex(migrations: readonly MigrationDefinition[], prefixes: readonly string[], row: IndexRow): AppliedRecord[] | null {
+export function historyFromIndex(
+  migrations: readonly MigrationDefinition[],
+  prefixes: readonly string[],
+  row: Pick<IndexRow, 'done' | 'digest' | 'started' | 'skipped'>,
+): AppliedRecord[] | null {
   if (row.started !== null || row.done > migrations.length || prefixes[row.done] !== row.digest) return null;
   const skipped = new Set(row.skipped);
   return migrations.slice(0, row.done).map((m) => ({
@@ -226,7 +270,7 @@ interface RawIndexRow {
   started: string | null;
   digest: string;
   updated_at: string | null;
-  since_verify: boolean;
+  since_verify: boolean | number;
 }
 
 function toIndexRow(r: RawIndexRow): IndexRow {
@@ -240,7 +284,7 @@ function toIndexRow(r: RawIndexRow): IndexRow {
     started: r.started,
     digest: r.digest,
     updatedAt: r.updated_at,
-    sinceVerify: r.since_verify,
+    sinceVerify: Boolean(r.since_verify),
   };
 }
 
