@@ -9,7 +9,22 @@ import { migrate } from '../src/commands/run-commands';
 import { history } from '../src/commands/history';
 import type { FleetEvent } from '../src/events';
 import { readHistories } from '../src/storage/bulk-history';
-import { databaseUrl, dropDatabase, FixtureProject, MigrationSpec, query, tenantFleetConfig, uniqueName, WORKSPACE_ROOT, withAdmin } from '../src/testing';
+import { CONNECTION_RETIRE_AFTER, DatabasePool } from '../src/db/database-pool';
+import { Semaphore } from '../src/db/semaphore';
+import { targetLockKey, withTargetLock } from '../src/locking/target-lock';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  FixtureProject,
+  MigrationSpec,
+  query,
+  tenantFleetConfig,
+  testServer,
+  uniqueName,
+  WORKSPACE_ROOT,
+  withAdmin,
+} from '../src/testing';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY)`], down: ['DROP TABLE tenants'] };
 const T_USERS: MigrationSpec = { name: 'CreateUsers1000', up: ['CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)'], down: ['DROP TABLE users'] };
@@ -129,4 +144,43 @@ describe('fleet-wide paths at scale', () => {
       ['c02', ['CreateUsers1000:ok']],
     ]);
   }, 60_000);
+});
+
+describe('pooled sessions at fleet scale', () => {
+  let db: string;
+  let pool: DatabasePool;
+  beforeAll(async () => {
+    db = await createDatabase('fleet_t_retire');
+    pool = new DatabasePool(
+      { ...testServer(), database: db },
+      { applicationName: 'fleet:retire-test', connectTimeoutMs: 5000, serverBudget: new Semaphore(1), maxConnections: 1, idleTimeoutMs: 10_000 },
+    );
+  });
+  afterAll(async () => {
+    await pool.close();
+    await dropDatabase(db);
+  });
+
+  it('replaces a connection once it has served CONNECTION_RETIRE_AFTER tables (its server-side caches only grow)', async () => {
+    const first = await pool.withSession(async (s) => s.processId);
+    expect(await pool.withSession(async (s) => s.processId)).toBe(first); // reused while young
+    // A bulk read of as many statements as the limit: the connection is closed when it comes back.
+    await pool.withSession((s) => s.queryBatch(Array.from({ length: CONNECTION_RETIRE_AFTER }, () => 'SELECT 1')));
+    const next = await pool.withSession(async (s) => s.processId);
+    expect(next).not.toBe(first);
+    expect(await query(db, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1`, [first])).toEqual([{ n: 0 }]);
+  });
+
+  it("releases a target's lock with the session's clean-up, before the connection serves anyone else", async () => {
+    const key = targetLockKey(db, 'tenant_x', 'fleet_migrations');
+    const advisory = () => query<{ n: number }>(db, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::bigint::oid`, [key.objectId]);
+    await pool.withSession(async (s) => {
+      await withTargetLock(s, key, { waitMs: 0, target: 'x', unlockWithSession: true }, async () => undefined);
+      expect(await advisory()).toEqual([{ n: 1 }]); // still held: it goes with the clean-up statement
+    });
+    expect(await advisory()).toEqual([{ n: 0 }]);
+    // The next session on the same connection starts clean: settings reset, no lock.
+    const path = await pool.withSession(async (s) => (await s.query<{ search_path: string }>('SHOW search_path'))[0].search_path);
+    expect(path).toBe('"$user", public');
+  });
 });

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
+import { CONNECTION_RETIRE_AFTER } from '../db/database-pool';
 import { errorToJSON } from '../errors';
 import type { AppliedRecord } from '../planner/planner';
 import type { SqlSession } from '../db/session';
@@ -35,32 +36,38 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
           for (const t of group) histories.set(t.id, { records: [], note: `database ${spec.database} does not exist yet`, error: null });
           return;
         }
-        try {
-          const pool = await runtime.connections.pool(spec);
-          await pool.withSession(async (session) => {
-            const read = await readHistories(
-              session,
-              group.map((t) => ({ schema: t.info.schema, table: t.versionTable })),
-            );
-            statements += read.statements;
-            for (const t of group) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
-            // Before its first migrate, a target that TypeORM migrated shows TypeORM's history
-            // (adoption preview). One catalog query finds those tables; only they are read one by one.
-            const fresh = group.filter((t) => t.adoptTypeormTable && histories.get(t.id)!.records.length === 0);
-            const legacy = await existingTables(
-              session,
-              fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })),
-            );
-            if (fresh.length) statements++;
-            const withLegacy = new Set(legacy.map((l) => key(l.schema, l.table)));
-            for (const t of fresh) {
-              if (!withLegacy.has(key(t.info.schema, t.adoptTypeormTable!))) continue;
-              histories.set(t.id, { ...(await adoptionPreview(session, t)), error: null });
-              statements++;
-            }
-          });
-        } catch (err) {
-          for (const t of group) histories.set(t.id, { records: [], note: null, error: errorToJSON(err) });
+        // One session per CONNECTION_RETIRE_AFTER targets: the server keeps a cache entry for every
+        // table a session opened (16 KB per version table read, measured), and the pool replaces a
+        // connection once it has served that many (db/database-pool.ts).
+        for (let i = 0; i < group.length; i += CONNECTION_RETIRE_AFTER) {
+          const slice = group.slice(i, i + CONNECTION_RETIRE_AFTER);
+          try {
+            const pool = await runtime.connections.pool(spec);
+            await pool.withSession(async (session) => {
+              const read = await readHistories(
+                session,
+                slice.map((t) => ({ schema: t.info.schema, table: t.versionTable })),
+              );
+              statements += read.statements;
+              for (const t of slice) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
+              // Before its first migrate, a target that TypeORM migrated shows TypeORM's history
+              // (adoption preview). One catalog query finds those tables; only they are read one by one.
+              const fresh = slice.filter((t) => t.adoptTypeormTable && histories.get(t.id)!.records.length === 0);
+              const legacy = await existingTables(
+                session,
+                fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })),
+              );
+              if (fresh.length) statements++;
+              const withLegacy = new Set(legacy.map((l) => key(l.schema, l.table)));
+              for (const t of fresh) {
+                if (!withLegacy.has(key(t.info.schema, t.adoptTypeormTable!))) continue;
+                histories.set(t.id, { ...(await adoptionPreview(session, t)), error: null });
+                statements++;
+              }
+            });
+          } catch (err) {
+            for (const t of slice) histories.set(t.id, { records: [], note: null, error: errorToJSON(err) });
+          }
         }
       }),
     ),

@@ -17,6 +17,15 @@ import { DEFAULT_RETRIES, RetryPolicy } from '../migration/retries';
 
 export const CONFIG_FILE = 'fleet.config.ts';
 
+/**
+ * The warning threshold for tenant schemas in one database, set from BENCHMARKS.md ("PostgreSQL's
+ * own limits"): a whole-database pg_dump takes a lock on every table in one transaction, and the
+ * default lock table (max_locks_per_transaction 64 x max_connections 100 = 6400 slots, shared by
+ * every session) is full near 1000 tenants of 6 tables (5 tables and the version table); the
+ * catalog also grows about 90 KB per such tenant. Fleet's own commands stay linear well past it.
+ */
+export const DEFAULT_MAX_SCHEMAS_PER_DATABASE = 1000;
+
 /** A validated config with every default filled in and paths made absolute. */
 export interface LoadedConfig {
   app: string;
@@ -254,7 +263,7 @@ function loadTenants(t: TenantsConfig, parent: { dir: string; database: string; 
     versionTable: t.versionTable ?? parent.versionTable,
     registry: t.registry ? { table: t.registry.table, schema: t.registry.schema ?? 'public', idColumn: t.registry.idColumn ?? 'id' } : null,
     sharedSchemas: t.sharedSchemas ?? ['extensions'],
-    maxSchemasPerDatabase: t.maxSchemasPerDatabase ?? 500,
+    maxSchemasPerDatabase: t.maxSchemasPerDatabase ?? DEFAULT_MAX_SCHEMAS_PER_DATABASE,
     pool: { size: t.pool?.size ?? 0 },
   };
 }

@@ -20,6 +20,19 @@ export interface DatabasePoolOptions extends ClientSettings {
  * One TypeORM DataSource per database, its pg pool sized to the fan-out, reused by every target
  * of that database (tenant schemas share connections; nothing is built per tenant).
  */
+/**
+ * Tables a connection may serve (targets run, version tables read) before the pool closes it and
+ * opens a fresh one. PostgreSQL never evicts a session's relation and catalog cache entries: a
+ * session that read 2000 version tables held 16 KB more per table, one that touched 100 tenants of
+ * the bench workload 86 KB more per tenant (BENCHMARKS.md, "PostgreSQL's own limits"). Unbounded,
+ * one session sweeping 100,000 tenants would hold gigabytes on the server; the reconnect costs a
+ * few milliseconds per 1000 tenants.
+ */
+export const CONNECTION_RETIRE_AFTER = 1000;
+
+/** What each pooled connection has served so far (see CONNECTION_RETIRE_AFTER). */
+const served = new WeakMap<object, number>();
+
 export class DatabasePool {
   private dataSource?: Promise<DataSource>;
 
@@ -58,8 +71,12 @@ export class DatabasePool {
       } catch (err) {
         broken = err as Error;
       }
-      // A connection that could not be cleaned is destroyed, never returned to the pool.
-      await (queryRunner as unknown as { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(broken);
+      const uses = (served.get(client) ?? 0) + session.served;
+      served.set(client, uses);
+      // A connection that could not be cleaned is destroyed, never returned to the pool; so is one
+      // that has served its share (its server-side caches only grow).
+      const retired = uses >= CONNECTION_RETIRE_AFTER ? new Error(`connection retired after serving ${uses} tables`) : undefined;
+      await (queryRunner as unknown as { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(broken ?? retired);
     }
   }
 

@@ -20,6 +20,8 @@ export interface BatchSession extends SqlSession {
 export class TargetSession implements SqlSession {
   /** Set when the session must not go back to the pool (its state is unknown). */
   brokenBy: Error | undefined;
+  /** Tables this session served: 1 for a target, plus one per statement of a bulk read (the pool retires busy connections). */
+  served = 1;
   /** Advisory locks released by the clean-up statement (see unlockOnRelease). */
   private readonly unlocks: Array<{ classId: number; objectId: number }> = [];
 
@@ -73,6 +75,7 @@ export class TargetSession implements SqlSession {
    */
   async queryBatch<T = Record<string, unknown>>(statements: readonly string[]): Promise<T[][]> {
     if (statements.length === 0) return [];
+    this.served += statements.length;
     try {
       const result = (await this.client.query(statements.join(';\n'))) as unknown as { rows: T[] } | Array<{ rows: T[] }>;
       return Array.isArray(result) ? result.map((r) => r.rows) : [result.rows];
