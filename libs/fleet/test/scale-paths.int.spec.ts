@@ -75,7 +75,7 @@ describe('fleet-wide paths at scale', () => {
     const ended = events.filter((e): e is Extract<FleetEvent, { type: 'target-end' }> => e.type === 'target-end').map((e) => e.result.target);
     expect(ended.sort()).toEqual(report.results.map((r) => r.target).sort());
     expect(report.results.map((r) => r.target)).toEqual(['fx/main', ...['a01', 'a02', 'a03', 'a04', 'a05', 'a06'].map((id) => `fx/main/${id}`)]);
-  }, 60_000);
+  }, 120_000);
 
   it('a new migration is never settled away: every tenant applies it', async () => {
     await migrate(opts());
@@ -89,7 +89,7 @@ describe('fleet-wide paths at scale', () => {
         (await query<{ t: string }>(db, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [`tenant_${id}`])).map((r) => r.t),
       ).toEqual(['fleet_migrations', 'notes', 'users']);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('reads each version table once, several per round trip, with odd schema names and missing tables', async () => {
     await migrate(opts());
@@ -131,7 +131,7 @@ describe('fleet-wide paths at scale', () => {
     } finally {
       await c.end();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('history of a fleet reads every tenant through the bulk reader', async () => {
     await migrate(opts());
@@ -143,7 +143,7 @@ describe('fleet-wide paths at scale', () => {
       ['c01', ['CreateUsers1000:ok']],
       ['c02', ['CreateUsers1000:ok']],
     ]);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('pooled sessions at fleet scale', () => {
@@ -169,7 +169,7 @@ describe('pooled sessions at fleet scale', () => {
     const next = await pool.withSession(async (s) => s.processId);
     expect(next).not.toBe(first);
     expect(await query(db, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1`, [first])).toEqual([{ n: 0 }]);
-  });
+  }, 60_000);
 
   it("releases a target's lock with the session's clean-up, before the connection serves anyone else", async () => {
     const key = targetLockKey(db, 'tenant_x', 'fleet_migrations');
@@ -182,5 +182,5 @@ describe('pooled sessions at fleet scale', () => {
     // The next session on the same connection starts clean: settings reset, no lock.
     const path = await pool.withSession(async (s) => (await s.query<{ search_path: string }>('SHOW search_path'))[0].search_path);
     expect(path).toBe('"$user", public');
-  });
+  }, 60_000);
 });
