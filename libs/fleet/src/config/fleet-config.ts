@@ -104,10 +104,7 @@ export const tenantsSchema = s.object({
    * that its own schema lacks resolves here, so keep tables out of these schemas.
    */
   sharedSchemas: s.optional(s.list(identifier(), 'a non-empty list of schema names', { nonEmpty: true })),
-  /**
-   * Warn when one database holds more tenant schemas than this (default 1000: past it, a
-   * whole-database pg_dump outgrows PostgreSQL's default lock table; see BENCHMARKS.md).
-   */
+  /** Warn when one database holds more tenant schemas than this (default 1000: see DEFAULT_MAX_SCHEMAS_PER_DATABASE). */
   maxSchemasPerDatabase: s.optional(s.number('a whole number >= 1', (v) => Number.isInteger(v) && v >= 1)),
   /**
    * schema strategy: keep `size` spare tenant schemas migrated to head, so that `createTenant()`
