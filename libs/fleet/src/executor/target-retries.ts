@@ -36,7 +36,9 @@ export class TargetRetries {
     const failed = result.outcome === 'failed' ? result.failed : null;
     const base = { attempt: this.attempt, lockTimeoutMs: this.lockTimeoutMs, durationMs: result.durationMs };
     if (!failed) {
-      if (this.attempts.length) this.attempts.push({ ...base, ok: true, migration: null, kind: null, sqlState: null, message: result.outcome, waitMs: null });
+      // The last attempt: it succeeded, or ended another way (blocked: e.g. a non-transactional down() left `started`).
+      const ok = result.outcome === 'changed' || result.outcome === 'unchanged';
+      if (this.attempts.length) this.attempts.push({ ...base, ok, migration: null, kind: null, sqlState: null, message: result.outcome, waitMs: null });
       return null;
     }
     const transient = failed.transient ?? null;
