@@ -340,6 +340,37 @@ describe('health: sessions on the live server', () => {
     expect(journal.health.pauses[0].ended).toBe('gave-up');
   });
 
+  it('Ctrl-C while paused ends the wait at once: the waiting targets are reported INTERRUPTED, nothing changed', async () => {
+    await fleetWithPending({ ...only, maxTransactionAgeMs: 300, checkEveryMs: 5_000, maxPauseMs: false });
+    const reporting = await session('reporting-job');
+    await reporting.query('BEGIN');
+    await reporting.query('SELECT 1');
+    await new Promise((r) => setTimeout(r, 400));
+    const stop = new AbortController();
+    let abortedAt = 0;
+    const report = await migrate(
+      fx.options({
+        signal: stop.signal,
+        onEvent: (e: FleetEvent) => {
+          if (e.type === 'health' && e.state === 'paused')
+            setTimeout(() => {
+              abortedAt = Date.now();
+              stop.abort('SIGINT');
+            }, 300);
+        },
+      }),
+    );
+    // The wait sleeps 5 s between samples: the abort woke it before a second sample.
+    expect(abortedAt).toBeGreaterThan(0);
+    expect(report.health?.samples).toBe(1);
+    expect(report.interrupted).toBe('SIGINT');
+    const global = report.results.find((r) => r.tenant === null)!;
+    expect(global.failed?.error).toMatchObject({ code: 'INTERRUPTED' });
+    expect(global.failed?.error.message).toMatch(/while it waited for the server to recover/);
+    expect(report.summary).toMatchObject({ changed: 0 });
+    expect(report.health?.pauses[0]).toMatchObject({ ended: 'run-ended' });
+  });
+
   it('a role that cannot see other sessions (no pg_monitor): one warning, the run goes on', async () => {
     const role = `fleet_t_plain_${process.pid}`;
     await withAdmin(async (c) => {
