@@ -52,7 +52,7 @@ export type FleetEvent =
   | { type: 'target-end'; result: TargetResult }
   /**
    * Health-aware pacing (executor/health-gate.ts): new targets on `server` (on its `database`, for
-   * long transactions) wait while it is unhealthy. `paused` when it starts, `still-paused` every 30 s,
+   * blocked sessions and long transactions) wait while it is unhealthy. `paused` when it starts, `still-paused` every 30 s,
    * `resumed` when a sample shows it healthy, `gave-up` when targets waited health.maxPauseMs and are not started.
    */
   | {

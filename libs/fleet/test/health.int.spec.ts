@@ -10,115 +10,20 @@
  * The replica needs PostgreSQL's server binaries (initdb, pg_ctl, postgres, pg_basebackup): without
  * them the replica test fails saying what to install, unless FLEET_TEST_NO_REPLICA=1.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../src/commands/run-commands';
 import type { FleetEvent } from '../src/events';
 import type { RunReport } from '../src/executor/result';
 import { formatRunReport } from '../src/reporters/text-format';
-import { freePort, tenantFleetConfig, testServer, useFixture, withAdmin, WORKSPACE_ROOT } from '../src/testing';
+import { queryOn, ReplicaPair, startReplicaPair, tenantFleetConfig, testServer, useFixture, withAdmin, WORKSPACE_ROOT } from '../src/testing';
 
 type HealthEvent = Extract<FleetEvent, { type: 'health' }>;
 
-/** A primary and a streaming standby of the test's own, run as the `postgres` OS user. */
-interface ReplicaPair {
-  dir: string;
-  primaryPort: number;
-  standbyPort: number;
-  stop(): Promise<void>;
-}
-
-const PG_BIN_DIRS = ['/usr/lib/postgresql/15/bin', ...listDirs('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`)];
-
-function listDirs(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort((a, b) => Number(b) - Number(a));
-  } catch {
-    return [];
-  }
-}
-
-/** Where initdb, pg_ctl and pg_basebackup are (FLEET_PG_BIN first), or null. */
-function serverBinaries(): { bin: string; basebackup: string } | null {
-  const dirs = process.env.FLEET_PG_BIN ? [process.env.FLEET_PG_BIN] : PG_BIN_DIRS;
-  for (const bin of dirs) {
-    if (!['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(bin, b)))) continue;
-    const basebackup = [join(bin, 'pg_basebackup'), '/usr/bin/pg_basebackup'].find((p) => existsSync(p));
-    if (basebackup) return { bin, basebackup };
-  }
-  return null;
-}
-
-/** Runs a PostgreSQL tool as the `postgres` OS user (the server refuses to run as root). */
-function asPostgres(cmd: string, args: string[]): string {
-  const root = process.getuid?.() === 0;
-  return execFileSync(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function startReplicaPair(): Promise<ReplicaPair> {
-  const found = serverBinaries();
-  if (!found) {
-    throw new Error(
-      'The replica test needs PostgreSQL server binaries (initdb, pg_ctl, postgres) and pg_basebackup: none found in ' +
-        `${PG_BIN_DIRS.join(', ')}. Install them (Debian/Ubuntu: apt-get install postgresql-15), or point FLEET_PG_BIN at their folder, ` +
-        'or set FLEET_TEST_NO_REPLICA=1 to skip this test.',
-    );
-  }
-  const { bin, basebackup } = found;
-  const dir = mkdtempSync('/tmp/fleet-replica-');
-  if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()), 0);
-  const primary = join(dir, 'primary');
-  const standby = join(dir, 'standby');
-  const primaryPort = await freePort();
-  let standbyPort = await freePort();
-  while (standbyPort === primaryPort) standbyPort = await freePort();
-  const started: string[] = [];
-  const stop = async () => {
-    for (const data of started.reverse()) {
-      try {
-        asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } catch {
-        // already down
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    asPostgres(join(bin, 'initdb'), ['-D', primary, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    const common = [`listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`, 'fsync = off', 'shared_buffers = 16MB', 'max_connections = 40'];
-    appendFileSync(join(primary, 'postgresql.conf'), [...common, `port = ${primaryPort}`, 'wal_level = replica', 'max_wal_senders = 4', ''].join('\n'));
-    appendFileSync(join(primary, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
-    asPostgres(join(bin, 'pg_ctl'), ['-D', primary, '-l', join(dir, 'primary.log'), '-w', 'start']);
-    started.push(primary);
-    asPostgres(basebackup, ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standby, '-R', '-X', 'stream']);
-    // The standby reports its positions every second (default 10 s), so that the primary sees its lag move.
-    appendFileSync(join(standby, 'postgresql.conf'), [`port = ${standbyPort}`, 'hot_standby = on', 'wal_receiver_status_interval = 1s', ''].join('\n'));
-    asPostgres(join(bin, 'pg_ctl'), ['-D', standby, '-l', join(dir, 'standby.log'), '-w', 'start']);
-    started.push(standby);
-    const pair = { dir, primaryPort, standbyPort, stop };
-    const deadline = Date.now() + 20_000;
-    while ((await on(pair.primaryPort, "SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'"))[0].n < 1) {
-      if (Date.now() > deadline) throw new Error('the standby did not start streaming within 20 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return pair;
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
-async function on<T = Record<string, number>>(port: number, sql: string, database = 'postgres'): Promise<T[]> {
-  const c = new Client({ host: '127.0.0.1', port, user: 'postgres', database });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+// Each test runs Fleet two or three times on a shared 2-core machine: generous, so load never fails a correct test.
+jest.setTimeout(150_000);
 
 /** A tenant fleet (global track + tenants), the run's events collected. */
 function collect(): { events: FleetEvent[]; onEvent: (e: FleetEvent) => void; health: () => HealthEvent[] } {
@@ -131,7 +36,6 @@ const replicaTest = process.env.FLEET_TEST_NO_REPLICA === '1' ? describe.skip : 
 replicaTest('health: replication lag on a streaming replica started by the test', () => {
   const fx = useFixture('health_repl');
   let pair: ReplicaPair | undefined;
-  jest.setTimeout(90_000);
   beforeAll(async () => {
     pair = await startReplicaPair();
   }, 60_000);
@@ -148,16 +52,16 @@ replicaTest('health: replication lag on a streaming replica started by the test'
 
   /** Replay paused on the standby, and more WAL written on the primary than the limit: the standby is behind. */
   async function induceLag(): Promise<void> {
-    await on(pair!.standbyPort, 'SELECT pg_wal_replay_pause()');
-    await on(pair!.primaryPort, 'CREATE TABLE IF NOT EXISTS filler AS SELECT g FROM generate_series(1, 1) g');
-    await on(pair!.primaryPort, 'INSERT INTO filler SELECT g FROM generate_series(1, 50000) g; SELECT pg_switch_wal()');
-    const behind = await on<{ b: string }>(pair!.primaryPort, 'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::text AS b FROM pg_stat_replication');
+    await queryOn(pair!.standbyPort, 'SELECT pg_wal_replay_pause()');
+    await queryOn(pair!.primaryPort, 'CREATE TABLE IF NOT EXISTS filler AS SELECT g FROM generate_series(1, 1) g');
+    await queryOn(pair!.primaryPort, 'INSERT INTO filler SELECT g FROM generate_series(1, 50000) g; SELECT pg_switch_wal()');
+    const behind = await queryOn<{ b: string }>(pair!.primaryPort, 'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::text AS b FROM pg_stat_replication');
     expect(Number(behind[0].b)).toBeGreaterThan(256 * 1024);
   }
 
   afterEach(async () => {
-    await on(pair!.standbyPort, 'SELECT pg_wal_replay_resume()').catch(() => undefined);
-    await on(pair!.primaryPort, `DROP DATABASE IF EXISTS "${fx.db}" WITH (FORCE)`).catch(() => undefined);
+    await queryOn(pair!.standbyPort, 'SELECT pg_wal_replay_resume()').catch(() => undefined);
+    await queryOn(pair!.primaryPort, `DROP DATABASE IF EXISTS "${fx.db}" WITH (FORCE)`).catch(() => undefined);
   });
 
   it('pauses before the first target while the standby is behind, says why, resumes when replay resumes and finishes', async () => {
@@ -173,7 +77,7 @@ replicaTest('health: replication lag on a streaming replica started by the test'
         // The standby catches up once the run has said it paused.
         if (e.type === 'health' && e.state === 'paused' && !resumedReplayAt) {
           resumedReplayAt = Date.now();
-          setTimeout(() => void on(pair!.standbyPort, 'SELECT pg_wal_replay_resume()'), 1_000);
+          setTimeout(() => void queryOn(pair!.standbyPort, 'SELECT pg_wal_replay_resume()'), 1_000);
         }
       },
     });
@@ -199,7 +103,7 @@ replicaTest('health: replication lag on a streaming replica started by the test'
     const env = writeFleet(['a', 'b'], { maxReplicationLagBytes: 256 * 1024, checkEveryMs: 200 });
     await induceLag();
     // Replay resumes once the CLI has said it paused (its progress lines are read as they come).
-    const resume = () => void on(pair!.standbyPort, 'SELECT pg_wal_replay_resume()');
+    const resume = () => void queryOn(pair!.standbyPort, 'SELECT pg_wal_replay_resume()');
     const text = await fleetCli(['migrate', '--config', fx.project.path('fleet.config.ts')], env, /health: pausing/, resume);
     expect(text.code).toBe(0);
     expect(text.stderr).toMatch(
@@ -284,7 +188,7 @@ describe('health: sessions on the live server', () => {
     const reason = health[0].reasons[0];
     expect(reason).toMatchObject({ check: 'blocked-sessions', sessions: 1, max: 0, oldest: { applicationName: 'app-under-test', database: fx.db } });
     expect(reason.check === 'blocked-sessions' && reason.oldest.blockedBy).toEqual([(fleetSession as unknown as { processID: number }).processID]);
-    expect(report.health?.pauses[0]).toMatchObject({ ended: 'resumed', database: null });
+    expect(report.health?.pauses[0]).toMatchObject({ ended: 'resumed', database: fx.db });
     // No target ran while paused: the first target-end follows `resumed`.
     expect(run.events.findIndex((e) => e.type === 'target-end')).toBeGreaterThan(run.events.findIndex((e) => e.type === 'health' && e.state === 'resumed'));
   });

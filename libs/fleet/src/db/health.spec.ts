@@ -23,11 +23,14 @@ describe('judgeHealth', () => {
       replicas: [{ name: 's1', state: 'streaming', lagMs: 60_000, lagBytes: 9e9 }],
       blocked: [{ pid: 1, database: 'db', applicationName: 'app', state: 'active', ms: 10, blockedBy: [2] }],
     });
-    expect(judgeHealth(s, off, 'db').server).toEqual([]);
-    expect(judgeHealth(s, limits, 'db').server.map((r) => r.check)).toEqual(['replication-lag', 'blocked-sessions']);
+    expect(judgeHealth(s, off, 'db')).toEqual({ server: [], database: [] });
+    expect(judgeHealth(s, limits, 'db')).toMatchObject({ server: [{ check: 'replication-lag' }], database: [{ check: 'blocked-sessions', sessions: 1 }] });
   });
 
-  it("long transactions hold back only their own database's targets", () => {
+  it("blocked sessions and long transactions hold back only their own database's targets", () => {
+    const blocked = sample({ blocked: [{ pid: 1, database: 'other', applicationName: 'app', state: 'active', ms: 10, blockedBy: [2] }] });
+    expect(judgeHealth(blocked, limits, 'db')).toEqual({ server: [], database: [] });
+    expect(judgeHealth(blocked, limits, 'other').database).toMatchObject([{ check: 'blocked-sessions', oldest: { pid: 1, blockedBy: [2] } }]);
     const s = sample({ longTransactions: [{ pid: 7, database: 'other', applicationName: 'report', state: 'idle in transaction', ms: 20_000 }] });
     expect(judgeHealth(s, limits, 'db')).toEqual({ server: [], database: [] });
     expect(judgeHealth(s, limits, 'other').database).toMatchObject([{ check: 'long-transaction', database: 'other', transactions: 1, oldest: { pid: 7 } }]);

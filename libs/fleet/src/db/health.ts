@@ -5,7 +5,7 @@
  *   replayed yet, and its replay_lag while it is behind at all (the view keeps showing the last
  *   replay_lag for a while after a standby caught up: 0 bytes behind means no lag).
  * - Application sessions blocked behind Fleet's: sessions that are not Fleet's, waiting on a lock
- *   that one of Fleet's sessions holds (pg_blocking_pids), anywhere on the server.
+ *   that one of Fleet's sessions holds (pg_blocking_pids), in the target's database.
  * - Long transactions: a transaction open longer than a limit, not Fleet's, in the target's
  *   database (CREATE INDEX CONCURRENTLY waits for every older transaction of its database).
  * Fleet's sessions are told apart by application_name: `fleet:...`, or the run's own name.
@@ -79,7 +79,7 @@ export async function sampleHealth(session: SqlSession, ownName: string, limits:
   return { at, role: row.role, privileged: row.privileged, replicas: row.replicas, blocked: row.blocked, longTransactions: row.long_transactions };
 }
 
-/** What holds back targets of `database`: reasons that concern the whole server, and those of this database alone. */
+/** What holds back targets of `database`: reasons that concern the whole server (replication lag), and those of this database alone (blocked sessions, long transactions). */
 export function judgeHealth(sample: HealthSample, limits: HealthLimits, database: string): { server: HealthReason[]; database: HealthReason[] } {
   const server: HealthReason[] = [];
   for (const r of sample.replicas) {
@@ -98,12 +98,13 @@ export function judgeHealth(sample: HealthSample, limits: HealthLimits, database
       });
     }
   }
-  if (limits.maxBlockedSessions !== false && sample.blocked.length > limits.maxBlockedSessions) {
-    server.push({ check: 'blocked-sessions', sessions: sample.blocked.length, max: limits.maxBlockedSessions, oldest: sample.blocked[0] });
+  // Locks are taken per database: a new target adds to the queues of its own database only.
+  const own: HealthReason[] = [];
+  const blocked = sample.blocked.filter((b) => b.database === database);
+  if (limits.maxBlockedSessions !== false && blocked.length > limits.maxBlockedSessions) {
+    own.push({ check: 'blocked-sessions', sessions: blocked.length, max: limits.maxBlockedSessions, oldest: blocked[0] });
   }
-  const here = limits.maxTransactionAgeMs === false ? [] : sample.longTransactions.filter((t) => t.database === database);
-  const own: HealthReason[] = here.length
-    ? [{ check: 'long-transaction', database, transactions: here.length, maxAgeMs: limits.maxTransactionAgeMs as number, oldest: here[0] }]
-    : [];
+  const old = limits.maxTransactionAgeMs === false ? [] : sample.longTransactions.filter((t) => t.database === database);
+  if (old.length) own.push({ check: 'long-transaction', database, transactions: old.length, maxAgeMs: limits.maxTransactionAgeMs as number, oldest: old[0] });
   return { server, database: own };
 }

@@ -32,7 +32,7 @@ export function healthGateOptions(config: HealthLimits | null | undefined, appli
 /** One pause of the fan-out on a server (or on one database of it, for long transactions). */
 export interface HealthPause {
   server: string;
-  /** Set when the pause concerned one database (long transactions), null for the whole server. */
+  /** Set when the pause concerned one database (blocked sessions, long transactions), null for the whole server (replication lag). */
   database: string | null;
   startedAt: string;
   durationMs: number;

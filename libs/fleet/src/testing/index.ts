@@ -12,3 +12,5 @@ export type { Fixture } from './use-fixture';
 export type { CliResult } from './cli';
 export type { EmbeddedTestServer } from './embedded-server';
 export { freePort, startEmbeddedTestServer } from './embedded-server';
+export type { ReplicaPair } from './replica';
+export { queryOn, startReplicaPair } from './replica';
