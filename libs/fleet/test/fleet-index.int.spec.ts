@@ -166,6 +166,19 @@ describe('fleet index', () => {
     expect([...(await indexRows()).keys()]).not.toContain('tenant_t003');
   });
 
+  it('verify removes rows of targets that are gone only when discovery listed every tenant, and stamps only then', async () => {
+    await fleetAtHead();
+    // t004 is no longer registered (its row is stale); a registry row with an unusable id makes discovery incomplete.
+    await withAdmin((c) => c.query(`DELETE FROM tenants WHERE id = 't004'; INSERT INTO tenants (id) VALUES ('Bad Id')`), fx.db);
+    const partial = await verify(opts());
+    expect(partial.index).toMatchObject({ repaired: { added: 0, corrected: 0, removed: 0 }, stamped: false });
+    expect((await indexRows()).has('tenant_t004')).toBe(true);
+    await withAdmin((c) => c.query(`DELETE FROM tenants WHERE id = 'Bad Id'`), fx.db);
+    const whole = await verify(opts());
+    expect(whole.index).toMatchObject({ repaired: { added: 0, corrected: 0, removed: 1 }, stamped: true });
+    expect((await indexRows()).has('tenant_t004')).toBe(false);
+  });
+
   it('without an index (an older Fleet migrated the fleet) status reads the version tables and says to run verify, which builds it', async () => {
     await fleetAtHead();
     await withAdmin((c) => c.query('DROP TABLE public.fleet_index, public.fleet_index_meta'), fx.db);

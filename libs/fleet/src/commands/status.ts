@@ -67,7 +67,12 @@ export interface StatusOptions extends CommonOptions {
 }
 
 /** How status reads the targets' histories: through the fleet index (default), or every version table. */
-export type HistoryReader = (runtime: FleetRuntime, targets: readonly Target[]) => Promise<{ histories: Map<string, TargetHistory>; statements: number; index?: IndexStatus }>;
+export type HistoryReader = (
+  runtime: FleetRuntime,
+  targets: readonly Target[],
+  /** False when discovery left tenants out (a failed discovery, an invalid id): not every target of a database is listed. */
+  complete: boolean,
+) => Promise<{ histories: Map<string, TargetHistory>; statements: number; index?: IndexStatus }>;
 
 /** Compares every target with the code (no lock, no writes), answering from the fleet index where it can. */
 export function status(options: StatusOptions): Promise<StatusReport> {
@@ -75,12 +80,12 @@ export function status(options: StatusOptions): Promise<StatusReport> {
 }
 
 /** Status of every target of an open runtime: global tracks, shards and discovered tenants. */
-export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = readIndexedHistories): Promise<StatusReport> {
+export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = (r, targets) => readIndexedHistories(r, targets)): Promise<StatusReport> {
   const tenants = await runtime.tenantTargets();
   const targets = [...runtime.globalTargets(), ...tenants.targets];
   // The spares are read with the targets (their index rows are proven with them) and reported apart.
   const spares = await spareTargets(runtime);
-  const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)]);
+  const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)], tenants.results.length === 0);
   const same = new WeakMap<AppliedRecord[], Omit<TargetStatus, keyof ReturnType<typeof identity>>>();
   const out: TargetStatus[] = targets.map((t) => {
     const st = targetStatus(t, histories.get(t.id)!, same);

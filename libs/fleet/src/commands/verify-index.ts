@@ -38,7 +38,11 @@ export interface IndexProof {
  * Reads every target's history from its version table (as status did before the index) and
  * proves each index against it on the way.
  */
-export async function readAndProve(runtime: FleetRuntime, targets: readonly Target[]): Promise<{ histories: Map<string, TargetHistory>; statements: number; proof: IndexProof }> {
+export async function readAndProve(
+  runtime: FleetRuntime,
+  targets: readonly Target[],
+  complete = true,
+): Promise<{ histories: Map<string, TargetHistory>; statements: number; proof: IndexProof }> {
   const { groups } = groupByIndex(targets);
   const proof: IndexProof = { databases: 0, built: [], builtRows: 0, repaired: { added: 0, corrected: 0, removed: 0 }, repairs: [], unproven: [], stamped: true };
   const limit = pLimit(runtime.concurrency);
@@ -69,7 +73,8 @@ export async function readAndProve(runtime: FleetRuntime, targets: readonly Targ
   );
   const read = await readTargetHistories(runtime, targets);
   const o = runtime.options;
-  const whole = !o.tenants?.length && !o.targets?.length && (!o.slice || o.slice.count === 1);
+  // Rows of no listed target are removed (and the index stamped) only when every target was listed: a failed discovery never empties the index.
+  const whole = complete && !o.tenants?.length && !o.targets?.length && (!o.slice || o.slice.count === 1);
   await Promise.all(
     groups.map((g) =>
       limit(async () => {

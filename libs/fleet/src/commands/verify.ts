@@ -39,8 +39,8 @@ export interface VerifyReport {
 export function verify(options: CommonOptions): Promise<VerifyReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     let index: IndexProof | undefined;
-    const st = await fleetStatus(runtime, async (r, targets) => {
-      const read = await readAndProve(r, targets);
+    const st = await fleetStatus(runtime, async (r, targets, complete) => {
+      const read = await readAndProve(r, targets, complete);
       index = read.proof;
       return read;
     });
