@@ -15,6 +15,7 @@ import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { callerFile, locateFromCaller } from './caller-location';
 import { refillPool, takeFromPool } from './pool-onboard';
+import { takeFast } from './pool-fast-path';
 import type { PoolReport } from './spare-pool';
 
 export interface RegisterTenantsOptions extends Omit<CommonOptions, 'tenants'> {
@@ -157,6 +158,14 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
   const id = assertTenantId(options.id); // before any connection, let alone SQL
   const { database, attributes, refill, ...common } = locateFromCaller(options, caller, 'createTenant()');
   let refillFrom: string | undefined;
+  // With a pool, a take first, without a runtime (pool-fast-path.ts); null: this setup takes inside the runtime.
+  const fast = await takeFast(common, database, id, attributes ?? {});
+  if (fast && 'spare' in fast) {
+    const refilled = refill === 'none' ? undefined : refillPool(common, fast.report.results[0].database);
+    if (refill === 'wait') await refilled;
+    const { location, ...take } = fast;
+    return { tenant: id, target: take.report.results[0].target, location, registered: true, path: 'pool', ...take, ...(refilled ? { refill: refilled } : {}) };
+  }
   const created = await withRuntime({ ...common, databases: database ? [database] : undefined }, { createDatabases: true }, async (runtime): Promise<CreateTenantResult> => {
     const d = tenantDatabase(runtime, database);
     if (!d.db.tenants?.registry) {
@@ -167,8 +176,8 @@ export async function createTenant(options: CreateTenantOptions): Promise<Create
     const pool = await runtime.connections.pool(d.spec);
     // Registry columns checked before the tenant's schema or database exists (again after the global track when it creates the table).
     const checked = await pool.withSession((session) => assertRegistryColumns(session, registry, columns, 'ifPresent'));
-    let poolFallback: string | undefined;
-    if (d.db.tenants.pool.size > 0 && checked === 'checked') {
+    let poolFallback = fast?.fallback;
+    if (!fast && d.db.tenants.pool.size > 0 && checked === 'checked') {
       const taken = await takeFromPool(runtime, d, id, attributes ?? {});
       if (!('fallback' in taken)) {
         refillFrom = d.db.key;

@@ -126,7 +126,7 @@ export interface TakeRequest {
   attributes: Record<string, string | number | boolean | null>;
 }
 
-export type TakeOutcome = { taken: string } | { fallback: string };
+export type TakeOutcome = { taken: string; applied: string[] } | { fallback: string };
 
 /** Takes a ready spare at head for the tenant, or says why onboarding must take the full track. */
 export async function takeSpare(session: SqlSession, req: TakeRequest): Promise<TakeOutcome> {
@@ -197,7 +197,9 @@ async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, d
       [key.classId, key.objectId, qualify(name, req.versionTable)],
     );
     if (!row.locked || !row.has_table) continue; // a migrate is working on it, or it is not made yet
-    const history = await session.query<{ name: string; status: string; checksum: string | null }>(`SELECT name, status, checksum FROM ${qualify(name, req.versionTable)}`);
+    const history = await session.query<{ name: string; status: string; checksum: string | null }>(
+      `SELECT name, status, checksum FROM ${qualify(name, req.versionTable)} ORDER BY seq`,
+    );
     if (!atHead(req.migrations, history)) continue;
     // The spare ran each conditional migration as a tenant without attributes would: the tenant must decide the same.
     const differs = history.find((h) => (h.status === 'applied') !== (decisions.get(h.name) === null));
@@ -227,7 +229,7 @@ async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, d
       values,
     );
     if (inserted.length === 0) return { fallback: `tenant ${req.id} is registered already` };
-    return { taken: name };
+    return { taken: name, applied: history.filter((h) => h.status === 'applied').map((h) => h.name) };
   }
   return { fallback: why };
 }
