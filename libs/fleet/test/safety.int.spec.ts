@@ -4,6 +4,7 @@
  */
 import { revert, stamp, migrate, dryRun } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
+import { verify } from '../src/commands/verify';
 import { MigrationSpec, query, runFleet, tenantFleetConfig, testServer, useFixture, withAdmin } from '../src/testing';
 
 const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: ['CREATE TABLE tenants (id text PRIMARY KEY)'], down: ['DROP TABLE tenants'] };
@@ -101,6 +102,11 @@ describe('safe by default', () => {
   it('a checksum error hints a stamp scoped to that target; run as printed it touches nothing else, and stamp never forgets applied migrations without --force', async () => {
     await revert(opts({ tenants: ['t1', 't2'] }));
     await withAdmin((c) => c.query(`UPDATE tenant_t3.fleet_migrations SET checksum = 'edited' WHERE name = 'AddNickname2000'`), fx.db);
+    // Changed behind Fleet's back: status answers from the fleet index, and says it was never verified;
+    // the next verify reads every version table, finds the edit and brings the index in line.
+    expect((await status(opts())).index!.warnings.join('\n')).toMatch(/never verified/);
+    const proved = await verify(opts());
+    expect(proved.ok).toBe(false);
     const st = await status(opts());
     const hint = st.targets.find((t) => t.target === 'fx/main/t3')!.findings[0].message;
     const printed = /`fleet (stamp [^`]+)`/.exec(hint)![1];
