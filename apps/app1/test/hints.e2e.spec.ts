@@ -76,6 +76,9 @@ describe('hints run as printed (app1)', () => {
       users,
       `INSERT INTO tenant_globex.fleet_migrations (name, seq, timestamp, checksum, status, method) VALUES ('DropLegacy1764000150000', 3, 1764000150000, 'x', 'applied', 'run')`,
     );
+    // Written behind Fleet's back (a deploy of another branch would have gone through Fleet's
+    // fleet index): the next verify finds it and brings the index in line; status then shows it.
+    expect((await runFleet(['verify', '--app', 'app1'], env)).code).toBe(1);
     const diverged = await runFleet(['status', '--app', 'app1'], env);
     const stamp = /`(fleet stamp [^`]+)`/.exec(diverged.stdout);
     expect(stamp?.[1]).toBe('fleet stamp --app app1 --only app1/users/globex --to <that migration>');
