@@ -19,20 +19,10 @@ import { Client } from 'pg';
 import { migrate } from '../../libs/fleet/src/commands/run-commands';
 import type { FleetEvent } from '../../libs/fleet/src/events';
 import { queryOn, startReplicaPair } from '../../libs/fleet/src/testing/replica';
+import { arg, server } from './lib/bench-server';
 
 const ROOT = resolve(__dirname, '..', '..');
-const server = {
-  host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 5432),
-  user: process.env.PGUSER || 'root',
-  password: process.env.PGPASSWORD || undefined,
-};
 const url = (host: string, port: number, user: string, db: string) => `postgres://${encodeURIComponent(user)}@${host}:${port}/${db}`;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 async function onServer<T>(conn: { host: string; port: number; user: string; password?: string }, db: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ ...conn, database: db });

@@ -10,32 +10,10 @@
  * Medians of --repeat runs, in process (module loading excluded).
  */
 import { resolve, join } from 'node:path';
-import { Client } from 'pg';
 import { migrate, status, verify } from '@fleet/core';
+import { admin, arg, urlOf } from './lib/bench-server';
 
 const ROOT = resolve(__dirname, '..', '..');
-const server = {
-  host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 5432),
-  user: process.env.PGUSER || 'root',
-  password: process.env.PGPASSWORD || undefined,
-};
-const urlOf = (db: string) =>
-  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-
-async function admin<T>(db: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ ...server, database: db });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = process.hrtime.bigint();

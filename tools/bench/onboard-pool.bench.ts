@@ -15,34 +15,16 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import { createTenant, migrate } from '@fleet/core';
+import { admin, server, urlOf } from './lib/bench-server';
 
 const ROOT = resolve(__dirname, '..', '..');
-const server = {
-  host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 5432),
-  user: process.env.PGUSER || 'root',
-  password: process.env.PGPASSWORD || undefined,
-};
-const urlOf = (db: string) =>
-  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number >= 1`);
   return v;
-}
-
-async function admin<T>(db: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ ...server, database: db });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;

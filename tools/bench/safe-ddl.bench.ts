@@ -24,15 +24,8 @@ import { Client } from 'pg';
 import { migrate } from '../../libs/fleet/src/commands/run-commands';
 import type { RunReport } from '../../libs/fleet/src/executor/result';
 import { FixtureProject, tenantFleetConfig, WORKSPACE_ROOT } from '../../libs/fleet/src/testing/fixtures';
+import { server, urlOf } from './lib/bench-server';
 
-const server = {
-  host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 5432),
-  user: process.env.PGUSER || 'root',
-  password: process.env.PGPASSWORD || undefined,
-};
-const urlOf = (db: string) =>
-  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
 const small = process.argv.includes('--small');
 const arg = (name: string, fallback: number) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
 const TENANTS = arg('tenants', small ? 5 : 20);

@@ -23,16 +23,9 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { buildPackages } from '../release/build-packages';
 import { loadMigrationsFromDirectory } from '../../libs/fleet/src/migration/load-migrations';
+import { server, urlOf } from './lib/bench-server';
 
 const ROOT = resolve(__dirname, '..', '..');
-const server = {
-  host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 5432),
-  user: process.env.PGUSER || 'root',
-  password: process.env.PGPASSWORD || undefined,
-};
-const urlOf = (db: string) =>
-  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 function option(name: string): string | undefined {

@@ -15,31 +15,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { createTenant, status } from '@fleet/core';
+import { admin, arg, server, urlOf } from './lib/bench-server';
 
 const ROOT = resolve(__dirname, '..', '..');
-const server = {
-  host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 5432),
-  user: process.env.PGUSER || 'root',
-  password: process.env.PGPASSWORD || undefined,
-};
-const urlOf = (db: string) =>
-  `postgres://${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}@${server.host}:${server.port}/${db}`;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function admin<T>(db: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ ...server, database: db });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function freshFleet(db: string, n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad tenant count ${n}`);
