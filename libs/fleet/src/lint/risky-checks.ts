@@ -4,7 +4,7 @@
  * risky: nobody uses them yet), CHECK (col IS NOT NULL) constraints and whether they were validated
  * (SET NOT NULL is cheap after one), and whether the migration set a lock timeout.
  */
-type Node = Record<string, unknown>;
+import { names, walk, type Node } from './parse-tree';
 
 export interface TrackState {
   /** Tables created by the migration being checked (reset for each migration). */
@@ -271,29 +271,4 @@ function constText(node: Node): string | null {
   if (c.sval) return String((c.sval as Node).sval);
   if (c.ival) return String((c.ival as Node).ival ?? 0);
   return null;
-}
-
-/** Visits every (key, value) pair of a parse tree. */
-export function walk(node: unknown, visit: (key: string, value: unknown) => void): void {
-  if (Array.isArray(node)) {
-    for (const item of node) walk(item, visit);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  for (const [key, value] of Object.entries(node as Node)) {
-    visit(key, value);
-    walk(value, visit);
-  }
-}
-
-/** The strings of a name list ([{ String: { sval } }, ...]); empty when it is not one. */
-export function names(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  const out: string[] = [];
-  for (const item of value) {
-    const s = (item as Node)?.String as Node | undefined;
-    if (!s) return [];
-    out.push(String(s.sval ?? ''));
-  }
-  return out;
 }

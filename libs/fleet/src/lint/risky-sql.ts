@@ -9,6 +9,7 @@ import { checkStatement, newTrackState, startMigration } from './risky-checks';
 import { isSuppressible, ruleFor } from './rules';
 import { parseDirective, sqlTokens, Suppression } from './suppressions';
 import type { LintFinding } from './tenant-lint';
+import type { Node } from './parse-tree';
 
 /** One SQL text a migration sent (one `query()` call; it may hold several statements). */
 export interface IssuedSql {
@@ -30,7 +31,6 @@ export interface RiskyOptions {
   lockTimeoutMs: number;
 }
 
-type Node = Record<string, unknown>;
 type Parsed = { stmts?: Array<{ stmt: Node; stmt_location?: number; stmt_len?: number }> };
 
 export async function lintRiskySql(migrations: readonly MigrationSql[], options: RiskyOptions): Promise<LintFinding[]> {

@@ -6,6 +6,7 @@
  * PostgreSQL's own parser (libpg-query), never matched as text.
  */
 import { parse } from 'libpg-query';
+import { names, walk, type Node } from './parse-tree';
 
 export type LintRule = 'schema-qualified' | 'other-schema' | 'set-search-path' | 'set-role' | 'create-extension' | 'unparsable' | 'not-checked' | 'risky-sql';
 export type LintSeverity = 'error' | 'warning' | 'info';
@@ -43,8 +44,6 @@ const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema']);
 
 /** Property names whose value is a dotted name as a list of strings (`schema.name`). */
 const NAME_LISTS = new Set(['names', 'funcname', 'typeName', 'defnames', 'domainname', 'collname', 'conversion_name']);
-
-type Node = Record<string, unknown>;
 
 /** Lints the SQL one migration issued on a tenant. */
 export async function lintStatements(migration: string, sqls: readonly string[], ctx: LintContext): Promise<LintFinding[]> {
@@ -199,31 +198,6 @@ function lintStatement(migration: string, stmt: Node, text: string, allowed: Set
 function finding(migration: string, rule: LintRule, severity: LintSeverity, statement: string, message: string): LintFinding {
   const flat = statement.replace(/\s+/g, ' ').trim();
   return { migration, rule, severity, statement: flat.length > 160 ? `${flat.slice(0, 157)}...` : flat, message };
-}
-
-/** Visits every (key, value) pair of a parse tree. */
-function walk(node: unknown, visit: (key: string, value: unknown) => void): void {
-  if (Array.isArray(node)) {
-    for (const item of node) walk(item, visit);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  for (const [key, value] of Object.entries(node as Node)) {
-    visit(key, value);
-    walk(value, visit);
-  }
-}
-
-/** The strings of a name list ([{ String: { sval } }, ...]); empty when it is not one. */
-function names(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  const out: string[] = [];
-  for (const item of value) {
-    const s = (item as Node)?.String as Node | undefined;
-    if (!s) return [];
-    out.push(String(s.sval ?? ''));
-  }
-  return out;
 }
 
 function stringValue(node: Node | undefined): string | null {
