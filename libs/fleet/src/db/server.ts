@@ -53,7 +53,9 @@ export async function waitingForSlots<T>(spec: ConnectionSpec, connectTimeoutMs:
   const deadline = Date.now() + Math.max(connectTimeoutMs, 1_000);
   for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
     try {
-      return await connect();
+      const connected = await connect();
+      reached.add(`${spec.host}:${spec.port}`);
+      return connected;
     } catch (cause) {
       const code = (cause as { code?: string }).code;
       if ((code !== '53300' && code !== '57P03') || Date.now() + delay > deadline) throw connectionError(spec, cause);
@@ -61,6 +63,13 @@ export async function waitingForSlots<T>(spec: ConnectionSpec, connectTimeoutMs:
     }
   }
 }
+
+/**
+ * The servers (host:port) this process has connected to. A refused connection to one of them is
+ * a server restarting (worth a retry, executor/retry-policy.ts); to a server never reached, it is
+ * a wrong address or a server that is down, and the command fails at once.
+ */
+const reached = new Set<string>();
 
 export function connectionError(spec: ConnectionSpec, cause: unknown): ConnectionError {
   const reason = (cause as Error)?.message || String(cause);
@@ -71,7 +80,11 @@ export function connectionError(spec: ConnectionSpec, cause: unknown): Connectio
   if (code === '3D000')
     hint =
       "The database does not exist. Check first that it is the one your app uses (databases.<key>.database, databaseEnv, or the URL variable): the app's history may be in another database. Only if it is a new database: create it, or set createDatabase: true in the Fleet config.";
-  return new ConnectionError(`Cannot connect to ${describeConnection(spec)}: ${reason}. ${hint}`, { connection: describeConnection(spec), sqlState: code }, { cause });
+  return new ConnectionError(
+    `Cannot connect to ${describeConnection(spec)}: ${reason}. ${hint}`,
+    { connection: describeConnection(spec), sqlState: code, neverReached: !reached.has(`${spec.host}:${spec.port}`) },
+    { cause },
+  );
 }
 
 export interface ServerFacts {

@@ -37,6 +37,14 @@ describe('classifyTransient', () => {
     expect(classifyTransient(new InterruptedError('SIGINT'))).toBeNull();
     expect(classifyTransient(new ConnectionError('lost', { lost: true }, { cause: new ConnectionError('stalled network', { stalled: true }) }))).toBeNull();
   });
+
+  it('a refused connection is a restart (retried) on a server this run reached, a wrong address (not retried) on one it never did', () => {
+    expect(classifyTransient(new ConnectionError('Cannot connect', { neverReached: false }, { cause: pgError('ECONNREFUSED') }))).toEqual({
+      kind: 'connection-lost',
+      sqlState: 'ECONNREFUSED',
+    });
+    expect(classifyTransient(new ConnectionError('Cannot connect', { neverReached: true }, { cause: pgError('ECONNREFUSED') }))).toBeNull();
+  });
 });
 
 describe('lock_timeout ladder and backoff', () => {

@@ -35,7 +35,7 @@ const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED
 interface Chained {
   code?: unknown;
   message?: unknown;
-  details?: { sqlState?: unknown; lost?: unknown; stalled?: unknown };
+  details?: { sqlState?: unknown; lost?: unknown; stalled?: unknown; neverReached?: unknown };
   cause?: unknown;
   errors?: unknown;
 }
@@ -44,7 +44,8 @@ interface Chained {
  * Whether an error is transient, looking through its causes. Never transient: anything after the
  * run's own interruption (Ctrl-C cancels statements with 57014 too), a statement that hit the
  * user's statement_timeout (57014 again: it would hit it again), a connection Fleet's watchdog cut
- * (a stalled network: the target fails, RELIABILITY.md).
+ * (a stalled network: the target fails, RELIABILITY.md), a connection refused by a server never
+ * reached in this run (an unreachable server fails fast).
  */
 export function classifyTransient(err: unknown, signal?: AbortSignal): TransientFailure | null {
   if (signal?.aborted) return null;
@@ -57,6 +58,8 @@ export function classifyTransient(err: unknown, signal?: AbortSignal): Transient
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
     if (e.details?.stalled) return null;
+    // A server this process never reached: a wrong address, or down since before the run (db/server.ts).
+    if (e.details?.neverReached === true) return null;
     if (e.code === 'INTERRUPTED') return null;
     const code = typeof e.code === 'string' ? e.code : typeof e.details?.sqlState === 'string' ? e.details.sqlState : undefined;
     const message = typeof e.message === 'string' ? e.message : '';

@@ -181,13 +181,19 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
     const first = Date.now();
     const retry = new TargetRetries(target, command, { queued: !!options.queued });
-    let result = (await limit(() => attemptOne(target, 1, retry.resume)))!;
+    // --fail-fast stops the run inside the slot: once the slot is free the next target starts at once.
+    const attemptInSlot = async (t: Target, attempt: number) => {
+      const r = await attemptOne(t, attempt, retry.resume);
+      if (options.failFast && r && (r.outcome === 'failed' || r.outcome === 'blocked') && !r.failed?.transient) stop = true;
+      return r;
+    };
+    let result = (await limit(() => attemptInSlot(target, 1)))!;
     for (;;) {
       const next = retry.after(result, Date.now() - first);
       if (!next) break;
       emit({ type: 'retry', target: target.id, ...next });
       await sleep(next.waitMs, signal);
-      const again = signal?.aborted || stop ? null : await limit(() => attemptOne(retry.nextTarget(), next.attempt + 1, retry.resume));
+      const again = signal?.aborted || stop ? null : await limit(() => attemptInSlot(retry.nextTarget(), next.attempt + 1));
       if (!again) {
         retry.stopped(signal?.aborted ? 'the run was interrupted' : '--fail-fast stopped the run');
         break;
