@@ -20,10 +20,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import { buildPackages } from '../release/build-packages';
 import { loadMigrationsFromDirectory } from '../../libs/fleet/src/migration/load-migrations';
-import { server, urlOf } from './lib/bench-server';
+import { admin, server, urlOf } from './lib/bench-server';
 
 const ROOT = resolve(__dirname, '..', '..');
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -38,27 +37,17 @@ const MAKE_BATCH = 200;
 /** Version tables the SQL bound reads per statement. */
 const READ_BATCH = 500;
 
-async function withAdmin<T>(db: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ ...server, database: db });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 const schemaOf = (i: number) => `tenant_${String(i).padStart(6, '0')}`;
 
 /** A fresh database of n tenants at revision 0001, as Fleet would have left them. */
 async function makeFleet(db: string, n: number): Promise<number> {
   const [first] = loadMigrationsFromDirectory(join(__dirname, 'scale/base'), ROOT);
   const t0 = Date.now();
-  await withAdmin('postgres', async (c) => {
+  await admin('postgres', async (c) => {
     await c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
     await c.query(`CREATE DATABASE "${db}"`);
   });
-  await withAdmin(db, async (c) => {
+  await admin(db, async (c) => {
     // The same DDL as Fleet's PostgresVersionStore.ensure() and revision 0001; a session-local function.
     await c.query(`CREATE FUNCTION pg_temp.make_tenants(first int, last int, m_name text, m_ts bigint, m_sum text) RETURNS void LANGUAGE plpgsql AS $f$
       DECLARE s text;
@@ -153,7 +142,7 @@ interface SizeResult {
 
 /** Dead rows of the catalog tables a migration rewrites, from the statistics system. */
 async function deadCatalogRows(db: string): Promise<Record<string, number>> {
-  return withAdmin(db, async (c) => {
+  return admin(db, async (c) => {
     const { rows } = await c.query<{ relname: string; n: number }>(
       `SELECT relname, n_dead_tup::int AS n FROM pg_catalog.pg_stat_sys_tables WHERE relname IN ('pg_class', 'pg_attribute', 'pg_depend', 'pg_type') ORDER BY 1`,
     );
@@ -165,7 +154,7 @@ async function deadCatalogRows(db: string): Promise<Record<string, number>> {
 function sampleConnections(db: string): { stop: () => Promise<number> } {
   let peak = 0;
   let running = true;
-  const loop = withAdmin('postgres', async (c) => {
+  const loop = admin('postgres', async (c) => {
     while (running) {
       const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`, [db]);
       peak = Math.max(peak, rows[0].n);
@@ -233,7 +222,7 @@ async function oneSize(n: number, concurrency: number, only: Set<string> | null,
     }
   } finally {
     if (keep) log(`  kept database ${db} (--keep), for profiling: BENCH_DATABASE_URL=${urlOf(db)}`);
-    else await withAdmin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)).catch(() => undefined);
+    else await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)).catch(() => undefined);
   }
   return out;
 }
@@ -260,12 +249,12 @@ function workloadSql(): string {
  */
 async function limits(tenants: number): Promise<Record<string, unknown>> {
   const db = `fleet_bench_limits_${process.pid}`;
-  await withAdmin('postgres', async (c) => {
+  await admin('postgres', async (c) => {
     await c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
     await c.query(`CREATE DATABASE "${db}"`);
   });
   try {
-    return await withAdmin(db, async (c) => {
+    return await admin(db, async (c) => {
       const catalog = async () =>
         (
           await c.query<{ classes: number; attributes: number; bytes: string; depends: number; types: number }>(
@@ -319,7 +308,7 @@ async function limits(tenants: number): Promise<Record<string, unknown>> {
       };
     });
   } finally {
-    await withAdmin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)).catch(() => undefined);
+    await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)).catch(() => undefined);
   }
 }
 
