@@ -12,16 +12,17 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { findConfigFile, LoadedConfig, LoadedDatabase, loadConfig } from '../config/load-config';
-import { databaseKey } from '../db/connection-spec';
+import { databaseKey, withDatabase } from '../db/connection-spec';
 import type { ConnectionSpec } from '../db/connection-spec';
 import { resolveConnection } from '../db/resolve-connection';
-import { clientConfig } from '../db/server';
+import { clientConfig, withClient } from '../db/server';
 import type { SqlSession } from '../db/session';
 import { emptyResult, RunReport, summarize } from '../executor/result';
 import { loadMigrationsFromDirectory } from '../migration/load-migrations';
 import type { MigrationDefinition } from '../migration/migration';
 import { recordInLedger } from '../tenancy/presence';
 import { takeSpare } from '../tenancy/spare-pool';
+import type { SpareSessions } from '../tenancy/spare-kinds';
 import { tenancyStrategy } from '../tenancy/strategy';
 import type { CommonOptions } from './options';
 import type { PoolTake } from './pool-onboard';
@@ -67,7 +68,7 @@ function poolFor(spec: ConnectionSpec, applicationName: string, connectTimeoutMs
 function pooledDatabase(config: LoadedConfig, key: string | undefined): LoadedDatabase | null {
   const candidates = config.databases.filter((d) => d.tenants && (key === undefined || d.key === key));
   const d = candidates.length === 1 ? candidates[0] : null;
-  return d && d.tenants!.pool.size > 0 && d.tenants!.strategy === 'schema' && d.tenants!.registry && !d.shards ? d : null;
+  return d && d.tenants!.pool.size > 0 && d.tenants!.registry && !d.shards ? d : null;
 }
 
 /**
@@ -92,14 +93,30 @@ export async function takeFast(
   const migrations = migrationsOf(tenants.migrationsDir, root);
   const global = migrationsOf(db.migrationsDir, root);
   const strategy = tenancyStrategy(tenants);
-  const location = strategy.locate({ spec, maintenanceDatabase: 'postgres', tenants }, id, { createDatabases: false });
+  const maintenanceDatabase = source.kind === 'libpq' ? source.maintenanceDatabase : 'postgres';
+  const location = strategy.locate({ spec, maintenanceDatabase, tenants }, id, { createDatabases: false });
+  const place = strategy.locationName(location);
   const target = makeTarget(
     config,
     db,
-    { connection: spec, schema: location.schema, searchPath: [location.schema], extensions: null, versionTable: tenants.versionTable, migrations, tenant: id, attributes },
+    {
+      connection: location.connection,
+      schema: location.schema,
+      searchPath: [location.schema],
+      extensions: null,
+      versionTable: tenants.versionTable,
+      migrations,
+      tenant: id,
+      attributes,
+    },
     options,
   );
-  const pool = poolFor(spec, (options.applicationName ?? 'fleet:{app}').replace('{app}', config.app), options.connectTimeoutMs ?? 10_000);
+  const settings = { applicationName: (options.applicationName ?? 'fleet:{app}').replace('{app}', config.app), connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
+  const pool = poolFor(spec, settings.applicationName, settings.connectTimeoutMs);
+  // A spare database's history is read on a session of its own, closed before the rename (this path keeps no pool to it).
+  const on = <T>(database: string, fn: (session: SqlSession) => Promise<T>) =>
+    withClient(withDatabase(spec, database), settings, (c) => fn({ query: async (sql, params) => (await c.query(sql, params as unknown[] | undefined)).rows }));
+  const sessions: SpareSessions = { database: spec.database, onDatabase: on, onMaintenance: (fn) => on(maintenanceDatabase, fn), release: async () => undefined };
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -107,11 +124,13 @@ export async function takeFast(
     let outcome;
     try {
       outcome = await takeSpare(session, {
-        database: spec.database,
+        kind: strategy.spares,
+        sessions,
         globalSchema: db.schema,
         versionTable: tenants.versionTable,
         indexSchema: strategy.indexSchema(db.schema, location),
         global: { schema: db.schema, versionTable: db.versionTable, migrations: global },
+        place,
         tenantSchema: location.schema,
         migrations,
         info: target.info,
@@ -127,7 +146,7 @@ export async function takeFast(
     }
     if (!('taken' in outcome)) return outcome;
     // As after a full track: the ledger knows the tenant exists (a later loss is `missing`, not new).
-    await recordInLedger(session, db.schema, [{ id, location: location.schema }]).catch(() => undefined);
+    await recordInLedger(session, db.schema, [{ id, location: place }]).catch(() => undefined);
     const result = emptyResult(target);
     result.outcome = 'changed';
     result.applied = outcome.applied;
@@ -141,7 +160,7 @@ export async function takeFast(
       summary: summarize([result]),
       results: [result],
     };
-    return { spare: outcome.taken, applied: outcome.applied, report, location: location.schema };
+    return { spare: outcome.taken, applied: outcome.applied, report, location: place };
   } finally {
     client.release(broken);
   }

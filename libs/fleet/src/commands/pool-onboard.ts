@@ -5,14 +5,13 @@
  */
 import { emptyResult, RunReport, summarize } from '../executor/result';
 import { errorToJSON } from '../errors';
-import { qualify } from '../identifiers';
 import { recordInLedger } from '../tenancy/presence';
 import { takeSpare } from '../tenancy/spare-pool';
 import { prepareMigrate } from './lint';
 import type { CommonOptions } from './options';
 import type { FleetRuntime, ResolvedDatabase } from './runtime';
 import { withRuntime } from './runtime';
-import { keepPool, PoolReport } from './spare-pool';
+import { keepPool, PoolReport, spareSessions } from './spare-pool';
 
 export interface PoolTake {
   spare: string;
@@ -37,13 +36,16 @@ export async function takeFromPool(
   const target = runtime.tenantTarget(d, { id, attributes }, { createDatabases: true });
   const home = await runtime.connections.pool(d.spec);
   const global = d.globalTemplate;
+  const location = runtime.tenantLocation(d, id);
   const outcome = await home.withSession((session) =>
     takeSpare(session, {
-      database: d.spec.database,
+      kind: d.strategy!.spares,
+      sessions: spareSessions(runtime, d),
       globalSchema: d.db.schema,
       versionTable: tenants.versionTable,
       indexSchema: target.indexSchema ?? d.db.schema,
       global: { schema: global.info.schema, versionTable: global.versionTable, migrations: global.migrations },
+      place: d.strategy!.locationName(location),
       tenantSchema: target.info.schema,
       migrations: d.tenantMigrations!,
       info: target.info,
@@ -53,17 +55,13 @@ export async function takeFromPool(
     }),
   );
   if (!('taken' in outcome)) return outcome;
-  const location = d.strategy!.locationName(runtime.tenantLocation(d, id));
   // As after a full track: the ledger knows the tenant exists (a later loss is `missing`, not new).
   await home
-    .withSession((session) => recordInLedger(session, d.db.schema, [{ id, location }]))
+    .withSession((session) => recordInLedger(session, d.db.schema, [{ id, location: d.strategy!.locationName(location) }]))
     .catch((err) => runtime.emit({ type: 'notice', message: `warning: could not update the tenant ledger (${errorToJSON(err).message})` }));
-  const history = await home.withSession((s) =>
-    s.query<{ name: string; status: string }>(`SELECT name, status FROM ${qualify(target.info.schema, tenants.versionTable)} ORDER BY seq`),
-  );
   const result = emptyResult(target);
   result.outcome = 'changed';
-  result.applied = history.filter((h) => h.status === 'applied').map((h) => h.name);
+  result.applied = outcome.applied;
   result.versionAfter = result.applied.at(-1) ?? null;
   result.durationMs = Date.now() - startedAt.getTime();
   const results = [result];

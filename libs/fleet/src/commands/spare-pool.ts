@@ -14,6 +14,10 @@ import type { Target } from '../targets/target';
 import { discardSpare, markReady, readSpareRows, reserveSpares } from '../tenancy/spare-pool';
 import type { FleetRuntime, ResolvedDatabase } from './runtime';
 import { makeTarget } from './targets';
+import { withDatabase } from '../db/connection-spec';
+import { withClient } from '../db/server';
+import type { SqlSession } from '../db/session';
+import type { SpareSessions } from '../tenancy/spare-kinds';
 
 /** What one pass over a database's pool did. */
 export interface PoolReport {
@@ -32,23 +36,45 @@ export interface PoolReport {
 
 /** The databases whose tenant track keeps a pool. */
 export function pooledDatabases(runtime: FleetRuntime): ResolvedDatabase[] {
-  return runtime.databases.filter((d) => d.db.tenants && d.tenantMigrations && d.db.tenants.pool.size > 0 && d.strategy?.kind === 'schema');
+  return runtime.databases.filter((d) => d.db.tenants && d.tenantMigrations && d.db.tenants.pool.size > 0 && d.strategy);
 }
 
-/** A spare as a target: the tenant track on its own schema, as a tenant without attributes. */
-export function spareTarget(runtime: FleetRuntime, d: ResolvedDatabase, name: string): Target {
+/**
+ * The sessions a take or a discard may need besides the home database's: short-lived ones on a
+ * spare or tenant database and on the maintenance database (the home server's), and closing the
+ * runtime's pool of a spare database (a rename or a drop needs it unused).
+ */
+export function spareSessions(runtime: FleetRuntime, d: ResolvedDatabase): SpareSessions {
+  const on = <T>(database: string, fn: (session: SqlSession) => Promise<T>) =>
+    withClient(withDatabase(d.spec, database), runtime.settings, (client) => fn({ query: async (sql, params) => (await client.query(sql, params as unknown[])).rows }));
+  return {
+    database: d.spec.database,
+    onDatabase: on,
+    onMaintenance: (fn) => on(d.maintenanceDatabase, fn),
+    release: (database) => runtime.connections.release(withDatabase(d.spec, database)),
+  };
+}
+
+/**
+ * A spare as a target: the tenant track on its own schema or database, as a tenant without
+ * attributes. `create`: a spare just reserved (its database may be made); an existing one whose
+ * database is gone was taken meanwhile or never made: it fails, and its row is dropped.
+ */
+export function spareTarget(runtime: FleetRuntime, d: ResolvedDatabase, name: string, create = false): Target {
   const tenants = d.db.tenants!;
+  const location = d.strategy!.spares.location({ spec: d.spec, maintenanceDatabase: d.maintenanceDatabase, createDatabase: create && tenants.createDatabase }, name);
   const target = makeTarget(
     runtime.config,
     d.db,
     {
-      connection: d.spec,
-      schema: name,
-      searchPath: [name, ...d.strategy!.sharedSchemas(tenants)],
+      connection: location.connection,
+      schema: location.schema,
+      searchPath: [location.schema, ...d.strategy!.sharedSchemas(tenants)],
       extensions: d.extensions.tenant,
+      createDatabase: location.createDatabase,
       versionTable: tenants.versionTable,
-      // Its fleet index row is where a tenant's is (the take renames the row with the schema).
-      indexSchema: d.strategy!.indexSchema(d.db.schema, { connection: d.spec, schema: name, createDatabase: null }),
+      // Its fleet index row is where a tenant's is (the take moves it with the schema, or it goes with the database).
+      indexSchema: d.strategy!.indexSchema(d.db.schema, location),
       migrations: d.tenantMigrations!,
       tenant: name,
       attributes: {},
@@ -72,7 +98,7 @@ export async function keepPool(runtime: FleetRuntime, d: ResolvedDatabase, comma
   const rows = await home.withSession((s) => readSpareRows(s, schema));
   // The pool shrank: the newest surplus go (only while their row exists: a taken spare is a tenant).
   for (const row of rows.slice(size).reverse()) {
-    if (await home.withSession((s) => discardSpare(s, schema, row.name, d.db.tenants!.versionTable)))
+    if (await home.withSession((s) => discardSpare(s, d.strategy!.spares, spareSessions(runtime, d), schema, row.name, d.db.tenants!.versionTable)))
       report.discarded.push({ spare: row.name, reason: `the pool's size is ${size}` });
   }
   const kept = rows.slice(0, size).filter((r) => scope === 'all' || !r.ready);
@@ -81,24 +107,26 @@ export async function keepPool(runtime: FleetRuntime, d: ResolvedDatabase, comma
       runtime,
       kept.map((r) => spareTarget(runtime, d, r.name)),
       command,
+      d,
     );
-    await settle(runtime, d, results, report, (r) => report.migrated.push(...(r.applied.length ? [r.schema] : [])));
+    await settle(runtime, d, results, report, (r) => report.migrated.push(...(r.applied.length ? [spareOf(r)] : [])));
   }
   // Replace what was discarded, fill up to size; a spare that fails is dropped, not retried here.
   const names = await home.withSession((s) => reserveSpares(s, d.spec.database, schema, size));
   if (names.length) {
     const results = await runSpares(
       runtime,
-      names.map((n) => spareTarget(runtime, d, n)),
+      names.map((n) => spareTarget(runtime, d, n, true)),
       command,
+      d,
     );
-    await settle(runtime, d, results, report, (r) => report.created.push(r.schema));
+    await settle(runtime, d, results, report, (r) => report.created.push(spareOf(r)));
   }
   report.ready = (await home.withSession((s) => readSpareRows(s, schema))).filter((r) => r.ready).length;
   return report;
 }
 
-async function runSpares(runtime: FleetRuntime, targets: Target[], command: TargetCommand): Promise<TargetResult[]> {
+async function runSpares(runtime: FleetRuntime, targets: Target[], command: TargetCommand, d: ResolvedDatabase): Promise<TargetResult[]> {
   const report = await runFleet('pool', [targets], command, {
     concurrency: runtime.concurrency,
     connections: runtime.connections,
@@ -107,7 +135,8 @@ async function runSpares(runtime: FleetRuntime, targets: Target[], command: Targ
     watchdog: runtime.watchdog,
     // Spares are filled at the pace a migrate would go: they wait while their server is unhealthy.
     health: healthGateOptions(runtime.config.health, runtime.settings.applicationName),
-    keepConnections: true,
+    // Spare schemas share the home database's pool (kept); a spare database's pool is closed once it is done, else its rename fails (55006).
+    keepConnections: !d.strategy!.databasePerTenant,
   });
   return report.results;
 }
@@ -119,16 +148,13 @@ function poolEvents(emit: EventListener): EventListener {
   };
 }
 
+/** A spare's name: its target's tenant (spareTarget), its schema or its database. */
+const spareOf = (r: TargetResult): string => r.tenant ?? r.schema;
+
 async function settle(runtime: FleetRuntime, d: ResolvedDatabase, results: TargetResult[], report: PoolReport, ok: (r: TargetResult) => void): Promise<void> {
   const home = await runtime.connections.pool(d.spec);
   const good = results.filter((r) => r.outcome === 'changed' || r.outcome === 'unchanged');
-  await home.withSession((s) =>
-    markReady(
-      s,
-      d.db.schema,
-      good.map((r) => r.schema),
-    ),
-  );
+  await home.withSession((s) => markReady(s, d.db.schema, good.map(spareOf)));
   good.forEach(ok);
   for (const r of results.filter((x) => !good.includes(x))) {
     const reason = r.failed
@@ -137,9 +163,11 @@ async function settle(runtime: FleetRuntime, d: ResolvedDatabase, results: Targe
     // A spare that is busy elsewhere (its lock taken) is left as it is; any other failure drops it.
     if (r.failed?.error.code === 'LOCK_TIMEOUT') continue;
     try {
-      if (await home.withSession((s) => discardSpare(s, d.db.schema, r.schema, d.db.tenants!.versionTable))) report.discarded.push({ spare: r.schema, reason });
+      const spare = spareOf(r);
+      if (await home.withSession((s) => discardSpare(s, d.strategy!.spares, spareSessions(runtime, d), d.db.schema, spare, d.db.tenants!.versionTable)))
+        report.discarded.push({ spare, reason });
     } catch (err) {
-      runtime.emit({ type: 'notice', message: `warning: could not drop the failed spare ${r.schema}: ${errorToJSON(err).message}` });
+      runtime.emit({ type: 'notice', message: `warning: could not drop the failed spare ${spareOf(r)}: ${errorToJSON(err).message}` });
     }
   }
 }

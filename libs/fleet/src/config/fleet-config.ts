@@ -107,9 +107,10 @@ export const tenantsSchema = s.object({
   /** Warn when one database holds more tenant schemas than this (default 1000: see DEFAULT_MAX_SCHEMAS_PER_DATABASE). */
   maxSchemasPerDatabase: s.optional(s.number('a whole number >= 1', (v) => Number.isInteger(v) && v >= 1)),
   /**
-   * schema strategy: keep `size` spare tenant schemas migrated to head, so that `createTenant()`
-   * renames one instead of running the whole tenant track (tenancy/spare-pool.ts). Default: no pool
-   * (size 0). `migrate` keeps them at head and refills; `createTenant()` refills in the background.
+   * Keep `size` spare tenant schemas (schema strategy) or spare tenant databases (database
+   * strategy: needs createDatabase) migrated to head, so that `createTenant()` renames one instead
+   * of running the whole tenant track (tenancy/spare-pool.ts, tenancy/spare-kinds.ts). Default: no
+   * pool (size 0). `migrate` keeps them at head and refills; `createTenant()` refills in the background.
    */
   pool: s.optional(s.object({ size: s.number('a whole number from 0 to 1000', (v) => Number.isInteger(v) && v >= 0 && v <= 1000) }, '{ size }')),
 });

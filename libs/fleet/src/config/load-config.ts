@@ -145,8 +145,12 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
     if (db.tenants && db.shards !== undefined)
       problems.push({ field: field('shards'), problem: 'cannot be combined with tenants (shard the tenant databases through discovery instead)' });
     if (Array.isArray(db.shards) && new Set(db.shards).size !== db.shards.length) problems.push({ field: field('shards'), problem: 'lists a database twice' });
-    if (db.tenants?.pool?.size && db.tenants.strategy === 'database')
-      problems.push({ field: field('tenants.pool'), problem: 'is for the schema strategy only (a pool of spare tenant databases is not built yet): remove it' });
+    // A pool of spare databases: Fleet creates each spare database as it creates a tenant's (tenants.createDatabase, else the database's createDatabase).
+    if (db.tenants?.pool?.size && db.tenants.strategy === 'database' && !(db.tenants.createDatabase ?? db.createDatabase ?? false))
+      problems.push({
+        field: field('tenants.pool'),
+        problem: 'needs Fleet to create databases with the database strategy (each spare is a database Fleet creates): set tenants.createDatabase: true, or remove the pool',
+      });
     if (db.database === undefined) {
       try {
         assertConfigIdentifier(field('database'), defaultDatabaseName(app, key));

@@ -25,7 +25,7 @@ describe('spare names', () => {
     for (const id of ['fleet_spare', 'spare', 'fleet_spare_0123456789ab']) expect(tenantObjectName('tenant schema', template, id)).not.toContain('$');
   });
 
-  it('tenants.pool is validated: a whole number, and the schema strategy only', () => {
+  it('tenants.pool is validated: a whole number; with the database strategy only where Fleet creates databases', () => {
     const base = (tenants: Record<string, unknown>) => ({
       app: 'a',
       databases: { main: { migrations: './m', tenants: { strategy: 'schema', migrations: './t', discover: { list: [] }, ...tenants } } },
@@ -34,6 +34,9 @@ describe('spare names', () => {
     expect(validateConfig(base({}), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 0 });
     expect(() => validateConfig(base({ pool: { size: 2.5 } }), '/w/fleet.config.ts', '/w')).toThrow(/tenants\.pool\.size: must be a whole number from 0 to 1000/);
     expect(() => validateConfig(base({ pool: { size: 2, extra: 1 } }), '/w/fleet.config.ts', '/w')).toThrow(/extra/);
-    expect(() => validateConfig(base({ strategy: 'database', pool: { size: 2 } }), '/w/fleet.config.ts', '/w')).toThrow(/tenants\.pool: is for the schema strategy only/);
+    expect(() => validateConfig(base({ strategy: 'database', pool: { size: 2 } }), '/w/fleet.config.ts', '/w')).toThrow(
+      /tenants\.pool: needs Fleet to create databases with the database strategy .*set tenants\.createDatabase: true/,
+    );
+    expect(validateConfig(base({ strategy: 'database', createDatabase: true, pool: { size: 2 } }), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 2 });
   });
 });

@@ -18,8 +18,8 @@ import { randomBytes } from 'node:crypto';
 import type { SqlSession } from '../db/session';
 import { qualify, quoteIdent } from '../identifiers';
 import { LockKey, targetLockKey } from '../locking/target-lock';
-import { INDEX_TABLE, removeFromIndex } from '../storage/fleet-index';
 import type { MigrationDefinition, TargetInfo } from '../migration/migration';
+import type { SpareHistoryRow, SpareKind, SpareSessions, SpareTakeNames } from './spare-kinds';
 
 export const SPARE_TABLE = 'fleet_spares';
 export const SPARE_PREFIX = 'fleet_spare$';
@@ -88,17 +88,19 @@ export async function markReady(session: SqlSession, globalSchema: string, names
 }
 
 /**
- * Drops a spare and its row, only while its row exists (locked): a spare that a take renamed
- * meanwhile is a tenant now and is never touched. Returns whether it dropped anything.
+ * Drops a spare and its row, only while its row exists (locked until the drop is done): a spare
+ * that a take renamed meanwhile is a tenant now and is never touched. The strategy drops it (a
+ * schema in this transaction; a database on the maintenance database, which cannot be in a
+ * transaction block, while this one holds the row). Returns whether it dropped anything.
  */
-export async function discardSpare(session: SqlSession, globalSchema: string, name: string, versionTable: string): Promise<boolean> {
+export async function discardSpare(session: SqlSession, kind: SpareKind, sessions: SpareSessions, globalSchema: string, name: string, versionTable: string): Promise<boolean> {
   if (!isSpareName(name)) return false;
   await session.query('BEGIN');
   try {
-    const rows = await session.query(`DELETE FROM ${qualify(globalSchema, SPARE_TABLE)} WHERE name = $1 RETURNING name`, [name]);
+    const rows = await session.query(`SELECT name FROM ${qualify(globalSchema, SPARE_TABLE)} WHERE name = $1 FOR UPDATE`, [name]);
     if (rows.length) {
-      await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
-      await removeFromIndex(session, globalSchema, name, versionTable);
+      await kind.drop(session, sessions, { spare: name, versionTable, globalSchema });
+      await session.query(`DELETE FROM ${qualify(globalSchema, SPARE_TABLE)} WHERE name = $1`, [name]);
     }
     await session.query('COMMIT');
     return rows.length > 0;
@@ -109,14 +111,18 @@ export async function discardSpare(session: SqlSession, globalSchema: string, na
 }
 
 export interface TakeRequest {
-  /** The home database's name (lock keys). */
-  database: string;
+  /** What a spare is for this strategy (a schema, or a database), and the sessions it may need. */
+  kind: SpareKind;
+  sessions: SpareSessions;
   globalSchema: string;
   versionTable: string;
   /** Where the spare's (and the tenant's) fleet index row lives. */
   indexSchema: string;
   /** The global track's migrations: it must be at head (else the full track runs it first). */
   global: { schema: string; versionTable: string; migrations: readonly MigrationDefinition[] };
+  /** The tenant's place: its schema (schema strategy) or its database (database strategy). */
+  place: string;
+  /** The tenant's schema: its version table's (the place itself, or `public` in a tenant database). */
   tenantSchema: string;
   /** The tenant track, and what its conditional migrations see for this tenant. */
   migrations: readonly MigrationDefinition[];
@@ -131,7 +137,8 @@ export type TakeOutcome = { taken: string; applied: string[] } | { fallback: str
 /** Takes a ready spare at head for the tenant, or says why onboarding must take the full track. */
 export async function takeSpare(session: SqlSession, req: TakeRequest): Promise<TakeOutcome> {
   const pool = qualify(req.globalSchema, SPARE_TABLE);
-  const tenantKey = targetLockKey(req.database, req.tenantSchema, req.versionTable);
+  // The tenant's lock, on the home database: two takes (or a take and a full track's registry insert) for one id are serialised.
+  const tenantKey = targetLockKey(req.sessions.database, req.place, req.versionTable);
   const globalTable = qualify(req.global.schema, req.global.versionTable);
   const [pre] = await session.query<{ has_pool: boolean; has_global: boolean }>(
     'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS has_pool, pg_catalog.to_regclass($2) IS NOT NULL AS has_global',
@@ -145,23 +152,27 @@ export async function takeSpare(session: SqlSession, req: TakeRequest): Promise<
   if (!decisions) return { fallback: "a conditional migration's appliesTo() threw for this tenant" };
   await session.query('BEGIN');
   let outcome: TakeOutcome = { fallback: 'the pool is empty' };
+  let reasons: Array<[string, string]> = [];
   try {
-    const [lock] = await session.query<{ exists: boolean }>(
-      'SELECT pg_catalog.pg_advisory_xact_lock($1::int4, $2::int4)::text AS locked, EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $3) AS exists',
-      [tenantKey.classId, tenantKey.objectId, req.tenantSchema],
-    );
-    if (lock.exists) outcome = { fallback: `schema ${req.tenantSchema} exists already` };
-    else outcome = await takeLocked(session, req, pool, decisions);
+    await session.query('SELECT pg_catalog.pg_advisory_xact_lock($1::int4, $2::int4)', [tenantKey.classId, tenantKey.objectId]);
+    if (await req.kind.placeExists(session, req.place)) outcome = { fallback: `${req.kind.noun} ${req.place} exists already` };
+    else ({ outcome, reasons } = await takeLocked(session, req, pool, decisions));
     if (!('taken' in outcome)) {
       await session.query('ROLLBACK');
       return outcome;
     }
     await session.query('COMMIT');
-    return outcome;
   } catch (err) {
     await session.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+  // Cosmetic, and only where it cannot be in the take's transaction (a tenant database's own rows): a failure leaves the spare's words.
+  await req.kind.writeReasons(session, req.sessions, names(req, outcome.taken), reasons, 'afterCommit').catch(() => undefined);
+  return outcome;
+}
+
+function names(req: TakeRequest, spare: string): SpareTakeNames {
+  return { spare, place: req.place, tenantSchema: req.tenantSchema, versionTable: req.versionTable, globalSchema: req.globalSchema, indexSchema: req.indexSchema };
 }
 
 /** For each conditional migration: null when it applies to this tenant, else the reason it does not. */
@@ -178,7 +189,12 @@ async function tenantDecisions(migrations: readonly MigrationDefinition[], info:
   return out;
 }
 
-async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, decisions: Map<string, string | null>): Promise<TakeOutcome> {
+async function takeLocked(
+  session: SqlSession,
+  req: TakeRequest,
+  pool: string,
+  decisions: Map<string, string | null>,
+): Promise<{ outcome: TakeOutcome; reasons: Array<[string, string]> }> {
   const tried: string[] = [];
   let why = 'the pool is empty';
   // One row at a time: a row locked here and not taken is one a concurrent take cannot have.
@@ -188,18 +204,11 @@ async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, d
       [tried],
     );
     if (!candidate) break;
-    const name = candidate.name;
-    tried.push(name);
+    const n = names(req, candidate.name);
+    tried.push(n.spare);
     why = 'every free spare is busy or behind the code (the next migrate brings it to head)';
-    const key = targetLockKey(req.database, name, req.versionTable);
-    const [row] = await session.query<{ locked: boolean; has_table: boolean }>(
-      'SELECT pg_catalog.pg_try_advisory_xact_lock($1::int4, $2::int4) AS locked, pg_catalog.to_regclass($3) IS NOT NULL AS has_table',
-      [key.classId, key.objectId, qualify(name, req.versionTable)],
-    );
-    if (!row.locked || !row.has_table) continue; // a migrate is working on it, or it is not made yet
-    const history = await session.query<{ name: string; status: string; checksum: string | null }>(
-      `SELECT name, status, checksum FROM ${qualify(name, req.versionTable)} ORDER BY seq`,
-    );
+    const history = await req.kind.readHistory(session, req.sessions, n);
+    if (history === 'busy' || history === null) continue; // a migrate (or a session) is working on it, or it is not made yet
     if (!atHead(req.migrations, history)) continue;
     // The spare ran each conditional migration as a tenant without attributes would: the tenant must decide the same.
     const differs = history.find((h) => (h.status === 'applied') !== (decisions.get(h.name) === null));
@@ -207,20 +216,16 @@ async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, d
       why = `${differs.name} ${differs.status === 'applied' ? 'does not apply' : 'applies'} to this tenant but ${differs.status === 'applied' ? 'ran on' : 'was skipped by'} the spares`;
       break;
     }
-    await session.query(`ALTER SCHEMA ${quoteIdent(name)} RENAME TO ${quoteIdent(req.tenantSchema)}`);
-    // The fleet index row (storage/fleet-index.ts) follows the schema, in the same transaction.
-    const index = qualify(req.indexSchema, INDEX_TABLE);
-    const [idx] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [index]);
-    if (idx.exists) await session.query(`UPDATE ${index} SET schema = $1 WHERE schema = $2 AND version_table = $3`, [req.tenantSchema, name, req.versionTable]);
-    const skipped = history.filter((h) => h.status === 'skipped');
-    // A skipped row says why, in this tenant's words (whenTenant names the attribute's value).
-    if (skipped.length) {
-      await session.query(
-        `UPDATE ${qualify(req.tenantSchema, req.versionTable)} v SET reason = u.reason FROM unnest($1::text[], $2::text[]) AS u(name, reason) WHERE v.name = u.name`,
-        [skipped.map((h) => h.name), skipped.map((h) => decisions.get(h.name))],
-      );
+    // A spare in use now is skipped, not fatal: the savepoint undoes the failed rename and keeps the row locks.
+    await session.query('SAVEPOINT fleet_take');
+    if (!(await req.kind.rename(session, n))) {
+      await session.query('ROLLBACK TO SAVEPOINT fleet_take');
+      continue;
     }
-    await session.query(`DELETE FROM ${pool} WHERE name = $1`, [name]);
+    // A skipped row says why, in this tenant's words (whenTenant names the attribute's value).
+    const reasons = history.filter((h) => h.status === 'skipped').map((h): [string, string] => [h.name, decisions.get(h.name) ?? '']);
+    await req.kind.writeReasons(session, req.sessions, n, reasons, 'inTake');
+    await session.query(`DELETE FROM ${pool} WHERE name = $1`, [n.spare]);
     const columns = [req.registry.idColumn, ...Object.keys(req.attributes)];
     const values = [req.id, ...Object.values(req.attributes).map((v) => (v === null ? null : String(v)))];
     const inserted = await session.query(
@@ -228,14 +233,14 @@ async function takeLocked(session: SqlSession, req: TakeRequest, pool: string, d
        ON CONFLICT (${quoteIdent(req.registry.idColumn)}) DO NOTHING RETURNING 1`,
       values,
     );
-    if (inserted.length === 0) return { fallback: `tenant ${req.id} is registered already` };
-    return { taken: name, applied: history.filter((h) => h.status === 'applied').map((h) => h.name) };
+    if (inserted.length === 0) return { outcome: { fallback: `tenant ${req.id} is registered already` }, reasons: [] };
+    return { outcome: { taken: n.spare, applied: history.filter((h) => h.status === 'applied').map((h) => h.name) }, reasons };
   }
-  return { fallback: why };
+  return { outcome: { fallback: why }, reasons: [] };
 }
 
 /** Every migration of the code recorded (applied or skipped) with its checksum, nothing else, nothing started. */
-function atHead(migrations: readonly MigrationDefinition[], history: Array<{ name: string; status: string; checksum: string | null }>): boolean {
+function atHead(migrations: readonly MigrationDefinition[], history: readonly SpareHistoryRow[]): boolean {
   if (history.length !== migrations.length) return false;
   const byName = new Map(history.map((h) => [h.name, h]));
   return migrations.every((m) => {

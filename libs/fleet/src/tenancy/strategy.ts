@@ -10,6 +10,7 @@ import type { SqlSession } from '../db/session';
 import { FleetError } from '../errors';
 import { quoteIdent } from '../identifiers';
 import { tenantObjectName } from '../tenants/tenant-id';
+import { databaseSpares, schemaSpares, SpareKind, TENANT_DATABASE_SCHEMA } from './spare-kinds';
 
 /** The database that holds a tenant track's configuration (its global schema and registry). */
 export interface TenantHome {
@@ -59,6 +60,8 @@ export interface TenancyStrategy {
   readonly databasePerTenant: boolean;
   /** Deletes the tenant's schema or database and its registry row; refuses to touch anything shared. */
   drop(ctx: TenantDropContext): Promise<string>;
+  /** The spares of its tenant pool (`tenants.pool`): spare schemas, or spare databases (tenancy/spare-kinds.ts). */
+  readonly spares: SpareKind;
 }
 
 /** Dropping the tenant would remove something outside it: an extension, or an object others use. */
@@ -71,6 +74,7 @@ export class TenantDropRefusedError extends FleetError {
 const schemaStrategy: TenancyStrategy = {
   kind: 'schema',
   databasePerTenant: false,
+  spares: schemaSpares,
   locate(home, id) {
     return { connection: home.spec, schema: tenantObjectName('tenant schema', home.tenants.schemaTemplate, id), createDatabase: null };
   },
@@ -109,10 +113,11 @@ const schemaStrategy: TenancyStrategy = {
 const databaseStrategy: TenancyStrategy = {
   kind: 'database',
   databasePerTenant: true,
+  spares: databaseSpares,
   locate(home, id, mode) {
     return {
       connection: withDatabase(home.spec, tenantObjectName('tenant database', home.tenants.databaseTemplate, id)),
-      schema: 'public',
+      schema: TENANT_DATABASE_SCHEMA,
       createDatabase: mode.createDatabases && home.tenants.createDatabase ? home.maintenanceDatabase : null,
     };
   },
