@@ -3,6 +3,7 @@
  * one transaction (tenancy/spare-pool.ts); the refill runs on its own runtime after createTenant
  * returned, one target at a time (one connection of the budget), at most one per pool per process.
  */
+import { findConfigFile, loadConfig } from '../config/load-config';
 import { emptyResult, RunReport, summarize } from '../executor/result';
 import { errorToJSON } from '../errors';
 import { recordInLedger } from '../tenancy/presence';
@@ -69,22 +70,39 @@ export async function takeFromPool(
   return { spare: outcome.taken, applied: result.applied, report };
 }
 
+/** What a refill after a take came to: the pass, its error, or nothing here (`fleet worker` refills this pool). */
+export type RefillOutcome = PoolReport | { error: Record<string, unknown> } | { deferred: 'worker' };
+
 /** Refills running in this process, one per pool (config file + database); a request during one runs it once more. */
-const refills = new Map<string, { again: boolean; done: Promise<PoolReport | { error: Record<string, unknown> }> }>();
+const refills = new Map<string, { again: boolean; done: Promise<RefillOutcome> }>();
+
+/** True when the config leaves this database's refills to `fleet worker` (tenants.pool.refill: 'worker'). */
+function refilledByWorkers(options: CommonOptions, database: string): boolean {
+  const root = options.workspaceRoot ?? process.cwd();
+  // The module loader's cache makes this a look-up after the take loaded the same config.
+  const config = typeof options.config === 'object' ? options.config : loadConfig(findConfigFile(root, options.app, options.config), root);
+  return config.databases.find((d) => d.key === database)?.tenants?.pool.refill === 'worker';
+}
 
 /**
  * Refills the pool of `database` on a runtime of its own (concurrency 1: one connection of the
  * budget), after the caller's runtime closed. Never rejects: a failure is a notice (`onEvent`) and
- * the resolved value; the pool then waits for the next refill or `migrate`.
+ * the resolved value; the pool then waits for the next refill or `migrate`. With
+ * `tenants.pool.refill: 'worker'` the app does nothing: `fleet worker` refills (queue/pool-keeper.ts).
  */
-export function refillPool(options: CommonOptions, database: string): Promise<PoolReport | { error: Record<string, unknown> }> {
+export function refillPool(options: CommonOptions, database: string): Promise<RefillOutcome> {
+  try {
+    if (refilledByWorkers(options, database)) return Promise.resolve({ deferred: 'worker' });
+  } catch {
+    // The config loaded for the take cannot fail now; if it does, the refill below says why.
+  }
   const key = `${typeof options.config === 'string' ? options.config : (options.app ?? '')}\u0000${database}`;
   const running = refills.get(key);
   if (running) {
     running.again = true;
     return running.done;
   }
-  const entry: { again: boolean; done: Promise<PoolReport | { error: Record<string, unknown> }> } = { again: false, done: Promise.resolve({ error: {} }) };
+  const entry: { again: boolean; done: Promise<RefillOutcome> } = { again: false, done: Promise.resolve({ error: {} }) };
   const once = () =>
     withRuntime({ ...options, concurrency: 1, databases: [database] }, { createDatabases: false }, async (runtime) => {
       const d = runtime.databases.find((x) => x.db.key === database)!;

@@ -14,9 +14,8 @@ import { relocateCommand } from '../extensions/relocate';
 import type { ResolvedDatabase } from './runtime';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
 import { callerFile, locateFromCaller } from './caller-location';
-import { refillPool, takeFromPool } from './pool-onboard';
+import { RefillOutcome, refillPool, takeFromPool } from './pool-onboard';
 import { takeFast } from './pool-fast-path';
-import type { PoolReport } from './spare-pool';
 
 export interface RegisterTenantsOptions extends Omit<CommonOptions, 'tenants'> {
   /** The database key whose tenant registry to write (default: the app's only tenant database). */
@@ -140,7 +139,7 @@ export interface CreateTenantResult {
   applied: string[];
   report: RunReport;
   /** pool: the refill after the take (background: settles after the call returned; never rejects). */
-  refill?: Promise<PoolReport | { error: Record<string, unknown> }>;
+  refill?: Promise<RefillOutcome>;
 }
 
 /**

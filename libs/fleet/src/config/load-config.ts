@@ -84,8 +84,8 @@ export interface LoadedTenants {
   /** Schemas after the target's own on every search_path (first: extensions); the strategy decides whether they apply. */
   sharedSchemas: string[];
   maxSchemasPerDatabase: number;
-  /** Spare tenants kept at head (0: no pool; see tenancy/spare-pool.ts). */
-  pool: { size: number };
+  /** Spare tenants kept at head (0: no pool; see tenancy/spare-pool.ts), and who refills after a take. */
+  pool: { size: number; refill: 'app' | 'worker' };
 }
 
 /** Finds an app's config: an explicit path, or `apps/<app>/fleet.config.ts`, `<app>/fleet.config.ts`, or the project named `<app>` (`api` or `@acme/api`). */
@@ -151,6 +151,8 @@ export function validateConfig(raw: unknown, file: string, workspaceRoot: string
         field: field('tenants.pool'),
         problem: 'needs Fleet to create databases with the database strategy (each spare is a database Fleet creates): set tenants.createDatabase: true, or remove the pool',
       });
+    if (db.tenants?.pool?.refill === 'worker' && !config?.queue)
+      problems.push({ field: field('tenants.pool.refill'), problem: '"worker" needs queue mode (set `queue` in the config, and run `fleet worker`); or use "app"' });
     if (db.database === undefined) {
       try {
         assertConfigIdentifier(field('database'), defaultDatabaseName(app, key));
@@ -268,6 +270,6 @@ function loadTenants(t: TenantsConfig, parent: { dir: string; database: string; 
     registry: t.registry ? { table: t.registry.table, schema: t.registry.schema ?? 'public', idColumn: t.registry.idColumn ?? 'id' } : null,
     sharedSchemas: t.sharedSchemas ?? ['extensions'],
     maxSchemasPerDatabase: t.maxSchemasPerDatabase ?? DEFAULT_MAX_SCHEMAS_PER_DATABASE,
-    pool: { size: t.pool?.size ?? 0 },
+    pool: { size: t.pool?.size ?? 0, refill: t.pool?.refill ?? 'app' },
   };
 }

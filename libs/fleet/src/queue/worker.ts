@@ -16,6 +16,7 @@ import { CommonOptions, FleetRuntime, withRuntime } from '../commands/runtime';
 import { FleetQueue } from './fleet-queue';
 import { queueLocation } from './location';
 import { manifestDifference, manifestOf } from './manifest';
+import { keepPoolsFull } from './pool-keeper';
 import { assertQueueNode } from './node-version';
 import type { RunRecord } from './run-registry';
 import { SlotBudget } from './slot-budget';
@@ -41,6 +42,8 @@ export interface WorkerReport {
   failed: number;
   /** Runs this worker refused: their migrations differ from its own. */
   refused: Array<{ run: string; reason: string }>;
+  /** Spare tenants this worker made (tenants.pool.refill: 'worker', queue/pool-keeper.ts). */
+  spares: number;
   /** This process's peak resident memory (KiB). */
   maxRssKb: number;
 }
@@ -112,10 +115,13 @@ export async function work(options: WorkerOptions): Promise<WorkerReport> {
     };
     tick();
     const ticker = setInterval(tick, 1_000);
+    // Pools refilled by workers: kept full between jobs, under the same slots.
+    const pools = keepPoolsFull(runtime, queue, log, stop.signal);
     try {
       if (!stop.signal.aborted) await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
     } finally {
       clearInterval(ticker);
+      await pools.stop();
       await queue.close({ graceful: true });
       // The pools close with the runtime; their slots go back as each connection ends.
       await runtime.connections.close();
@@ -129,6 +135,7 @@ export async function work(options: WorkerOptions): Promise<WorkerReport> {
       queue: queue.name,
       ...counts,
       refused: refusedList,
+      spares: pools.made(),
       maxRssKb: process.resourceUsage().maxRSS,
     };
   });

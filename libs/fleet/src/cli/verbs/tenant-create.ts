@@ -30,7 +30,9 @@ export default defineVerb({
         ? undefined
         : 'error' in refilled
           ? { error: refilled.error }
-          : { created: refilled.created, ready: refilled.ready, size: refilled.size, discarded: refilled.discarded };
+          : 'deferred' in refilled
+            ? { by: 'worker' }
+            : { created: refilled.created, ready: refilled.ready, size: refilled.size, discarded: refilled.discarded };
     const how =
       result.path === 'pool'
         ? `from the pool (spare ${result.spare} renamed; ${result.applied.length} migration(s) it had applied)`
@@ -40,7 +42,9 @@ export default defineVerb({
         ? ''
         : 'error' in refilled
           ? `\npool: refill failed (${String(refilled.error.message)})`
-          : `\npool: ${refilled.ready} of ${refilled.size} spare(s) ready (${refilled.created.length} made), ${((Date.now() - started - report.durationMs) / 1000).toFixed(2)} s`;
+          : 'deferred' in refilled
+            ? '\npool: refilled by `fleet worker` (tenants.pool.refill: worker)'
+            : `\npool: ${refilled.ready} of ${refilled.size} spare(s) ready (${refilled.created.length} made), ${((Date.now() - started - report.durationMs) / 1000).toFixed(2)} s`;
     return {
       doc: { command: 'tenant-create', ok: true, ...rest, durationMs: report.durationMs, ...(refillDoc ? { refill: refillDoc } : {}) },
       text:

@@ -3,7 +3,7 @@ import { defineVerb, EXIT_FAILED, EXIT_OK } from '../verb';
 
 export default defineVerb({
   name: 'worker',
-  summary: 'Take the jobs of queued runs (migrate --queue) and run each target with the same engine; start any number, anywhere.',
+  summary: 'Take the jobs of queued runs (migrate --queue) and run each target with the same engine; start any number, anywhere. Also refills tenant pools set to refill: worker.',
   options: [
     ...APP,
     ...OUTPUT,
@@ -14,7 +14,8 @@ export default defineVerb({
     const { work } = await import('../../queue/worker');
     const print = (line: string) => ctx.io.stderr(`${line}\n`);
     const report = await work({ ...options, log: options.json ? undefined : print, warn: print });
-    const text = `worker ${report.holder}: ${report.jobs} job(s), ${report.failed} failed${report.refused.length ? `, ${report.refused.length} run(s) refused (other migrations)` : ''}`;
+    const refused = report.refused.length ? `, ${report.refused.length} run(s) refused (other migrations)` : '';
+    const text = `worker ${report.holder}: ${report.jobs} job(s), ${report.failed} failed${refused}${report.spares ? `, ${report.spares} spare tenant(s) made` : ''}`;
     return { doc: report, text, exitCode: report.ok ? EXIT_OK : EXIT_FAILED };
   },
 });
