@@ -8,7 +8,10 @@
  * spare database exists).
  */
 import { Client } from 'pg';
-import { createTenant, dropTenant } from '../src/commands/tenants';
+import { withDatabase } from '../src/db/connection-spec';
+import { takeFromPool } from '../src/commands/pool-onboard';
+import { withRuntime } from '../src/commands/runtime';
+import { createTenant, dropTenant, tenantDatabase } from '../src/commands/tenants';
 import { migrate } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
@@ -162,6 +165,24 @@ describe('tenant pool, database strategy', () => {
     }
     expect(await createTenant({ ...opts(), id: 'initech', refill: 'none' })).toMatchObject({ path: 'pool', spare: busy });
     expect(await versionRows(tenantDb('initech'))).toEqual(await versionRows(tenantDb('globex')));
+  });
+
+  it('inside a runtime (the path with the embedded server): a pool the runtime holds on a spare is closed before the rename', async () => {
+    setup(2, [USERS]);
+    await migrate(opts());
+    await remember();
+    const [first] = await spareNames(fx.db);
+    await query(fx.db, `UPDATE fleet_spares SET created_at = created_at - interval '1 hour' WHERE name = $1`, [first]);
+    const taken = await withRuntime(opts(), { createDatabases: true }, async (runtime) => {
+      const d = tenantDatabase(runtime, undefined);
+      // A long-lived process that once read the spare keeps a pool of connections to it.
+      await (await runtime.connections.pool(withDatabase(d.spec, first))).withSession((session) => session.query('SELECT 1'));
+      return takeFromPool(runtime, d, 'acme', {});
+    });
+    expect(taken).toMatchObject({ spare: first, applied: ['CreateUsers1000'] });
+    expect(await databaseExists(first)).toBe(false);
+    expect(await versionRows(tenantDb('acme'))).toEqual([expect.objectContaining({ name: 'CreateUsers1000', status: 'applied' })]);
+    expect(await query(fx.db, 'SELECT id, location FROM fleet_tenants')).toEqual([{ id: 'acme', location: tenantDb('acme') }]);
   });
 
   it('an id that exists stays idempotent; a deploy adding migrations: the take falls back, migrate brings the spares to head', async () => {

@@ -128,9 +128,10 @@ export const databaseSpares: SpareKind = {
     return (await home.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [place])).length > 0;
   },
   async readHistory(home, s, n) {
-    // Any session on the spare (a migrate filling it, a pool left open) makes the rename wait up to 5 s and fail: skip it now.
-    if (await inUse(home, n.spare)) return 'busy';
+    // The caller's own pool of it first (a long-lived process); then any other session (a migrate filling it, another
+    // process) makes the rename wait up to 5 s and fail: skip it now.
     await s.release(n.spare);
+    if (await inUse(home, n.spare)) return 'busy';
     const table = qualify(n.tenantSchema, n.versionTable);
     // This session is closed before the rename (which waits the moment its backend takes to exit).
     return s.onDatabase(n.spare, async (session) => {
@@ -159,7 +160,12 @@ export const databaseSpares: SpareKind = {
   },
 };
 
+/** Whether a session uses the database; asked twice 50 ms apart (a session just closed by `release` takes a moment to leave). */
 async function inUse(home: SqlSession, database: string): Promise<boolean> {
-  const [row] = await home.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1', [database]);
-  return row.n > 0;
+  for (let attempt = 0; ; attempt++) {
+    const [row] = await home.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1', [database]);
+    if (row.n === 0) return false;
+    if (attempt === 1) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
