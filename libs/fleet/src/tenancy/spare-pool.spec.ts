@@ -30,13 +30,16 @@ describe('spare names', () => {
       app: 'a',
       databases: { main: { migrations: './m', tenants: { strategy: 'schema', migrations: './t', discover: { list: [] }, ...tenants } } },
     });
-    expect(validateConfig(base({ pool: { size: 5 } }), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 5 });
-    expect(validateConfig(base({}), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 0 });
+    expect(validateConfig(base({ pool: { size: 5 } }), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 5, refill: 'app' });
+    expect(validateConfig(base({}), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 0, refill: 'app' });
     expect(() => validateConfig(base({ pool: { size: 2.5 } }), '/w/fleet.config.ts', '/w')).toThrow(/tenants\.pool\.size: must be a whole number from 0 to 1000/);
     expect(() => validateConfig(base({ pool: { size: 2, extra: 1 } }), '/w/fleet.config.ts', '/w')).toThrow(/extra/);
     expect(() => validateConfig(base({ strategy: 'database', pool: { size: 2 } }), '/w/fleet.config.ts', '/w')).toThrow(
       /tenants\.pool: needs Fleet to create databases with the database strategy .*set tenants\.createDatabase: true/,
     );
-    expect(validateConfig(base({ strategy: 'database', createDatabase: true, pool: { size: 2 } }), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({ size: 2 });
+    expect(validateConfig(base({ strategy: 'database', createDatabase: true, pool: { size: 2 } }), '/w/fleet.config.ts', '/w').databases[0].tenants?.pool).toEqual({
+      size: 2,
+      refill: 'app',
+    });
   });
 });
