@@ -39,7 +39,11 @@ export interface VerifyReport {
 export function verify(options: CommonOptions): Promise<VerifyReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     let index: IndexProof | undefined;
+    // The targets status discovered, kept for the INVALID-index check: discovering again cost a
+    // second set of 10,000 targets at 10k tenants. Spares are not checked there (as before).
+    let checked: Target[] = [];
     const st = await fleetStatus(runtime, async (r, targets, complete) => {
+      checked = targets.filter((t) => !t.spare);
       const read = await readAndProve(r, targets, complete);
       index = read.proof;
       return read;
@@ -64,7 +68,8 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
         : (sp.findings.find((f) => f.severity === 'error')?.message ?? 'a spare of the tenant pool behind head: migrate brings it to head');
       stragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare' });
     }
-    const invalid = await invalidIndexesOf(runtime, [...runtime.globalTargets(), ...(await runtime.tenantTargets()).targets]);
+    const invalid = await invalidIndexesOf(runtime, checked);
+    checked = [];
     return {
       command: 'verify',
       app: st.app,
@@ -84,7 +89,13 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
 /** One catalog query per database: the INVALID indexes in its targets' schemas, by target. */
 async function invalidIndexesOf(runtime: FleetRuntime, targets: readonly Target[]): Promise<VerifyReport['invalidIndexes']> {
   const byDatabase = new Map<string, Target[]>();
-  for (const t of targets) byDatabase.set(databaseKey(t.connection), [...(byDatabase.get(databaseKey(t.connection)) ?? []), t]);
+  for (const t of targets) {
+    // Pushed, never copied: a copy per target allocated 956 MB at 10k tenants (quadratic).
+    const k = databaseKey(t.connection);
+    const group = byDatabase.get(k);
+    if (group) group.push(t);
+    else byDatabase.set(k, [t]);
+  }
   const found: VerifyReport['invalidIndexes'] = [];
   const limit = pLimit(runtime.concurrency);
   await Promise.all(

