@@ -6,7 +6,7 @@ import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate, prepareMigrateChecks } from './lint';
 import { describeRisky, riskyInPlan, riskySqlGate } from './risky-gate';
 import { mixedVersions, planRun, RunPlan, skipSettled } from './plan-run';
-import { fleetStatus, StatusReport } from './status';
+import { fleetStatus } from './status';
 import { readTargetHistories } from './read-histories';
 import { currentVersion } from '../planner/planner';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
@@ -165,9 +165,7 @@ async function execute(
   // A local migrate settles the tenants with nothing to do from one bulk read (see skipSettled).
   const tenantPhase = command.kind === 'migrate' && !mode.queue ? skipSettled(runtime, tenants, command) : tenants;
   const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenantPhase])];
-  const before = options.journalDir ? await fleetStatus(runtime) : undefined;
-  const journal = options.journalDir ? new JournalWriter(options.journalDir, runtime.config.app, name, before!) : undefined;
-  if (journal) runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });
+  const { journal, before } = options.journalDir ? await openJournal(runtime, options.journalDir, name) : { journal: undefined, before: undefined };
   const queued = mode.queue ? await openQueuedRun(runtime, command) : undefined;
   let report: RunReport;
   try {
@@ -202,18 +200,30 @@ async function execute(
 }
 
 /**
+ * The run journal, opened with the fleet's status before the run. Only each target's version is
+ * kept for the run (versionsOfTargetsNotRun): the status report itself (one object per target)
+ * is freed before the first target.
+ */
+async function openJournal(runtime: FleetRuntime, dir: string, name: string): Promise<{ journal: JournalWriter; before: Map<string, string | null> }> {
+  const status = await fleetStatus(runtime);
+  const journal = new JournalWriter(dir, runtime.config.app, name, status);
+  runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });
+  const before = new Map<string, string | null>();
+  for (const t of status.targets) if (t.state !== 'failed') before.set(t.target, t.version);
+  return { journal, before };
+}
+
+/**
  * A target the run did not attempt (--fail-fast, a failed global track, an interruption) is
  * reported at its real version, not "(none)": the one the snapshot before the run read (the
  * journal's), or, without one, read now (nothing of this run touched it). An interrupted run
  * without a snapshot does not wait for that read.
  */
-async function versionsOfTargetsNotRun(runtime: FleetRuntime, report: RunReport, before: StatusReport | undefined): Promise<void> {
+async function versionsOfTargetsNotRun(runtime: FleetRuntime, report: RunReport, before: Map<string, string | null> | undefined): Promise<void> {
   const unknown = report.results.filter((r) => r.outcome === 'not-run' && r.versionBefore === null && r.applied.length === 0);
   if (unknown.length === 0 || (!before && report.interrupted)) return;
-  const versions = new Map<string, string | null>();
-  if (before) {
-    for (const t of before.targets) if (t.state !== 'failed') versions.set(t.target, t.version);
-  } else {
+  const versions = before ?? new Map<string, string | null>();
+  if (!before) {
     const ids = new Set(unknown.map((r) => r.target));
     const tenants = unknown.some((r) => r.tenant !== null) ? (await runtime.tenantTargets()).targets : [];
     const targets = [...runtime.globalTargets(), ...tenants].filter((t) => ids.has(t.id));

@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../executor/result';
+import { writeJsonFile } from './json-file';
 
 /** One run on disk: what every target looked like before, and what happened to each. */
 export interface RunJournal {
@@ -60,7 +61,7 @@ export class JournalWriter {
     };
     this.write(() => {
       mkdirSync(dir, { recursive: true });
-      writeAtomically(this.path, JSON.stringify(this.journal, null, 2));
+      writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
     });
   }
 
@@ -77,9 +78,9 @@ export class JournalWriter {
       results: report.results,
     });
     return this.write(() => {
-      const text = JSON.stringify(this.journal, null, 2);
-      writeAtomically(this.path, text);
-      writeAtomically(join(this.dir, `latest-${this.journal.app}.json`), text);
+      // Streamed, never one string: 10,000 results made a 5 MB text and its 5 MB copy (json-file.ts).
+      writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
+      writeAtomically(join(this.dir, `latest-${this.journal.app}.json`), (tmp) => copyFileSync(this.path, tmp));
     });
   }
 
@@ -94,10 +95,10 @@ export class JournalWriter {
   }
 }
 
-function writeAtomically(path: string, text: string): void {
+function writeAtomically(path: string, write: (tmp: string) => void): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, text);
+    write(tmp);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

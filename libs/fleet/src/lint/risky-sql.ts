@@ -4,7 +4,7 @@
  * parser and scanner (libpg-query), never matched as text. A track is read from its first
  * migration on, so what an earlier migration did (a validated CHECK (col IS NOT NULL)) counts.
  */
-import { parse } from 'libpg-query';
+import { pgQuery } from './pg-parser';
 import { checkStatement, newTrackState, startMigration } from './risky-checks';
 import { isSuppressible, ruleFor } from './rules';
 import { parseDirective, sqlTokens, Suppression } from './suppressions';
@@ -43,7 +43,7 @@ export async function lintRiskySql(migrations: readonly MigrationSql[], options:
     for (const issued of m.issued) {
       let tree: Parsed;
       try {
-        tree = (await parse(issued.sql)) as Parsed;
+        tree = (await (await pgQuery()).parse(issued.sql)) as Parsed;
       } catch {
         continue; // not SQL PostgreSQL reads (the scratch run then failed on it too, and says so)
       }

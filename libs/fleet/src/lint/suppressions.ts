@@ -11,7 +11,7 @@
  *
  * Several codes: `FLEET107, FLEET108: reason`. The reason is required.
  */
-import { scan } from 'libpg-query';
+import { pgQuery } from './pg-parser';
 
 export const DIRECTIVE = 'fleet-lint-disable-next-statement';
 
@@ -54,7 +54,7 @@ export interface SqlToken {
 export async function sqlTokens(sql: string): Promise<SqlToken[]> {
   let result: { tokens?: Array<{ start: number; end: number; text: string; tokenName: string }> };
   try {
-    result = (await scan(sql)) as typeof result;
+    result = (await (await pgQuery()).scan(sql)) as typeof result;
   } catch {
     return [];
   }

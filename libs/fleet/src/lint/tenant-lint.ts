@@ -5,7 +5,7 @@
  * (`SET search_path`, `SET ROLE`), or install an extension into a tenant. The SQL is parsed with
  * PostgreSQL's own parser (libpg-query), never matched as text.
  */
-import { parse } from 'libpg-query';
+import { pgQuery } from './pg-parser';
 import { names, walk, type Node } from './parse-tree';
 
 export type LintRule = 'schema-qualified' | 'other-schema' | 'set-search-path' | 'set-role' | 'create-extension' | 'unparsable' | 'not-checked' | 'risky-sql';
@@ -52,7 +52,7 @@ export async function lintStatements(migration: string, sqls: readonly string[],
   for (const sql of sqls) {
     let tree: { stmts?: Array<{ stmt: Node; stmt_location?: number; stmt_len?: number }> };
     try {
-      tree = (await parse(sql)) as typeof tree;
+      tree = (await (await pgQuery()).parse(sql)) as typeof tree;
     } catch (err) {
       findings.push(finding(migration, 'unparsable', 'warning', sql, `PostgreSQL's parser could not read this statement (${(err as Error).message}); it was not checked.`));
       continue;
