@@ -262,6 +262,21 @@ describe('tenant pool, database strategy', () => {
     expect(await spareDatabases(fx.db)).toHaveLength(1);
   });
 
+  it("a spare database dropped behind Fleet's back is skipped by the take, and migrate replaces it", async () => {
+    setup(2, [USERS]);
+    await migrate(opts());
+    await remember();
+    const [gone, other] = await spareNames(fx.db);
+    await query(fx.db, `UPDATE fleet_spares SET created_at = created_at - interval '1 hour' WHERE name = $1`, [gone]);
+    await dropDatabase(gone);
+    expect(await createTenant({ ...opts(), id: 'acme', refill: 'none' })).toMatchObject({ path: 'pool', spare: other });
+    expect(await createTenant({ ...opts(), id: 'globex', refill: 'none' })).toMatchObject({ path: 'full-track', poolFallback: expect.stringContaining('busy') });
+    const run = (await migrate(opts())) as Awaited<ReturnType<typeof migrate>> & { pools?: Array<{ discarded: Array<{ spare: string }>; ready: number }> };
+    await remember();
+    expect(run.pools?.[0]).toMatchObject({ ready: 2, discarded: [expect.objectContaining({ spare: gone })] });
+    expect(await spareDatabases(fx.db)).toHaveLength(2);
+  });
+
   it('8 concurrent creates with a pool of 3: three distinct spares, the rest the full track, all at head; the CLI says which path', async () => {
     setup(3, [USERS]);
     await migrate(opts());

@@ -134,10 +134,13 @@ export const databaseSpares: SpareKind = {
     if (await inUse(home, n.spare)) return 'busy';
     const table = qualify(n.tenantSchema, n.versionTable);
     // This session is closed before the rename (which waits the moment its backend takes to exit).
-    return s.onDatabase(n.spare, async (session) => {
-      const [t] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [table]);
-      return t.exists ? readRows(session, table) : null;
-    });
+    // A spare database that cannot be read (dropped behind Fleet's back, not made yet) is skipped: the next migrate replaces it.
+    return s
+      .onDatabase(n.spare, async (session) => {
+        const [t] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [table]);
+        return t.exists ? readRows(session, table) : null;
+      })
+      .catch(() => null);
   },
   async rename(home, n) {
     try {
