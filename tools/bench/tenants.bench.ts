@@ -110,13 +110,15 @@ async function checkResult(db: string, n: number, versionTable: string): Promise
         await c.query(
           `SELECT (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name <> $1) AS tables,
                 (SELECT count(*)::int FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_%' AND table_name = $1) AS versions,
-                (SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'fleet_tenants') AS public_tables`,
+                (SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT IN ('fleet_tenants', 'fleet_index', 'fleet_index_meta')) AS public_tables`,
           [versionTable],
         )
       ).rows,
   );
   if (tables !== n * 5 || versions !== n || public_tables !== 0) {
-    throw new Error(`${db}: expected ${n * 5} tables, ${n} version tables and nothing in public (but Fleet's tenant ledger); got ${tables}, ${versions}, ${public_tables}`);
+    throw new Error(
+      `${db}: expected ${n * 5} tables, ${n} version tables and nothing in public (but Fleet's tenant ledger and fleet index); got ${tables}, ${versions}, ${public_tables}`,
+    );
   }
 }
 
