@@ -9,6 +9,7 @@
  */
 import { Client } from 'pg';
 import { withDatabase } from '../src/db/connection-spec';
+import { databaseSpares } from '../src/tenancy/spare-kinds';
 import { takeFromPool } from '../src/commands/pool-onboard';
 import { withRuntime } from '../src/commands/runtime';
 import { createTenant, dropTenant, tenantDatabase } from '../src/commands/tenants';
@@ -276,6 +277,43 @@ describe('tenant pool, database strategy', () => {
     await remember();
     expect(run.pools?.[0]).toMatchObject({ ready: 2, discarded: [expect.objectContaining({ spare: gone })] });
     expect(await spareDatabases(fx.db)).toHaveLength(2);
+  });
+
+  it('a spare whose database is not made yet (a refill under way, or one that died) is listed as not ready by status and verify, not as an error', async () => {
+    setup(2);
+    expect((await migrate(opts())).ok).toBe(true);
+    await remember();
+    await query(fx.db, `INSERT INTO fleet_spares (name) VALUES ('fleet_spare$0123456789ab')`);
+    const st = await status(opts());
+    expect(st.ok).toBe(true);
+    expect(st.summary).toMatchObject({ targets: 1, 'at-head': 1 });
+    expect(st.spares).toHaveLength(3);
+    expect(st.spares!.filter((s) => !s.ready)).toEqual([expect.objectContaining({ kind: 'spare', ready: false })]);
+    expect(await verify(opts())).toMatchObject({ ok: true, spares: { total: 3, atHead: 2 } });
+    // The next migrate makes it (or drops its row): the pool is whole again.
+    expect((await migrate(opts())).ok).toBe(true);
+    await remember();
+    expect(await spareNames(fx.db)).toHaveLength(2);
+  });
+
+  it("a tenant database made outside Fleet between the take's check and its rename: the take says so, not 'busy'", async () => {
+    setup(1);
+    expect((await migrate(opts())).ok).toBe(true);
+    await remember();
+    const [spare] = await spareNames(fx.db);
+    await query('postgres', `CREATE DATABASE "${tenantDb('late')}"`);
+    const home = new Client({ ...testServer(), database: fx.db });
+    await home.connect();
+    try {
+      const session = { query: async (sql: string, params?: unknown[]) => (await home.query(sql, params)).rows };
+      await home.query('BEGIN');
+      const names = { spare, place: tenantDb('late'), tenantSchema: 'public', versionTable: 'fleet_migrations', globalSchema: 'public', indexSchema: 'public' };
+      expect(await databaseSpares.rename(session, names)).toBe('exists');
+      await home.query('ROLLBACK');
+    } finally {
+      await home.end();
+    }
+    expect(await spareDatabases(fx.db)).toEqual([spare]);
   });
 
   it('8 concurrent creates with a pool of 3: three distinct spares, the rest the full track, all at head; the CLI says which path', async () => {

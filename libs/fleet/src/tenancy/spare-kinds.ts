@@ -60,8 +60,8 @@ export interface SpareKind {
   placeExists(home: SqlSession, place: string): Promise<boolean>;
   /** The spare's history; `busy`: something works on it (a migrate, a session); null: it has no version table yet. */
   readHistory(home: SqlSession, s: SpareSessions, n: SpareTakeNames): Promise<SpareHistoryRow[] | 'busy' | null>;
-  /** Renames the spare into the tenant's place in the take's transaction (a savepoint is around it); false: in use. */
-  rename(home: SqlSession, n: SpareTakeNames): Promise<boolean>;
+  /** Renames the spare into the tenant's place in the take's transaction (a savepoint is around it); `busy`: in use; `exists`: the place appeared meanwhile. */
+  rename(home: SqlSession, n: SpareTakeNames): Promise<'renamed' | 'busy' | 'exists'>;
   /**
    * Writes the skipped rows' reasons in the tenant's words: `inTake` on the home session before
    * COMMIT (schema), or after it on a session of the new tenant database (database).
@@ -99,12 +99,18 @@ export const schemaSpares: SpareKind = {
     return row.has_table ? readRows(home, qualify(n.spare, n.versionTable)) : null;
   },
   async rename(home, n) {
-    await home.query(`ALTER SCHEMA ${quoteIdent(n.spare)} RENAME TO ${quoteIdent(n.place)}`);
+    try {
+      await home.query(`ALTER SCHEMA ${quoteIdent(n.spare)} RENAME TO ${quoteIdent(n.place)}`);
+    } catch (err) {
+      // 42P06: the tenant's schema appeared meanwhile, made outside Fleet (a Fleet create holds the tenant's lock).
+      if ((err as { code?: string }).code === '42P06') return 'exists';
+      throw err;
+    }
     // The fleet index row (storage/fleet-index.ts) is in the home database: it follows the schema, in the same transaction.
     const index = qualify(n.indexSchema, INDEX_TABLE);
     const [idx] = await home.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [index]);
     if (idx.exists) await home.query(`UPDATE ${index} SET schema = $1 WHERE schema = $2 AND version_table = $3`, [n.place, n.spare, n.versionTable]);
-    return true;
+    return 'renamed';
   },
   async writeReasons(home, _s, n, reasons, when) {
     if (when !== 'inTake' || reasons.length === 0) return;
@@ -145,10 +151,12 @@ export const databaseSpares: SpareKind = {
   async rename(home, n) {
     try {
       await home.query(`ALTER DATABASE ${quoteIdent(n.spare)} RENAME TO ${quoteIdent(n.place)}`);
-      return true;
+      return 'renamed';
     } catch (err) {
       // 55006: a session connected meanwhile; 42P04: the tenant's database appeared meanwhile (the caller's savepoint undoes the attempt).
-      if (['55006', '42P04'].includes((err as { code?: string }).code ?? '')) return false;
+      const code = (err as { code?: string }).code;
+      if (code === '55006') return 'busy';
+      if (code === '42P04') return 'exists';
       throw err;
     }
   },

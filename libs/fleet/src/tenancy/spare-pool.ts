@@ -218,8 +218,10 @@ async function takeLocked(
     }
     // A spare in use now is skipped, not fatal: the savepoint undoes the failed rename and keeps the row locks.
     await session.query('SAVEPOINT fleet_take');
-    if (!(await req.kind.rename(session, n))) {
+    const renamed = await req.kind.rename(session, n);
+    if (renamed !== 'renamed') {
       await session.query('ROLLBACK TO SAVEPOINT fleet_take');
+      if (renamed === 'exists') return { outcome: { fallback: `${req.kind.noun} ${n.place} exists already` }, reasons: [] };
       continue;
     }
     // A skipped row says why, in this tenant's words (whenTenant names the attribute's value).
