@@ -9,7 +9,8 @@ export interface SqlSession {
 
 /** A session that can also send several statements in one round trip (see TargetSession.queryBatch). */
 export interface BatchSession extends SqlSession {
-  queryBatch<T = Record<string, unknown>>(statements: readonly string[]): Promise<T[][]>;
+  /** `tables`: how many tables the statements read (the pool retires busy connections); default: one each. */
+  queryBatch<T = Record<string, unknown>>(statements: readonly string[], tables?: number): Promise<T[][]>;
 }
 
 /**
@@ -70,12 +71,13 @@ export class TargetSession implements SqlSession {
 
   /**
    * Several statements without parameters in one round trip (the simple query protocol: one
-   * implicit transaction, each statement planned alone): the rows of each, in order. Bulk reads use
+   * implicit transaction unless one is opened, each statement planned alone): the rows of each, in
+   * order. A transaction's opening statements ride on its START TRANSACTION this way; bulk reads use
    * it where a UNION ALL of hundreds of tables would cost the planner more than the reads.
    */
-  async queryBatch<T = Record<string, unknown>>(statements: readonly string[]): Promise<T[][]> {
+  async queryBatch<T = Record<string, unknown>>(statements: readonly string[], tables = statements.length): Promise<T[][]> {
     if (statements.length === 0) return [];
-    this.served += statements.length;
+    this.served += tables;
     try {
       const result = (await this.client.query(statements.join(';\n'))) as unknown as { rows: T[] } | Array<{ rows: T[] }>;
       return Array.isArray(result) ? result.map((r) => r.rows) : [result.rows];

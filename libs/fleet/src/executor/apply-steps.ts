@@ -14,7 +14,7 @@ import type { RecordInput, VersionStore } from '../storage/version-store';
 import type { Target } from '../targets/target';
 import type { SqlSession } from '../db/session';
 import { dropNewInvalidIndexes, invalidIndexes } from './index-repair';
-import type { MigrationRunner, StatementProgress } from './migration-runner';
+import type { MigrationRunner, StatementProgress, TransactionOpening } from './migration-runner';
 import type { TargetResult } from './result';
 
 export interface ExecuteContext {
@@ -35,6 +35,13 @@ export interface ExecuteContext {
    * started, its completed statements and the schema's INVALID indexes before it first ran.
    */
   resume?: Map<string, ResumeState>;
+  /**
+   * Must run under the lock before anything is created on the target (run-target.ts: the
+   * registration re-check of a tenant without a version table). `statements` (no parameters) ride
+   * on the round trip opening the first transaction and `check` reads their rows, throwing to roll
+   * it back; `alone` does the same in a round trip of its own (execute-plan.ts chooses).
+   */
+  guard?: { statements: readonly string[]; check: (rows: unknown[][]) => void; alone: () => Promise<void> };
 }
 
 export interface ResumeState extends StatementProgress {
@@ -62,7 +69,8 @@ function transactionGroups(steps: Step[], byName: Map<string, MigrationDefinitio
   return groups;
 }
 
-export async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResult): Promise<void> {
+/** `opening`: sent with the first transaction's START TRANSACTION (execute-plan.ts's prepareTarget). */
+export async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResult, opening?: TransactionOpening): Promise<void> {
   const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
   for (const group of transactionGroups(steps, byName, ctx.target.settings.transactionMode)) {
     throwIfInterrupted(ctx.signal);
@@ -89,7 +97,8 @@ export async function applySteps(ctx: ExecuteContext, steps: Step[], result: Tar
       }
       // One statement records the whole group, inside the group's transaction.
       await ctx.store.record(...records);
-    });
+    }, opening);
+    opening = undefined;
     // Only now is the group committed.
     for (const d of done) {
       if (d.skipped !== undefined) result.skipped.push({ migration: d.name, reason: d.skipped });

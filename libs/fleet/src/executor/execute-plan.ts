@@ -7,6 +7,7 @@ import { errorToJSON, InterruptedError, MigrationFailedError } from '../errors';
 import { AppliedRecord, currentVersion, Plan, planRevert, planStamp, planUpgrade, RevertOptions, UpgradeOptions, versionOf } from '../planner/planner';
 import { Target, trackId } from '../targets/target';
 import { applySteps, ExecuteContext, revertSteps, stampSteps } from './apply-steps';
+import type { TransactionOpening } from './migration-runner';
 import { emptyResult, reportFinding, TargetResult } from './result';
 import { classifyTransient } from './retry-policy';
 
@@ -39,8 +40,8 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
     result.versionAfter = result.versionBefore;
   } else {
     try {
-      if (applied === null && (plan.steps.length > 0 || (command.kind === 'migrate' && command.ensureHistory))) await store.ensure();
-      if (command.kind === 'migrate') await applySteps(ctx, plan.steps, result);
+      const opening = await prepareTarget(ctx, plan, command, applied === null && (plan.steps.length > 0 || (command.kind === 'migrate' && command.ensureHistory === true)));
+      if (command.kind === 'migrate') await applySteps(ctx, plan.steps, result, opening);
       else if (command.kind === 'revert') await revertSteps(ctx, plan.steps, result, history);
       else await stampSteps(ctx, plan.steps, result);
       result.outcome = plan.steps.length > 0 ? 'changed' : 'unchanged';
@@ -60,6 +61,27 @@ export async function executeOnTarget(ctx: ExecuteContext, command: TargetComman
   }
   result.durationMs = Date.now() - started;
   return result;
+}
+
+/**
+ * What must happen before the first step: the guard (run-target.ts: is the tenant still
+ * registered) and, for a target without a version table, its creation. When the first step is
+ * a migration in a transaction, both ride on the round trip that opens it (returned for
+ * applySteps): one round trip instead of three for a new tenant, and a tenant whose first
+ * transaction fails (or that was dropped meanwhile) keeps no empty version table. Otherwise
+ * each is sent on its own, before the steps.
+ */
+async function prepareTarget(ctx: ExecuteContext, plan: Plan, command: TargetCommand, create: boolean): Promise<TransactionOpening | undefined> {
+  const { guard, store } = ctx;
+  const first = command.kind === 'migrate' && plan.steps.length > 0 ? ctx.target.migrations.find((m) => m.name === plan.steps[0].migration) : undefined;
+  const creation = create ? store.ensureStatements?.() : [];
+  if (first?.transactional && creation !== undefined) {
+    if (!guard && creation.length === 0) return undefined;
+    return { statements: [...(guard?.statements ?? []), ...creation], check: guard?.check };
+  }
+  if (guard) await guard.alone();
+  if (create) await store.ensure();
+  return undefined;
 }
 
 export function makePlan(target: Target, applied: AppliedRecord[], command: TargetCommand): Plan {

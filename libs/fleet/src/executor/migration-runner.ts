@@ -1,13 +1,15 @@
 import type { QueryRunner } from 'typeorm';
 import type { MigrationDefinition } from '../migration/migration';
 import { ConnectionError, FleetError, throwIfInterrupted } from '../errors';
+import type { BatchSession } from '../db/session';
 
 /**
  * How the executor runs code and transactions on a target. The Postgres implementation drives a
  * TypeORM QueryRunner; tests use a recording fake.
  */
 export interface MigrationRunner {
-  inTransaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** With `opening`, its statements are sent in the round trip that opens the transaction. */
+  inTransaction<T>(fn: () => Promise<T>, opening?: TransactionOpening): Promise<T>;
   /** With `progress` (non-transactional migrations): statements it lists are not run again, each completed one is added. */
   run(migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<void>;
 }
@@ -20,6 +22,16 @@ export interface MigrationRunner {
  */
 export interface StatementProgress {
   done: Array<{ sql: string; params: string; result: unknown }>;
+}
+
+/**
+ * Statements without parameters that open a transaction with its START TRANSACTION, in the same
+ * round trip (the version table's creation, the registration re-check: execute-plan.ts). `check`
+ * reads their rows, in order, and throws to roll the transaction back before anything else runs.
+ */
+export interface TransactionOpening {
+  statements: readonly string[];
+  check?: (rows: unknown[][]) => void;
 }
 
 /** A resumed migration sent another statement than the one its earlier attempt completed at that place. */
@@ -42,16 +54,21 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
     private readonly onSql?: SqlListener,
     /** The run's interruption: no statement of a migration starts once it fired. */
     private readonly signal?: AbortSignal,
+    /** The same connection, for a transaction's opening statements (several in one round trip). */
+    private readonly batch?: BatchSession,
   ) {}
 
-  async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+  async inTransaction<T>(fn: () => Promise<T>, opening?: TransactionOpening): Promise<T> {
+    let rows: unknown[][] = [];
     try {
-      await this.queryRunner.startTransaction();
+      if (opening) rows = await this.begin(opening.statements);
+      else await this.queryRunner.startTransaction();
     } catch (err) {
       throw connectionLost(this.queryRunner, err);
     }
     let result: T;
     try {
+      opening?.check?.(rows);
       result = await fn();
     } catch (err) {
       // A dead connection took its transaction with it: nothing to roll back, and the news is the lost connection.
@@ -70,6 +87,38 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
       throw connectionLost(this.queryRunner, err);
     }
     return result;
+  }
+
+  /**
+   * Opens the transaction and sends the opening statements in one round trip. TypeORM keeps its
+   * own account of the transaction (commit, rollback, nested savepoints), so its startTransaction()
+   * opens it; the START TRANSACTION it sends for that goes out with the statements after it. A
+   * TypeORM that opened it some other way gets the statements in a round trip of their own.
+   * A failure leaves the transaction open and aborted, as a failed START TRANSACTION would:
+   * the pool rolls it back (db/database-pool.ts).
+   */
+  private async begin(statements: readonly string[]): Promise<unknown[][]> {
+    const runner = this.queryRunner;
+    const send = runner.query as (this: QueryRunner, sql: string, ...rest: unknown[]) => Promise<unknown>;
+    const own = Object.getOwnPropertyDescriptor(runner, 'query');
+    const batch = this.batch;
+    let rows: unknown[][] | undefined;
+    runner.query = async function (this: QueryRunner, sql: string, ...rest: unknown[]) {
+      if (rows !== undefined || !batch || sql !== 'START TRANSACTION') return send.call(this, sql, ...rest);
+      rows = (await batch.queryBatch([sql, ...statements], 0)).slice(1); // the target's own tables: already counted
+      return undefined;
+    } as QueryRunner['query'];
+    try {
+      await runner.startTransaction();
+    } finally {
+      if (own) Object.defineProperty(runner, 'query', own);
+      else delete (runner as { query?: unknown }).query;
+    }
+    if (rows === undefined) {
+      rows = [];
+      for (const sql of statements) rows.push((await send.call(runner, sql)) as unknown[]);
+    }
+    return rows;
   }
 
   async run(migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<void> {

@@ -11,6 +11,7 @@ import type { VersionStore } from '../storage/version-store';
 import type { Target } from '../targets/target';
 import { ExecuteContext, executeOnTarget, TargetCommand } from './execute-plan';
 import { explainUndefinedFunction } from '../extensions/extensions';
+import { FleetError } from '../errors';
 import { emptyResult } from './result';
 import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
 import type { TargetResult } from './result';
@@ -48,6 +49,8 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     // where the discovery query's names resolve; the target's path follows in the same statement.
     const checkRegistration = command.kind === 'migrate' && !!target.registration;
     const settings: Array<[string, string]> = [['search_path', checkRegistration ? quoteIdent(target.registration!.globalSchema) : targetPath]];
+    // The tenant's id, for a registration re-check sent without parameters (registrationGuard).
+    if (checkRegistration) settings.push([REGISTRATION_ID, target.registration!.id]);
     if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
     if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
     if (target.settings.idleInTransactionTimeoutMs > 0) settings.push(['idle_in_transaction_session_timeout', `${target.settings.idleInTransactionTimeoutMs}ms`]);
@@ -96,37 +99,75 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
       },
       async () => {
         const hasTable = prep.locked ? prep.has_table : undefined;
-        if (checkRegistration && !(await stillRegistered(session, target, targetPath, hasTable ?? (await tableExists(session, schema, target.versionTable))))) {
-          const result = emptyResult(target);
-          result.failed = {
-            migration: null,
-            error: { code: 'TENANT_DROPPED', message: `tenant ${target.info.tenant} is no longer registered (dropped while this run was going): nothing was created for it` },
-          };
-          return result;
+        // A new tenant's re-check rides on the round trip that creates its version table (execute-plan.ts).
+        const guard = checkRegistration && hasTable === false && !adopt ? registrationGuard(session, target, targetPath) : undefined;
+        if (checkRegistration && !guard && !(await stillRegistered(session, target, targetPath, hasTable ?? (await tableExists(session, schema, target.versionTable))))) {
+          return tenantDropped(target);
         }
         const result = await executeOnTarget(
           {
             target,
             // After waiting for the lock, another runner may have created the table: look again.
             store: mirrorTypeorm(new PostgresVersionStore(session, schema, target.versionTable, APPLIED_BY, prep.locked ? prep.has_table : undefined, indexSchema)),
-            runner: new QueryRunnerMigrationRunner(session.queryRunner, hooks.onSql, hooks.signal),
+            runner: new QueryRunnerMigrationRunner(session.queryRunner, hooks.onSql, hooks.signal, session),
             signal: hooks.signal,
             session,
             attempt: hooks.attempt,
             resume: hooks.resume,
             emit,
             readLegacyHistory: adopt ? () => readTypeormHistory(session, schema, adopt) : undefined,
+            guard,
           },
           command,
         );
+        if (result.failed?.error.code === TENANT_DROPPED) return tenantDropped(target);
         // `function uuid_generate_v4() does not exist`: say which extension has it, where, and the fix.
         if (result.failed?.error.sqlState === '42883') {
+          // The guard's switch to the target's path was rolled back with the failed transaction.
+          if (guard) await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [targetPath]);
           await explainUndefinedFunction(session, result.failed.error, { configKey: target.info.database, fix: target.extensions?.fix });
         }
         return result;
       },
     );
   }, target.info.schema);
+}
+
+const TENANT_DROPPED = 'TENANT_DROPPED';
+/** A custom setting of the target's session (RESET ALL clears it with the rest). */
+const REGISTRATION_ID = 'fleet.registration_id';
+
+function tenantDropped(target: Target): TargetResult {
+  const result = emptyResult(target);
+  result.failed = {
+    migration: null,
+    error: { code: TENANT_DROPPED, message: `tenant ${target.info.tenant} is no longer registered (dropped while this run was going): nothing was created for it` },
+  };
+  return result;
+}
+
+/**
+ * stillRegistered for a tenant without a version table, as statements without parameters that
+ * ride on the round trip opening its first transaction (with the version table's creation): the
+ * tenant's id is a setting of the session (set with parameters by the first statement), the
+ * registry is asked while the search_path is still the global schema's, then the target's path
+ * is set. A tenant no longer registered is refused before its transaction goes on: whatever the
+ * statements created is rolled back with it.
+ */
+function registrationGuard(session: TargetSession, target: Target, targetPath: string): ExecuteContext['guard'] {
+  const { sql } = target.registration!;
+  return {
+    statements: [
+      `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = pg_catalog.current_setting('${REGISTRATION_ID}')) AS registered`,
+      `SET search_path TO ${targetPath}`,
+    ],
+    check: (rows) => {
+      if ((rows[0] as Array<{ registered: boolean }>)[0]?.registered !== true) throw new FleetError(TENANT_DROPPED, `tenant ${target.info.tenant} is no longer registered`);
+    },
+    alone: async () => {
+      if (!(await stillRegistered(session, target, targetPath, false))) throw new FleetError(TENANT_DROPPED, `tenant ${target.info.tenant} is no longer registered`);
+    },
+  };
 }
 
 /**

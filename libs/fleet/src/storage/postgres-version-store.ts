@@ -33,9 +33,15 @@ export class PostgresVersionStore implements VersionStore {
 
   async ensure(): Promise<void> {
     // One round trip; both statements are no-ops when the objects exist.
-    await this.session.query(
-      `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)};
-       CREATE TABLE IF NOT EXISTS ${this.table} (
+    await this.session.query(this.ensureStatements().join(';\n'));
+    this.knownToExist = true;
+  }
+
+  /** The schema and the table, each created if missing: identifiers only, no parameters. */
+  ensureStatements(): string[] {
+    return [
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`,
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
         name text PRIMARY KEY,
         seq integer NOT NULL,
         timestamp bigint NOT NULL,
@@ -47,8 +53,7 @@ export class PostgresVersionStore implements VersionStore {
         applied_by text,
         reason text
       )`,
-    );
-    this.knownToExist = true;
+    ];
   }
 
   async readApplied(): Promise<AppliedRecord[] | null> {

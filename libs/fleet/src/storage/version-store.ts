@@ -18,6 +18,12 @@ export interface RecordInput {
 export interface VersionStore {
   /** Creates the version table (and its schema) if missing. */
   ensure(): Promise<void>;
+  /**
+   * What ensure() sends, as statements without parameters, for a caller that sends them in the
+   * round trip opening the first migration's transaction (executor/execute-plan.ts); a store
+   * without it is ensured on its own.
+   */
+  ensureStatements?(): string[];
   /** Applied records in the order they were first recorded; null when the table does not exist. */
   readApplied(): Promise<AppliedRecord[] | null>;
   /** Inserts records, or replaces those with the same name (started -> applied). */
