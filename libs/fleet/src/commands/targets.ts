@@ -10,7 +10,7 @@ import { describeConnection, parseConnectionUrl, withDatabase } from '../db/conn
 import { ConfigError } from '../errors';
 import type { ExtensionNeeds } from '../extensions/extensions';
 import type { MigrationDefinition } from '../migration/migration';
-import type { Target, TargetSettings } from '../targets/target';
+import { NO_ATTRIBUTES, type Target, type TargetSettings } from '../targets/target';
 import type { CommonOptions } from './options';
 
 /** Deterministic split of targets over CI jobs (`--slice i/n`): a stable hash of the target id. */
@@ -103,18 +103,32 @@ export interface TargetShape {
   indexSchema?: string;
 }
 
-export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
-  const suffix = shape.tenant ?? shape.shard;
-  const id = `${config.app}/${db.key}${suffix ? `/${suffix}` : ''}`;
-  const settings: TargetSettings = {
+/** Each database's target settings, one frozen object shared by its targets (10,000 tenants held 10,000 copies). */
+const sharedSettings = new WeakMap<LoadedDatabase, Readonly<TargetSettings>>();
+
+function settingsOf(db: LoadedDatabase, options: CommonOptions): TargetSettings {
+  const lockWaitMs = options.lockWaitMs ?? db.lockWaitMs;
+  const known = sharedSettings.get(db);
+  if (known?.lockWaitMs === lockWaitMs) return known;
+  const settings: TargetSettings = Object.freeze({
     transactionMode: db.transactionMode,
-    lockWaitMs: options.lockWaitMs ?? db.lockWaitMs,
+    lockWaitMs,
     lockTimeoutMs: db.lockTimeoutMs,
     retries: db.retries,
     idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
     statementTimeoutMs: db.statementTimeoutMs,
     allowOutOfOrder: db.allowOutOfOrder,
-  };
+  });
+  sharedSettings.set(db, settings);
+  return settings;
+}
+
+export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
+  const suffix = shape.tenant ?? shape.shard;
+  // Joined, not a template literal: a template literal leaves a chain of concatenated strings that
+  // a Map lookup flattens into a second copy (two strings per target id).
+  const id = suffix ? [config.app, db.key, suffix].join('/') : `${config.app}/${db.key}`;
+  const settings = settingsOf(db, options);
   return {
     id,
     info: {
@@ -125,7 +139,7 @@ export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: Targ
       schema: shape.schema,
       tenant: shape.tenant ?? null,
       shard: shape.shard ?? null,
-      attributes: shape.attributes ?? {},
+      attributes: shape.attributes ?? NO_ATTRIBUTES,
     },
     connection: shape.connection,
     versionTable: shape.versionTable,

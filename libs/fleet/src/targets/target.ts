@@ -62,6 +62,9 @@ export interface Target {
   spare?: boolean;
 }
 
+/** The attributes of a tenant that has none: one frozen object shared by every such target. */
+export const NO_ATTRIBUTES: Record<string, unknown> = Object.freeze({});
+
 /** A track of one database: `<app>/<database>/<global|tenant>` (the tenant lint's verdicts are per track). */
 export function trackId(app: string, database: string, track: 'global' | 'tenant'): string {
   return `${app}/${database}/${track}`;

@@ -1,5 +1,6 @@
 import type { DiscoveryContext, TenantDiscovery, TenantRecord } from '../config/fleet-config';
 import { ConfigError, errorMessage } from '../errors';
+import { NO_ATTRIBUTES } from '../targets/target';
 import { assertTenantId } from './tenant-id';
 
 export interface DiscoveredTenant {
@@ -42,7 +43,9 @@ export async function discoverTenants(discovery: TenantDiscovery, context: Disco
       const id = assertTenantId(record.id);
       if (seen.has(id)) continue;
       seen.add(id);
-      result.tenants.push({ id, attributes: { ...(record.attributes ?? {}) } });
+      // A tenant without attributes shares one frozen empty object (one object fewer per tenant).
+      const attributes = record.attributes && Object.keys(record.attributes).length ? { ...record.attributes } : NO_ATTRIBUTES;
+      result.tenants.push({ id, attributes });
     } catch (err) {
       result.invalid.push({ id: String(record?.id), reason: errorMessage(err) });
     }
