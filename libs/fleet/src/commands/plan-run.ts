@@ -125,8 +125,11 @@ export function mixedVersions(plan: RunPlan): Array<{ database: string; track: s
   return [...byTrack.values()].filter((e) => e.versions.size > 1);
 }
 
-/** Targets whose history is read per bulk batch when a migrate looks for the ones with nothing to do. */
-export const SETTLE_BATCH = 5_000;
+/**
+ * Targets whose history is read per bulk batch when a migrate looks for the ones with nothing to do
+ * (the histories of one batch are held at once; the reader takes a session per 1000 anyway).
+ */
+export const SETTLE_BATCH = 1_000;
 
 /**
  * A no-op migrate at fleet scale: the histories of a phase's targets are read in bulk (as status

@@ -4,7 +4,7 @@ import { CONNECTION_RETIRE_AFTER } from '../db/database-pool';
 import { errorToJSON } from '../errors';
 import type { AppliedRecord } from '../planner/planner';
 import type { SqlSession } from '../db/session';
-import { existingTables, key, readHistories } from '../storage/bulk-history';
+import { existingTables, key, readHistories, StringPool } from '../storage/bulk-history';
 import { readTypeormHistory } from '../storage/postgres-version-store';
 import type { Target } from '../targets/target';
 import type { FleetRuntime } from './runtime';
@@ -26,6 +26,8 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
     else byDatabase.set(k, [t]);
   }
   const histories = new Map<string, TargetHistory>();
+  // One pool for the whole read: the same names and checksums in every tenant's records are shared.
+  const strings: StringPool = new Map();
   let statements = 0;
   const limit = pLimit(runtime.concurrency);
   await Promise.all(
@@ -47,6 +49,7 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
               const read = await readHistories(
                 session,
                 slice.map((t) => ({ schema: t.info.schema, table: t.versionTable })),
+                strings,
               );
               statements += read.statements;
               for (const t of slice) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
