@@ -20,6 +20,7 @@ import type { SqlSession } from '../db/session';
 import { qualify, quoteIdent } from '../identifiers';
 import type { MigrationDefinition } from '../migration/migration';
 import type { AppliedRecord } from '../planner/planner';
+import { intern, internNullable, StringPool } from './string-pool';
 
 export const INDEX_TABLE = 'fleet_index';
 export const INDEX_META_TABLE = 'fleet_index_meta';
@@ -130,7 +131,8 @@ export async function readFleetIndex(session: SqlSession, schema: string): Promi
     ? { createdAt: iso(first.created_at)!, verifiedAt: iso(first.verified_at), verifiedBy: first.verified_by, repaired: first.repaired }
     : { createdAt: new Date().toISOString(), verifiedAt: null, verifiedBy: null, repaired: null };
   const rows = new Map<string, IndexRow>();
-  for (const r of raw) if (r.schema !== null) rows.set(indexKey(r.schema, r.version_table), toIndexRow(r));
+  const strings: StringPool = new Map(); // one copy of each version table, head, digest (string-pool.ts)
+  for (const r of raw) if (r.schema !== null) rows.set(indexKey(r.schema, r.version_table), toIndexRow(r, strings));
   return { meta, rows };
 }
 
@@ -181,7 +183,7 @@ export async function removeFromIndex(session: SqlSession, indexSchema: string, 
 }
 
 export function indexKey(schema: string, versionTable: string): string {
-  return `${schema}\u0000${versionTable}`;
+  return [schema, versionTable].join('\u0000'); // flat (see bulk-history.ts key())
 }
 
 /** The index row a history gives (the same values as INDEX_AGGREGATES computes on the server). */
@@ -273,16 +275,16 @@ interface RawIndexRow {
   since_verify: boolean | number;
 }
 
-function toIndexRow(r: RawIndexRow): IndexRow {
+function toIndexRow(r: RawIndexRow, strings: StringPool): IndexRow {
   return {
     schema: r.schema!,
-    versionTable: r.version_table,
-    head: r.head,
+    versionTable: intern(strings, r.version_table),
+    head: internNullable(strings, r.head),
     applied: r.applied,
     done: r.done,
     skipped: r.skipped,
-    started: r.started,
-    digest: r.digest,
+    started: internNullable(strings, r.started),
+    digest: intern(strings, r.digest),
     updatedAt: r.updated_at,
     sinceVerify: Boolean(r.since_verify),
   };
