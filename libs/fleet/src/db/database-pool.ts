@@ -67,7 +67,9 @@ export class DatabasePool {
       try {
         if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction();
         // Nothing a target set (search_path, timeouts) may leak to the next target; its lock goes in the same round trip.
-        await client.query(session.cleanupSql());
+        // Null: it went out with the target's last COMMIT already (TargetSession.closing).
+        const cleanup = session.cleanupSql();
+        if (cleanup !== null) await client.query(cleanup);
       } catch (err) {
         broken = err as Error;
       }

@@ -13,18 +13,25 @@ export interface BatchSession extends SqlSession {
   queryBatch<T = Record<string, unknown>>(statements: readonly string[], tables?: number): Promise<T[][]>;
 }
 
+/** A session whose clean-up its user may send itself, with its last statement (see TargetSession.closing). */
+export interface ClosableSession extends BatchSession {
+  closing(): { statements: string[]; sent: () => void } | undefined;
+}
+
 /**
  * A pooled connection checked out for one target: Fleet's own SQL goes straight to the pg
  * client; migrations get the TypeORM QueryRunner bound to the same connection, so the lock,
  * the search_path, the transaction and the version rows all live on one session.
  */
-export class TargetSession implements SqlSession {
+export class TargetSession implements ClosableSession {
   /** Set when the session must not go back to the pool (its state is unknown). */
   brokenBy: Error | undefined;
   /** Tables this session served: 1 for a target, plus one per statement of a bulk read (the pool retires busy connections). */
   served = 1;
   /** Advisory locks released by the clean-up statement (see unlockOnRelease). */
   private readonly unlocks: Array<{ classId: number; objectId: number }> = [];
+  /** Set once the clean-up went out with the user's last statement (closing): nothing more is sent. */
+  private closed = false;
 
   constructor(
     readonly queryRunner: QueryRunner,
@@ -42,9 +49,36 @@ export class TargetSession implements SqlSession {
    * target set may leak to the next one), in one round trip (the simple protocol; the keys are
    * integers checked above, nothing else varies).
    */
-  cleanupSql(): string {
-    const unlocks = this.unlocks.splice(0).map((k) => `SELECT pg_catalog.pg_advisory_unlock(${k.classId}::int4, ${k.objectId}::int4);`);
-    return [...unlocks, 'RESET ALL'].join(' ');
+  cleanupSql(): string | null {
+    if (this.closed) return null;
+    const sql = this.cleanupStatements().join('; ');
+    this.unlocks.length = 0;
+    return sql;
+  }
+
+  /**
+   * The clean-up, for the user to send with its last statement (a target's last COMMIT:
+   * executor/migration-runner.ts) instead of the pool in a round trip of its own; `sent()` once it
+   * went through. The session is then done: anything more sent on it throws (its lock is gone).
+   * Undefined once closed.
+   */
+  closing(): { statements: string[]; sent: () => void } | undefined {
+    if (this.closed) return undefined;
+    return {
+      statements: this.cleanupStatements(),
+      sent: () => {
+        this.unlocks.length = 0;
+        this.closed = true;
+      },
+    };
+  }
+
+  private cleanupStatements(): string[] {
+    return [...this.unlocks.map((k) => `SELECT pg_catalog.pg_advisory_unlock(${k.classId}::int4, ${k.objectId}::int4)`), 'RESET ALL'];
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('this session already released its target (lock and settings) with its last COMMIT: nothing more may be sent on it');
   }
 
   /** The pool destroys this connection instead of reusing it. */
@@ -53,6 +87,7 @@ export class TargetSession implements SqlSession {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    this.assertOpen();
     try {
       const result = await this.client.query(sql, params as unknown[] | undefined);
       return result.rows as T[];
@@ -77,6 +112,7 @@ export class TargetSession implements SqlSession {
    */
   async queryBatch<T = Record<string, unknown>>(statements: readonly string[], tables = statements.length): Promise<T[][]> {
     if (statements.length === 0) return [];
+    this.assertOpen();
     this.served += tables;
     try {
       const result = (await this.client.query(statements.join(';\n'))) as unknown as { rows: T[] } | Array<{ rows: T[] }>;

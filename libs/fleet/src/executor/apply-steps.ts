@@ -72,7 +72,8 @@ function transactionGroups(steps: Step[], byName: Map<string, MigrationDefinitio
 /** `opening`: sent with the first transaction's START TRANSACTION (execute-plan.ts's prepareTarget). */
 export async function applySteps(ctx: ExecuteContext, steps: Step[], result: TargetResult, opening?: TransactionOpening): Promise<void> {
   const byName = new Map(ctx.target.migrations.map((m) => [m.name, m]));
-  for (const group of transactionGroups(steps, byName, ctx.target.settings.transactionMode)) {
+  const groups = transactionGroups(steps, byName, ctx.target.settings.transactionMode);
+  for (const [index, group] of groups.entries()) {
     throwIfInterrupted(ctx.signal);
     const first = byName.get(group[0].migration)!;
     if (!first.transactional) {
@@ -80,24 +81,27 @@ export async function applySteps(ctx: ExecuteContext, steps: Step[], result: Tar
       continue;
     }
     const done: Array<{ name: string; skipped?: string }> = [];
-    await ctx.runner.inTransaction(async () => {
-      done.length = 0; // a retried transaction starts over
-      const records: RecordInput[] = [];
-      for (const step of group) {
-        const migration = byName.get(step.migration)!;
-        const skip = await skipReason(ctx, migration);
-        if (skip !== null) {
-          records.push(skipRecord(ctx, migration, skip));
-          done.push({ name: migration.name, skipped: skip });
-          continue;
+    await ctx.runner.inTransaction(
+      async () => {
+        done.length = 0; // a retried transaction starts over
+        const records: RecordInput[] = [];
+        for (const step of group) {
+          const migration = byName.get(step.migration)!;
+          const skip = await skipReason(ctx, migration);
+          if (skip !== null) {
+            records.push(skipRecord(ctx, migration, skip));
+            done.push({ name: migration.name, skipped: skip });
+            continue;
+          }
+          const durationMs = await runOne(ctx, migration, 'up');
+          records.push({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'applied', method: 'run', durationMs, reason: null });
+          done.push({ name: migration.name });
         }
-        const durationMs = await runOne(ctx, migration, 'up');
-        records.push({ name: migration.name, timestamp: migration.timestamp, checksum: migration.checksum, status: 'applied', method: 'run', durationMs, reason: null });
-        done.push({ name: migration.name });
-      }
-      // One statement records the whole group, inside the group's transaction.
-      await ctx.store.record(...records);
-    }, opening);
+        // One statement records the whole group, inside the group's transaction.
+        await ctx.store.record(...records);
+      },
+      { opening, last: index === groups.length - 1 },
+    );
     opening = undefined;
     // Only now is the group committed.
     for (const d of done) {

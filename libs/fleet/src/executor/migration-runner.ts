@@ -1,15 +1,16 @@
 import type { QueryRunner } from 'typeorm';
 import type { MigrationDefinition } from '../migration/migration';
 import { ConnectionError, FleetError, throwIfInterrupted } from '../errors';
-import type { BatchSession } from '../db/session';
+import type { ClosableSession } from '../db/session';
+import { ridingOn, sendEach } from './riding-statements';
 
 /**
  * How the executor runs code and transactions on a target. The Postgres implementation drives a
  * TypeORM QueryRunner; tests use a recording fake.
  */
 export interface MigrationRunner {
-  /** With `opening`, its statements are sent in the round trip that opens the transaction. */
-  inTransaction<T>(fn: () => Promise<T>, opening?: TransactionOpening): Promise<T>;
+  /** See TransactionOptions: what may ride on the round trips that open and close the transaction. */
+  inTransaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** With `progress` (non-transactional migrations): statements it lists are not run again, each completed one is added. */
   run(migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<void>;
 }
@@ -34,6 +35,17 @@ export interface TransactionOpening {
   check?: (rows: unknown[][]) => void;
 }
 
+export interface TransactionOptions {
+  /** Sent in the round trip that opens the transaction. */
+  opening?: TransactionOpening;
+  /**
+   * Nothing is sent on the target after this transaction commits: a runner whose session can close
+   * (db/session.ts, ClosableSession) sends the session's clean-up (the lock's release, RESET ALL)
+   * with the COMMIT instead of leaving it to the pool's own round trip.
+   */
+  last?: boolean;
+}
+
 /** A resumed migration sent another statement than the one its earlier attempt completed at that place. */
 export class ResumeMismatchError extends Error {
   constructor(migration: string, index: number, before: string, now: string) {
@@ -54,13 +66,15 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
     private readonly onSql?: SqlListener,
     /** The run's interruption: no statement of a migration starts once it fired. */
     private readonly signal?: AbortSignal,
-    /** The same connection, for a transaction's opening statements (several in one round trip). */
-    private readonly batch?: BatchSession,
+    /** The same connection, for the statements riding on START TRANSACTION and COMMIT (riding-statements.ts). */
+    private readonly batch?: ClosableSession,
   ) {}
 
-  async inTransaction<T>(fn: () => Promise<T>, opening?: TransactionOpening): Promise<T> {
+  async inTransaction<T>(fn: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const { opening, last } = options;
     let rows: unknown[][] = [];
     try {
+      // A failure leaves the transaction open and aborted, as a failed START TRANSACTION would: the pool rolls it back.
       if (opening) rows = await this.begin(opening.statements);
       else await this.queryRunner.startTransaction();
     } catch (err) {
@@ -82,43 +96,21 @@ export class QueryRunnerMigrationRunner implements MigrationRunner {
       throw err;
     }
     try {
-      await this.queryRunner.commitTransaction();
+      const closing = last ? this.batch?.closing() : undefined;
+      if (!closing) await this.queryRunner.commitTransaction();
+      // The clean-up went out only if the COMMIT did (a failed statement ends the batch): else the pool sends it.
+      else if (await ridingOn(this.queryRunner, this.batch!, 'COMMIT', closing.statements, () => this.queryRunner.commitTransaction())) closing.sent();
     } catch (err) {
       throw connectionLost(this.queryRunner, err);
     }
     return result;
   }
 
-  /**
-   * Opens the transaction and sends the opening statements in one round trip. TypeORM keeps its
-   * own account of the transaction (commit, rollback, nested savepoints), so its startTransaction()
-   * opens it; the START TRANSACTION it sends for that goes out with the statements after it. A
-   * TypeORM that opened it some other way gets the statements in a round trip of their own.
-   * A failure leaves the transaction open and aborted, as a failed START TRANSACTION would:
-   * the pool rolls it back (db/database-pool.ts).
-   */
+  /** START TRANSACTION with the opening statements in one round trip where it can; their rows. */
   private async begin(statements: readonly string[]): Promise<unknown[][]> {
-    const runner = this.queryRunner;
-    const send = runner.query as (this: QueryRunner, sql: string, ...rest: unknown[]) => Promise<unknown>;
-    const own = Object.getOwnPropertyDescriptor(runner, 'query');
-    const batch = this.batch;
-    let rows: unknown[][] | undefined;
-    runner.query = async function (this: QueryRunner, sql: string, ...rest: unknown[]) {
-      if (rows !== undefined || !batch || sql !== 'START TRANSACTION') return send.call(this, sql, ...rest);
-      rows = (await batch.queryBatch([sql, ...statements], 0)).slice(1); // the target's own tables: already counted
-      return undefined;
-    } as QueryRunner['query'];
-    try {
-      await runner.startTransaction();
-    } finally {
-      if (own) Object.defineProperty(runner, 'query', own);
-      else delete (runner as { query?: unknown }).query;
-    }
-    if (rows === undefined) {
-      rows = [];
-      for (const sql of statements) rows.push((await send.call(runner, sql)) as unknown[]);
-    }
-    return rows;
+    const start = () => this.queryRunner.startTransaction();
+    const rows = this.batch ? await ridingOn(this.queryRunner, this.batch, 'START TRANSACTION', statements, start) : await start();
+    return rows ?? sendEach(this.queryRunner, statements);
   }
 
   async run(migration: MigrationDefinition, direction: 'up' | 'down', progress?: StatementProgress): Promise<void> {

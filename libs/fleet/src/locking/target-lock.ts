@@ -42,6 +42,9 @@ export interface LockOptions {
  */
 export async function withTargetLock<T>(session: LockSession, key: LockKey, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   await acquire(session, key, options);
+  // Registered at once: the session may send its clean-up before fn returns (with a last COMMIT, db/session.ts).
+  const deferred = !!options.unlockWithSession && !!session.unlockOnRelease;
+  if (deferred) session.unlockOnRelease!(key);
   let outcome: { value: T } | { error: unknown };
   try {
     outcome = { value: await fn() };
@@ -49,8 +52,7 @@ export async function withTargetLock<T>(session: LockSession, key: LockKey, opti
     outcome = { error };
   }
   try {
-    if (options.unlockWithSession && session.unlockOnRelease) session.unlockOnRelease(key);
-    else await session.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
+    if (!deferred) await session.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [key.classId, key.objectId]);
   } catch (unlockError) {
     // The session is unusable (terminated, server restarting): a session-level lock ends with
     // its session, which the pool now destroys. What happened to the target is the news, not this.
