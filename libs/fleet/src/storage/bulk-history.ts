@@ -58,24 +58,25 @@ function shared(r: AppliedRecord, strings: StringPool): AppliedRecord {
 }
 
 /**
- * Which of these (schema, table) pairs exist, in one catalog query. The schema names are joined
- * from unnest(): `nspname = ANY($1::text[])` compares a `name` with each element in turn (no hash:
- * the types differ), 3.8 s for 10,000 schemas where the join takes 0.15 s. The exact pairs are
- * kept afterwards.
+ * Which of these (schema, table) pairs exist, in one catalog query whose cost follows the pairs
+ * asked, not the fleet: the schemas' oids first (a materialized CTE), then each pair's pg_class row
+ * by (relname, relnamespace), the catalog's own index. The pairs are unnested as two arrays of
+ * `name` (`nspname = ANY($1::text[])` compared a name with each text in turn: 3.8 s for 10,000
+ * schemas). Left to itself the planner found pg_class rows by relname alone: every tenant's
+ * `fleet_migrations`, the whole fleet's for each slice of 1000 (110 ms a slice at 40k tenants, 4.6
+ * s of a 12 s verify; 45 s for the plain join of the pairs); this takes 9-23 ms a slice there.
  */
 export async function existingTables(session: SqlSession, tables: ReadonlyArray<{ schema: string; table: string }>): Promise<Array<{ schema: string; table: string }>> {
   if (tables.length === 0) return [];
-  const wanted = new Set(tables.map((t) => key(t.schema, t.table)));
-  return (
-    await session.query<{ schema: string; table: string }>(
-      `SELECT n.nspname::text AS schema, c.relname::text AS table
-         FROM (SELECT DISTINCT s FROM unnest($1::name[]) AS s) AS wanted
-         JOIN pg_catalog.pg_namespace n ON n.nspname = wanted.s
-         JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = ANY($2::name[])
-        WHERE c.relkind IN ('r', 'p')`,
-      [[...new Set(tables.map((t) => t.schema))], [...new Set(tables.map((t) => t.table))]],
-    )
-  ).filter((t) => wanted.has(key(t.schema, t.table)));
+  const pairs = new Map(tables.map((t) => [key(t.schema, t.table), t]));
+  return session.query<{ schema: string; table: string }>(
+    `WITH wanted AS MATERIALIZED (
+       SELECT n.oid, n.nspname, w.t FROM unnest($1::name[], $2::name[]) AS w(s, t) JOIN pg_catalog.pg_namespace n ON n.nspname = w.s)
+     SELECT wanted.nspname::text AS schema, c.relname::text AS table
+       FROM wanted JOIN pg_catalog.pg_class c ON c.relname = wanted.t AND c.relnamespace = wanted.oid
+      WHERE c.relkind IN ('r', 'p')`,
+    [[...pairs.values()].map((t) => t.schema), [...pairs.values()].map((t) => t.table)],
+  );
 }
 
 export function key(schema: string, table: string): string {
