@@ -59,7 +59,8 @@ async function main(): Promise<void> {
       if (text.includes('pg_try_advisory_lock')) open = [];
       open?.push(text);
       if (open && text.includes('pg_advisory_unlock')) {
-        targets.push(open);
+        // A tenant's (its schema is named in its statements), not the global target's.
+        if (open.some((t) => t.includes('"tenant_'))) targets.push(open);
         open = null;
       }
     }
