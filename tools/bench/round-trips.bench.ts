@@ -33,6 +33,8 @@ function workloadStatements(): { calls: number; statements: number } {
   return { calls: texts.length, statements };
 }
 
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
 async function main(): Promise<void> {
   const n = arg('tenants', 3);
   const db = `fleet_bench_trips_${process.pid}`;
@@ -42,10 +44,15 @@ async function main(): Promise<void> {
     const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
     const original = proto.query;
     const sql: string[] = [];
+    const ms: number[] = [];
     proto.query = function (this: Client, ...args: unknown[]) {
       const first = args[0] as string | { text?: string };
       sql.push((typeof first === 'string' ? first : (first?.text ?? '?')).replace(/\s+/g, ' '));
-      return original.apply(this, args);
+      const at = ms.push(0) - 1;
+      const started = process.hrtime.bigint();
+      const out = original.apply(this, args);
+      if (out instanceof Promise) void out.then(() => (ms[at] = Number(process.hrtime.bigint() - started) / 1e6)).catch(() => undefined);
+      return out;
     };
     try {
       const report = await migrate({ config: join(__dirname, 'fleet.config.ts'), workspaceRoot: ROOT, env: { BENCH_DATABASE_URL: urlOf(db) }, concurrency: 1 });
@@ -54,13 +61,19 @@ async function main(): Promise<void> {
       proto.query = original;
     }
     const targets: string[][] = [];
+    const times: number[][] = [];
     let open: string[] | null = null;
-    for (const text of sql) {
-      if (text.includes('pg_try_advisory_lock')) open = [];
+    let openMs: number[] = [];
+    for (const [i, text] of sql.entries()) {
+      if (text.includes('pg_try_advisory_lock')) [open, openMs] = [[], []];
       open?.push(text);
+      openMs.push(ms[i]);
       if (open && text.includes('pg_advisory_unlock')) {
         // A tenant's (its schema is named in its statements), not the global target's.
-        if (open.some((t) => t.includes('"tenant_'))) targets.push(open);
+        if (open.some((t) => t.includes('"tenant_'))) {
+          targets.push(open);
+          times.push(openMs);
+        }
         open = null;
       }
     }
@@ -70,7 +83,15 @@ async function main(): Promise<void> {
       `round trips per new tenant: ${targets.map((t) => t.length).join(', ')} (of which the migrations' own: ${ups.calls})\n` +
         `psql's script (npm run bench), per tenant: ${3 + ups.statements + WORKLOAD_MIGRATIONS + 1} statements, one round trip each ` +
         `(SET, BEGIN, CREATE TABLE, the migrations' ${ups.statements}, ${WORKLOAD_MIGRATIONS} INSERTs, COMMIT)\n` +
-        `the last tenant's:\n${last.map((t, i) => `  ${String(i + 1).padStart(2)} ${t.slice(0, 110)}`).join('\n')}\n`,
+        `the last tenant's, with the mean round trip of each (ms, client side, all tenants):\n` +
+        `${last
+          .map(
+            (t, i) =>
+              `  ${String(i + 1).padStart(2)} ${mean(times.map((x) => x[i]))
+                .toFixed(2)
+                .padStart(6)}  ${t.slice(0, 100)}`,
+          )
+          .join('\n')}\n`,
     );
   } finally {
     await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`));

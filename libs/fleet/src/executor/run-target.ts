@@ -58,11 +58,12 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const params: unknown[] = settings.flat();
     // One round trip: session settings, the first try for the lock, and whether a history exists.
     // If Fleet dies (SIGKILL, a crash), the server notices the closed socket within a second and ends
-    // the statement instead of running it to its end (PostgreSQL 14+; older servers lack the setting).
+    // the statement instead of running it to its end (PostgreSQL 14+; older servers lack the setting,
+    // hence the version test: asking pg_settings for it cost ~1 ms of server time per target).
     const indexSchema = target.indexSchema ?? null;
     const [prep] = await session.query<{ locked: boolean; has_table: boolean; has_legacy: boolean; legacy_is_typeorm: boolean | null; has_index: boolean }>(
       `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${i * 2 + 1}, $${i * 2 + 2}, false)`).join(', ')},
-              (SELECT pg_catalog.set_config(name, '${CLIENT_CHECK_MS}ms', false) FROM pg_catalog.pg_settings WHERE name = 'client_connection_check_interval') AS client_check,
+              CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000 THEN pg_catalog.set_config('client_connection_check_interval', '${CLIENT_CHECK_MS}ms', false) END AS client_check,
               pg_catalog.pg_try_advisory_lock($${params.length + 1}::int4, $${params.length + 2}::int4) AS locked,
               pg_catalog.to_regclass($${params.length + 3}) IS NOT NULL AS has_table,
               pg_catalog.to_regclass($${params.length + 4}) IS NOT NULL AS has_legacy,
