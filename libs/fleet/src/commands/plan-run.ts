@@ -126,14 +126,15 @@ export function mixedVersions(plan: RunPlan): Array<{ database: string; track: s
 }
 
 /**
- * Targets whose history is read per bulk batch when a migrate looks for the ones with nothing to do
- * (the histories of one batch are held at once; the reader takes a session per 1000 anyway).
+ * Targets whose history is read per bulk batch when a migrate looks for the ones with nothing to do,
+ * per unit of the run's concurrency (the histories of one batch are held at once; the reader takes
+ * a session per 1000 and reads up to `concurrency` of those at once).
  */
 export const SETTLE_BATCH = 1_000;
 
 /**
  * A no-op migrate at fleet scale: the histories of a phase's targets are read in bulk (as status
- * does, SETTLE_BATCH targets at a time, so the histories of the whole fleet are never held at
+ * does, SETTLE_BATCH x concurrency targets at a time, so the histories of the whole fleet are never held at
  * once) and every target whose plan is empty, with no finding at all and no unfinished record,
  * gets its `unchanged` result at once: no session, lock or round trip of its own (the per-target
  * path cost 4 round trips and 7 ms per tenant: 55 s at 20k). Anything else (something to apply, a
@@ -149,8 +150,9 @@ export function skipSettled(runtime: FleetRuntime, phase: FleetPhase, command: T
     if (runtime.signal?.aborted) return resolved;
     const run: Target[] = [];
     const results: TargetResult[] = [...resolved.results];
-    for (let i = 0; i < resolved.targets.length; i += SETTLE_BATCH) {
-      const batch = resolved.targets.slice(i, i + SETTLE_BATCH);
+    const size = SETTLE_BATCH * Math.max(1, runtime.concurrency);
+    for (let i = 0; i < resolved.targets.length; i += size) {
+      const batch = resolved.targets.slice(i, i + size);
       const { histories } = await readTargetHistories(runtime, batch);
       for (const t of batch) {
         const history = histories.get(t.id)!;

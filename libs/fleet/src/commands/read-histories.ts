@@ -29,48 +29,52 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
   // One pool for the whole read: the same names and checksums in every tenant's records are shared.
   const strings: StringPool = new Map();
   let statements = 0;
+  // Slices of CONNECTION_RETIRE_AFTER targets of one database, read in parallel up to the run's
+  // concurrency (each on its own session, within the connection budget): on a fleet in one
+  // database the server opens its version tables on several backends at once, not one after another.
+  const slices: Target[][] = [];
+  for (const group of byDatabase.values()) {
+    const spec = group[0].connection;
+    if (runtime.missingDatabases.has(spec.database)) {
+      for (const t of group) histories.set(t.id, { records: [], note: `database ${spec.database} does not exist yet`, error: null });
+      continue;
+    }
+    // One session per CONNECTION_RETIRE_AFTER targets: the server keeps a cache entry for every
+    // table a session opened (16 KB per version table read, measured), and the pool replaces a
+    // connection once it has served that many (db/database-pool.ts).
+    for (let i = 0; i < group.length; i += CONNECTION_RETIRE_AFTER) slices.push(group.slice(i, i + CONNECTION_RETIRE_AFTER));
+  }
   const limit = pLimit(runtime.concurrency);
   await Promise.all(
-    [...byDatabase.values()].map((group) =>
+    slices.map((slice) =>
       limit(async () => {
-        const spec = group[0].connection;
-        if (runtime.missingDatabases.has(spec.database)) {
-          for (const t of group) histories.set(t.id, { records: [], note: `database ${spec.database} does not exist yet`, error: null });
-          return;
-        }
-        // One session per CONNECTION_RETIRE_AFTER targets: the server keeps a cache entry for every
-        // table a session opened (16 KB per version table read, measured), and the pool replaces a
-        // connection once it has served that many (db/database-pool.ts).
-        for (let i = 0; i < group.length; i += CONNECTION_RETIRE_AFTER) {
-          const slice = group.slice(i, i + CONNECTION_RETIRE_AFTER);
-          try {
-            const pool = await runtime.connections.pool(spec);
-            await pool.withSession(async (session) => {
-              const read = await readHistories(
-                session,
-                slice.map((t) => ({ schema: t.info.schema, table: t.versionTable })),
-                strings,
-              );
-              statements += read.statements;
-              for (const t of slice) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
-              // Before its first migrate, a target that TypeORM migrated shows TypeORM's history
-              // (adoption preview). One catalog query finds those tables; only they are read one by one.
-              const fresh = slice.filter((t) => t.adoptTypeormTable && histories.get(t.id)!.records.length === 0);
-              const legacy = await existingTables(
-                session,
-                fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })),
-              );
-              if (fresh.length) statements++;
-              const withLegacy = new Set(legacy.map((l) => key(l.schema, l.table)));
-              for (const t of fresh) {
-                if (!withLegacy.has(key(t.info.schema, t.adoptTypeormTable!))) continue;
-                histories.set(t.id, { ...(await adoptionPreview(session, t)), error: null });
-                statements++;
-              }
-            });
-          } catch (err) {
-            for (const t of slice) histories.set(t.id, { records: [], note: null, error: errorToJSON(err) });
-          }
+        try {
+          const pool = await runtime.connections.pool(slice[0].connection);
+          await pool.withSession(async (session) => {
+            const read = await readHistories(
+              session,
+              slice.map((t) => ({ schema: t.info.schema, table: t.versionTable })),
+              strings,
+            );
+            statements += read.statements;
+            for (const t of slice) histories.set(t.id, { records: read.histories.get(key(t.info.schema, t.versionTable)) ?? [], note: null, error: null });
+            // Before its first migrate, a target that TypeORM migrated shows TypeORM's history
+            // (adoption preview). One catalog query finds those tables; only they are read one by one.
+            const fresh = slice.filter((t) => t.adoptTypeormTable && histories.get(t.id)!.records.length === 0);
+            const legacy = await existingTables(
+              session,
+              fresh.map((t) => ({ schema: t.info.schema, table: t.adoptTypeormTable! })),
+            );
+            if (fresh.length) statements++;
+            const withLegacy = new Set(legacy.map((l) => key(l.schema, l.table)));
+            for (const t of fresh) {
+              if (!withLegacy.has(key(t.info.schema, t.adoptTypeormTable!))) continue;
+              histories.set(t.id, { ...(await adoptionPreview(session, t)), error: null });
+              statements++;
+            }
+          });
+        } catch (err) {
+          for (const t of slice) histories.set(t.id, { records: [], note: null, error: errorToJSON(err) });
         }
       }),
     ),
