@@ -6,6 +6,7 @@
 import { assertConfigIdentifier } from '../identifiers';
 import type { Wave } from '../rollout/waves';
 import { Infer, s, Schema } from './schema';
+import { poolSchema } from './pool-schema';
 import { retriesSchema } from './retries-schema';
 
 /** The tenancy strategies (each is implemented in tenancy/strategy.ts). */
@@ -106,23 +107,8 @@ export const tenantsSchema = s.object({
   sharedSchemas: s.optional(s.list(identifier(), 'a non-empty list of schema names', { nonEmpty: true })),
   /** Warn when one database holds more tenant schemas than this (default 1000: see DEFAULT_MAX_SCHEMAS_PER_DATABASE). */
   maxSchemasPerDatabase: s.optional(s.number('a whole number >= 1', (v) => Number.isInteger(v) && v >= 1)),
-  /**
-   * Keep `size` spare tenant schemas (schema strategy) or spare tenant databases (database
-   * strategy: needs createDatabase) migrated to head, so that `createTenant()` renames one instead
-   * of running the whole tenant track (tenancy/spare-pool.ts, tenancy/spare-kinds.ts). Default: no
-   * pool (size 0). `migrate` keeps them at head and refills. `refill`: who refills after a take:
-   * `app` (default: `createTenant()`, in the background of the app) or `worker` (queue mode: `fleet
-   * worker` keeps the pool full under the queue's connection budget; the app never migrates).
-   */
-  pool: s.optional(
-    s.object(
-      {
-        size: s.number('a whole number from 0 to 1000', (v) => Number.isInteger(v) && v >= 0 && v <= 1000),
-        refill: s.optional(s.literal(['app', 'worker'] as const, 'one of "app", "worker"')),
-      },
-      '{ size, refill? }',
-    ),
-  ),
+  /** Spare tenants kept at head for instant onboarding (config/pool-schema.ts). */
+  pool: s.optional(poolSchema),
 });
 export type TenantsConfig = Infer<typeof tenantsSchema>;
 
