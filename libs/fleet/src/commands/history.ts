@@ -1,6 +1,7 @@
 import type { MigrationDefinition } from '../migration/migration';
 import type { AppliedRecord } from '../planner/planner';
-import { readTargetHistories } from './read-histories';
+import type { Target } from '../targets/target';
+import { forEachHistoryBatch, TargetHistory } from './read-histories';
 import { CommonOptions, withRuntime } from './runtime';
 
 export interface HistoryEntry {
@@ -32,29 +33,33 @@ export function history(options: CommonOptions): Promise<HistoryReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
     const tenants = await runtime.tenantTargets();
     const targets = [...runtime.globalTargets(), ...tenants.targets];
-    const { histories } = await readTargetHistories(runtime, targets);
-    const out = targets.map((target) => {
-      const h = histories.get(target.id)!;
-      const byName = new Map(target.migrations.map((m) => [m.name, m]));
-      return {
-        target: target.id,
-        database: target.info.database,
-        schema: target.info.schema,
-        tenant: target.info.tenant,
-        entries: h.records.map((r) => ({
-          name: r.name,
-          status: r.status,
-          method: r.method,
-          appliedAt: r.appliedAt,
-          durationMs: r.durationMs,
-          checksum: checksumState(r, byName.get(r.name)),
-          reason: r.reason,
-        })),
-        note: h.note,
-        error: h.error,
-      };
+    const out: HistoryReport['targets'] = [];
+    // A batch's histories become the report's entries before the next batch is read (never the whole fleet's twice).
+    await forEachHistoryBatch(runtime, targets, (batch, histories) => {
+      for (const target of batch) out.push(entryOf(target, histories.get(target.id)!));
     });
     for (const r of tenants.results) out.push({ target: r.target, database: r.database, schema: '', tenant: r.tenant, entries: [], note: null, error: r.failed?.error ?? null });
     return { command: 'history' as const, app: runtime.config.app, ok: out.every((t) => t.error === null), targets: out };
   });
+}
+
+function entryOf(target: Target, h: TargetHistory): HistoryReport['targets'][number] {
+  const byName = new Map(target.migrations.map((m) => [m.name, m]));
+  return {
+    target: target.id,
+    database: target.info.database,
+    schema: target.info.schema,
+    tenant: target.info.tenant,
+    entries: h.records.map((r) => ({
+      name: r.name,
+      status: r.status,
+      method: r.method,
+      appliedAt: r.appliedAt,
+      durationMs: r.durationMs,
+      checksum: checksumState(r, byName.get(r.name)),
+      reason: r.reason,
+    })),
+    note: h.note,
+    error: h.error,
+  };
 }

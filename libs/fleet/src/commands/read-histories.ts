@@ -82,6 +82,24 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
   return { histories, statements };
 }
 
+/**
+ * Reads the histories of many targets a batch at a time (CONNECTION_RETIRE_AFTER x concurrency
+ * targets: every session of the run busy, each with one slice) and hands each batch to `use`
+ * before the next is read: a command that needs each history only once never holds the whole
+ * fleet's histories at once (history, dry-run, a no-op migrate's settling).
+ */
+export async function forEachHistoryBatch(
+  runtime: FleetRuntime,
+  targets: readonly Target[],
+  use: (batch: readonly Target[], histories: Map<string, TargetHistory>) => void | Promise<void>,
+): Promise<void> {
+  const size = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency);
+  for (let i = 0; i < targets.length; i += size) {
+    const batch = targets.slice(i, i + size);
+    await use(batch, (await readTargetHistories(runtime, batch)).histories);
+  }
+}
+
 /** Before its first migrate, TypeORM's own table stands in for a target's history (adoption preview). */
 async function adoptionPreview(session: SqlSession, target: Target): Promise<{ records: AppliedRecord[]; note: string | null }> {
   const records: AppliedRecord[] = [];
