@@ -137,7 +137,12 @@ export const databaseSpares: SpareKind = {
     // The caller's own pool of it first (a long-lived process); then any other session (a migrate filling it, another
     // process) makes the rename wait up to 5 s and fail: skip it now.
     await s.release(n.spare);
-    if (await inUse(home, n.spare)) return 'busy';
+    // A connection just closed leaves its backend in pg_stat_activity a moment longer (a loaded
+    // server ends it after the client hung up): look again briefly before calling the spare busy.
+    for (let look = 1; await inUse(home, n.spare); look++) {
+      if (look === 6) return 'busy';
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const table = qualify(n.tenantSchema, n.versionTable);
     // This session is closed before the rename (which waits the moment its backend takes to exit).
     // A spare database that cannot be read (dropped behind Fleet's back, not made yet) is skipped: the next migrate replaces it.
