@@ -18,18 +18,7 @@ import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
 import { spareLines } from '../src/reporters/spare-lines';
 import { dropDatabase, MigrationSpec, query, runFleet, tenantFleetConfig, testServer, useFixture } from '../src/testing';
-
-const PRO_ONLY =
-  "  appliesTo(t: { attributes: Record<string, unknown> }) {\n    return t.attributes.plan === 'pro' || `plan is ${String(t.attributes.plan ?? null)}, pro only`;\n  }\n";
-const REGISTRY: MigrationSpec = { name: 'CreateTenants1000', up: [`CREATE TABLE tenants (id text PRIMARY KEY, plan text NOT NULL DEFAULT 'free')`] };
-const USERS: MigrationSpec = {
-  name: 'CreateUsers1000',
-  up: ['CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL UNIQUE)', 'CREATE INDEX users_email ON users (lower(email))'],
-};
-const PROJECTS: MigrationSpec = {
-  name: 'CreateProjects2000',
-  up: [`CREATE TYPE state AS ENUM ('open', 'done')`, 'CREATE TABLE projects (id serial PRIMARY KEY, owner int REFERENCES users(id), state state)'],
-};
+import { PRO_ONLY, PROJECTS, REGISTRY, USERS } from './pool-tracks';
 
 /** Everything the schema public of a database holds (to compare two tenant databases). */
 async function shape(db: string): Promise<string[]> {
