@@ -219,7 +219,22 @@ describe('faults', () => {
       const interrupted = await running;
       expect(Date.now() - started).toBeLessThan(60_000);
       // The targets the restart cut off were requeued and retried once the server was back (issue 20).
-      expect(interrupted.code).toBe(0);
+      // On failure, say which targets did not converge and why (once in five loaded CI runs, not reproduced alone).
+      const notConverged = (): unknown => {
+        try {
+          return JSON.parse(interrupted.stdout)
+            .results.filter((r: { outcome: string }) => r.outcome !== 'changed' && r.outcome !== 'unchanged')
+            .map((r: { target: string; outcome: string; failed?: { error?: { message?: string } }; attempts?: unknown[] }) => ({
+              target: r.target,
+              outcome: r.outcome,
+              error: r.failed?.error?.message,
+              attempts: r.attempts,
+            }));
+        } catch {
+          return interrupted.stderr.slice(-3000);
+        }
+      };
+      expect({ code: interrupted.code, notConverged: interrupted.code === 0 ? [] : notConverged() }).toEqual({ code: 0, notConverged: [] });
       const doc = JSON.parse(interrupted.stdout);
       expect(doc.results.every((r: { outcome: string }) => r.outcome === 'changed' || r.outcome === 'unchanged')).toBe(true);
       const retried = doc.results.filter((r: { attempts?: unknown[] }) => r.attempts);
