@@ -7,6 +7,8 @@
 import { migrate, revert } from '../src/commands/run-commands';
 import { status } from '../src/commands/status';
 import { verify } from '../src/commands/verify';
+import { proveIndex } from '../src/commands/verify-index';
+import { withRuntime } from '../src/commands/runtime';
 import { createTenant, dropTenant } from '../src/commands/tenants';
 import { databaseUrl, dropDatabase, query, tenantFleetConfig, uniqueName, useFixture, withAdmin } from '../src/testing';
 import type { MigrationSpec } from '../src/testing';
@@ -164,6 +166,34 @@ describe('fleet index', () => {
     expect(after.targets.find((t) => t.tenant === 't002')).toMatchObject({ state: 'diverged' });
     expect(after.index).toMatchObject({ fromIndex: 3, readFromTables: 1 });
     expect([...(await indexRows()).keys()]).not.toContain('tenant_t003');
+  });
+
+  it('verify reads and proves a batch at a time: repairs in every batch, rows of no target removed once all were read, stamped', async () => {
+    await fleetAtHead();
+    await verify(opts());
+    // Batches of two targets: [public, t001], [t002, t003], [t004]. Tampered in the first and the last; t003 gone behind Fleet's back.
+    await withAdmin(
+      (c) =>
+        c.query(`DELETE FROM tenant_t001.fleet_migrations WHERE name = 'CreateProjects2000';
+                 DELETE FROM tenant_t004.fleet_migrations WHERE name = 'CreateProjects2000';
+                 DROP SCHEMA tenant_t003 CASCADE; DELETE FROM tenants WHERE id = 't003'`),
+      fx.db,
+    );
+    const seen: string[] = [];
+    const proof = await withRuntime(opts(), { createDatabases: false }, async (runtime) => {
+      const tenants = await runtime.tenantTargets();
+      return proveIndex(runtime, [...runtime.globalTargets(), ...tenants.targets], true, (t, h) => seen.push(`${t.id}:${h.records.length}`), 2);
+    });
+    expect(seen).toEqual(['fx/main:1', 'fx/main/t001:1', 'fx/main/t002:2', 'fx/main/t004:1']);
+    expect(proof).toMatchObject({ databases: 1, repaired: { added: 0, corrected: 2, removed: 1 }, stamped: true, unproven: [] });
+    expect(proof.repairs.map((r) => `${r.target} ${r.change}`)).toEqual(['fx/main/t001 corrected', 'fx/main/t004 corrected', 'tenant_t003.fleet_migrations removed']);
+    const rows = await indexRows();
+    expect([...rows.keys()]).toEqual(['public', 'tenant_t001', 'tenant_t002', 'tenant_t004']);
+    expect(rows.get('tenant_t004')).toMatchObject({ head: 'CreateUsers1000', applied: 1 });
+    // The command agrees, and has nothing left to repair.
+    const v = await verify(opts());
+    expect(v).toMatchObject({ ok: false, targets: 4, atHead: 2, index: { repaired: { added: 0, corrected: 0, removed: 0 }, stamped: true } });
+    expect(v.stragglers.map((s) => `${s.target} ${s.state}`)).toEqual(['fx/main/t001 pending', 'fx/main/t004 pending']);
   });
 
   it('verify removes rows of targets that are gone only when discovery listed every tenant, and stamps only then', async () => {

@@ -86,16 +86,8 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = (
   // The spares are read with the targets (their index rows are proven with them) and reported apart.
   const spares = await spareTargets(runtime);
   const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)], tenants.results.length === 0);
-  const same = new WeakMap<AppliedRecord[], Comparison>();
-  const out: TargetStatus[] = targets.map((t) => {
-    const st = targetStatus(t, histories.get(t.id)!, same);
-    if (!tenants.missing.has(t.id)) return st;
-    return {
-      ...st,
-      state: 'missing' as const,
-      note: `its ${t.info.schema === 'public' ? 'database' : 'schema'} is gone, though the tenant is registered and was migrated before (migrate --create-missing re-creates it empty)`,
-    };
-  });
+  const same: SharedComparisons = new WeakMap();
+  const out: TargetStatus[] = targets.map((t) => fleetTargetStatus(t, histories.get(t.id)!, same, tenants.missing));
   out.push(...tenants.results.map(failedStatus));
   const summary = { targets: out.length, 'at-head': 0, pending: 0, failed: 0, diverged: 0, missing: 0 };
   const behind: Record<string, number> = {};
@@ -116,6 +108,20 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = (
     ...(spares.length ? { spares: spares.map((s) => ({ ...targetStatus(s.target, histories.get(s.target.id)!, same), kind: 'spare' as const, ready: s.ready })) } : {}),
     orphans: tenants.orphans,
     next: nextSteps(runtime.config, out, tenants.orphans.length),
+  };
+}
+
+/** Comparisons shared by targets that share one history array (see targetStatus). */
+export type SharedComparisons = WeakMap<AppliedRecord[], Comparison>;
+
+/** A target's status in the fleet: `missing` when discovery found its tenant registered but its schema or database gone. */
+export function fleetTargetStatus(t: Target, history: TargetHistory, same: SharedComparisons, missing: ReadonlySet<string>): TargetStatus {
+  const st = targetStatus(t, history, same);
+  if (!missing.has(t.id)) return st;
+  return {
+    ...st,
+    state: 'missing' as const,
+    note: `its ${t.info.schema === 'public' ? 'database' : 'schema'} is gone, though the tenant is registered and was migrated before (migrate --create-missing re-creates it empty)`,
   };
 }
 
@@ -150,7 +156,7 @@ function statusOf(target: Target, c: Comparison): TargetStatus {
  * the same state the same one, see read-index.ts) share its comparison with the code too, when it
  * found nothing to report about that target (a finding names its target).
  */
-function targetStatus(target: Target, history: TargetHistory, same: WeakMap<AppliedRecord[], Comparison>): TargetStatus {
+export function targetStatus(target: Target, history: TargetHistory, same: SharedComparisons): TargetStatus {
   if (history.error) {
     return statusOf(target, { state: 'failed', applied: [], skipped: [], pending: [], version: null, findings: [], note: null, error: history.error });
   }
@@ -172,7 +178,7 @@ function targetStatus(target: Target, history: TargetHistory, same: WeakMap<Appl
   return statusOf(target, st);
 }
 
-function failedStatus(r: TargetResult): TargetStatus {
+export function failedStatus(r: TargetResult): TargetStatus {
   return {
     target: r.target,
     app: r.app,

@@ -7,10 +7,10 @@
 import pLimit from 'p-limit';
 import { errorToJSON } from '../errors';
 import { APPLIED_BY } from '../executor/run-target';
-import { ensureFleetIndex, IndexRow, indexRowOf, readFleetIndex } from '../storage/fleet-index';
+import { ensureFleetIndex, indexKey, IndexRow, indexRowOf, readFleetIndex } from '../storage/fleet-index';
 import { applyRepairs, IndexRepair, IndexTruth, planRepairs } from '../storage/index-repair';
 import type { Target } from '../targets/target';
-import { readTargetHistories, TargetHistory } from './read-histories';
+import { forEachHistoryBatch, TargetHistory } from './read-histories';
 import { groupByIndex, IndexGroup } from './read-index';
 import type { FleetRuntime } from './runtime';
 
@@ -34,86 +34,125 @@ export interface IndexProof {
   stamped: boolean;
 }
 
+/** What the index proof hands over for each target, a batch at a time, and forgets. */
+export type ProvenTarget = (target: Target, history: TargetHistory) => void;
+
+/** The index of one database, while verify reads its version tables batch by batch. */
+interface GroupProof {
+  /** The rows read before the version tables; a row is dropped once its target was read (what is left has no target). */
+  rows: Map<string, IndexRow>;
+  built: boolean;
+  /** Every listed target's history was read (a row of no listed target may be removed, the index stamped). */
+  complete: boolean;
+  /** A repair could not be applied: the index is reported unproven and not stamped. */
+  failed: boolean;
+}
+
 /**
- * Reads every target's history from its version table (as status did before the index) and
- * proves each index against it on the way.
+ * Reads every target's history from its version table (never from the index), hands each one to
+ * `each`, and proves each index against them on the way. The histories are read a batch at a time
+ * (forEachHistoryBatch) and dropped after their batch: at 100,000 tenants verify holds one batch of
+ * histories, never the fleet's. The rows of a batch that differ are repaired with that batch; the
+ * rows no target owns are removed, and the index stamped, once every batch was read.
  */
-export async function readAndProve(
+export async function proveIndex(
   runtime: FleetRuntime,
   targets: readonly Target[],
-  complete = true,
-): Promise<{ histories: Map<string, TargetHistory>; statements: number; proof: IndexProof }> {
+  complete: boolean,
+  each: ProvenTarget,
+  /** Targets per batch (forEachHistoryBatch's default: every session of the run busy with one slice). */
+  batchSize?: number,
+): Promise<IndexProof> {
   const { groups } = groupByIndex(targets);
   const proof: IndexProof = { databases: 0, built: [], builtRows: 0, repaired: { added: 0, corrected: 0, removed: 0 }, repairs: [], unproven: [], stamped: true };
   const limit = pLimit(runtime.concurrency);
-  // The indexes first, then the version tables: a row a migrate writes in between is newer than what was read, and a repair leaves it alone.
-  const before = new Map<IndexGroup, { rows: Map<string, IndexRow>; built: boolean } | null>();
-  await Promise.all(
-    groups.map((g) =>
-      limit(async () => {
-        if (runtime.missingDatabases.has(g.spec.database)) return void before.set(g, null);
-        try {
-          before.set(
-            g,
-            await (
-              await runtime.connections.pool(g.spec)
-            ).withSession(async (session) => {
-              const found = await readFleetIndex(session, g.schema);
-              if (found) return { rows: found.rows, built: false };
-              await ensureFleetIndex(session, g.schema);
-              return { rows: new Map<string, IndexRow>(), built: true };
-            }),
-          );
-        } catch (err) {
-          before.set(g, null);
-          proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
-        }
-      }),
-    ),
-  );
-  const read = await readTargetHistories(runtime, targets);
   const o = runtime.options;
   // Rows of no listed target are removed (and the index stamped) only when every target was listed: a failed discovery never empties the index.
   const whole = complete && !o.tenants?.length && !o.targets?.length && (!o.slice || o.slice.count === 1);
+  // The indexes first, then the version tables: a row a migrate writes in between is newer than what was read, and a repair leaves it alone.
+  const proving = new Map<IndexGroup, GroupProof>();
+  const groupOf = new Map<Target, IndexGroup>();
   await Promise.all(
     groups.map((g) =>
       limit(async () => {
-        const indexed = before.get(g);
-        if (!indexed) return;
-        const truths: IndexTruth[] = [];
-        let complete = whole;
-        for (const t of g.targets) {
-          const h = read.histories.get(t.id);
-          if (!h || h.error) {
-            complete = false;
-            continue;
-          }
-          // A note means no version table of Fleet's (a database not created yet, TypeORM's history previewed): no row.
-          truths.push({ target: t.id, schema: t.info.schema, versionTable: t.versionTable, row: h.note === null ? indexRowOf(t.info.schema, t.versionTable, h.records) : null });
-        }
-        const repairs = planRepairs(indexed.rows, truths, complete);
+        if (runtime.missingDatabases.has(g.spec.database)) return;
         try {
-          await (await runtime.connections.pool(g.spec)).withSession((session) => applyRepairs(session, g.schema, repairs, APPLIED_BY, complete));
+          const read = await (
+            await runtime.connections.pool(g.spec)
+          ).withSession(async (session) => {
+            const found = await readFleetIndex(session, g.schema);
+            if (found) return { rows: found.rows, built: false };
+            await ensureFleetIndex(session, g.schema);
+            return { rows: new Map<string, IndexRow>(), built: true };
+          });
+          proving.set(g, { ...read, complete: whole, failed: false });
+          for (const t of g.targets) groupOf.set(t, g);
         } catch (err) {
           proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
-          proof.stamped = false;
-          return;
-        }
-        proof.databases++;
-        if (!complete) proof.stamped = false;
-        if (indexed.built) {
-          proof.built.push(g.label);
-          proof.builtRows += repairs.length;
-          return;
-        }
-        for (const r of repairs) {
-          proof.repaired[r.change]++;
-          if (proof.repairs.length < REPAIRS_LISTED) proof.repairs.push({ target: r.target, change: r.change, was: r.was, now: r.now });
         }
       }),
     ),
   );
-  if (proof.unproven.length) proof.stamped = false;
+  const apply = async (g: IndexGroup, p: GroupProof, repairs: ReturnType<typeof planRepairs>, stamp: boolean) => {
+    if (p.failed) return;
+    try {
+      await (await runtime.connections.pool(g.spec)).withSession((session) => applyRepairs(session, g.schema, repairs, APPLIED_BY, stamp));
+    } catch (err) {
+      p.failed = true;
+      proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
+      return;
+    }
+    if (p.built) return void (proof.builtRows += repairs.length);
+    for (const r of repairs) {
+      proof.repaired[r.change]++;
+      if (proof.repairs.length < REPAIRS_LISTED) proof.repairs.push({ target: r.target, change: r.change, was: r.was, now: r.now });
+    }
+  };
+  await forEachHistoryBatch(
+    runtime,
+    targets,
+    async (batch, histories) => {
+      const truths = new Map<IndexGroup, IndexTruth[]>();
+      for (const t of batch) {
+        const h = histories.get(t.id)!;
+        each(t, h);
+        const g = groupOf.get(t);
+        if (!g) continue;
+        if (h.error) {
+          proving.get(g)!.complete = false;
+          continue;
+        }
+        let list = truths.get(g);
+        if (!list) truths.set(g, (list = []));
+        // A note means no version table of Fleet's (a database not created yet, TypeORM's history previewed): no row.
+        list.push({ target: t.id, schema: t.info.schema, versionTable: t.versionTable, row: h.note === null ? indexRowOf(t.info.schema, t.versionTable, h.records) : null });
+      }
+      await Promise.all(
+        [...truths].map(([g, list]) =>
+          limit(async () => {
+            const p = proving.get(g)!;
+            const repairs = planRepairs(p.rows, list, false);
+            for (const t of list) p.rows.delete(indexKey(t.schema, t.versionTable));
+            if (repairs.length) await apply(g, p, repairs, false);
+          }),
+        ),
+      );
+    },
+    batchSize,
+  );
+  await Promise.all(
+    [...proving].map(([g, p]) =>
+      limit(async () => {
+        // The rows left belong to no target read: removed when the run listed every target of the database.
+        await apply(g, p, planRepairs(p.rows, [], p.complete), p.complete);
+        p.rows.clear();
+        if (p.failed) return;
+        proof.databases++;
+        if (p.built) proof.built.push(g.label);
+      }),
+    ),
+  );
+  proof.stamped = proof.unproven.length === 0 && [...proving.values()].every((p) => p.complete && !p.failed);
   proof.built.sort();
-  return { histories: read.histories, statements: read.statements, proof };
+  return proof;
 }

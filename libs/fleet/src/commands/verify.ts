@@ -2,10 +2,10 @@ import pLimit from 'p-limit';
 import { databaseKey } from '../db/connection-spec';
 import { invalidIndexes } from '../executor/index-repair';
 import type { Target } from '../targets/target';
-import type { StatusState } from './status';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
-import { fleetStatus } from './status';
-import { IndexProof, readAndProve } from './verify-index';
+import { spareTargets } from './spare-pool';
+import { failedStatus, fleetTargetStatus, SharedComparisons, StatusState, TargetStatus, targetStatus } from './status';
+import { IndexProof, proveIndex } from './verify-index';
 
 export interface VerifyReport {
   command: 'verify';
@@ -34,53 +34,57 @@ export interface VerifyReport {
 /**
  * Proves the fleet converged: every target at the same head as the rest of its track, read from
  * every version table (never from the index); and proves the fleet index against them, repairing
- * the rows that differ and stamping it verified.
+ * the rows that differ and stamping it verified. Streamed: each batch of histories is compared,
+ * counted and dropped, and only what the report lists (the stragglers) is kept.
  */
 export function verify(options: CommonOptions): Promise<VerifyReport> {
   return withRuntime(options, { createDatabases: false }, async (runtime) => {
-    let index: IndexProof | undefined;
-    // The targets status discovered, kept for the INVALID-index check: discovering again cost a
-    // second set of 10,000 targets at 10k tenants. Spares are not checked there (as before).
-    let checked: Target[] = [];
-    const st = await fleetStatus(runtime, async (r, targets, complete) => {
-      checked = targets.filter((t) => !t.spare);
-      const read = await readAndProve(r, targets, complete);
-      index = read.proof;
-      return read;
-    });
+    const tenants = await runtime.tenantTargets();
+    const globals = runtime.globalTargets();
+    const spares = await spareTargets(runtime);
+    const spareOf = new Map(spares.map((s) => [s.target, s]));
+    const same: SharedComparisons = new WeakMap();
     const heads: Record<string, string | null> = {};
-    for (const t of st.targets) if (t.head !== null || t.tenant === null) heads[`${t.app}/${t.database} (${t.tenant === null ? 'global' : 'tenant'})`] ??= t.head;
-    const stragglers: VerifyReport['stragglers'] = st.targets
-      .filter((t) => t.state !== 'at-head')
-      .map((t) => ({
-        target: t.target,
-        state: t.state,
-        version: t.version,
-        head: t.head,
-        pending: t.pending,
-        problem: t.error ? String(t.error.message) : (t.findings.find((f) => f.severity === 'error')?.message ?? (t.state === 'missing' ? t.note : null)),
-      }));
-    // A ready spare must be at head (a take refuses it otherwise); one still being filled is not checked.
-    for (const sp of st.spares ?? []) {
-      if (!sp.ready || sp.state === 'at-head') continue;
+    const stragglers: VerifyReport['stragglers'] = [];
+    const spareStragglers: VerifyReport['stragglers'] = [];
+    let count = 0;
+    let atHead = 0;
+    let sparesAtHead = 0;
+    const tally = (st: TargetStatus) => {
+      count++;
+      if (st.head !== null || st.tenant === null) heads[`${st.app}/${st.database} (${st.tenant === null ? 'global' : 'tenant'})`] ??= st.head;
+      if (st.state === 'at-head') return void atHead++;
+      const problem = st.error ? String(st.error.message) : (st.findings.find((f) => f.severity === 'error')?.message ?? (st.state === 'missing' ? st.note : null));
+      stragglers.push({ target: st.target, state: st.state, version: st.version, head: st.head, pending: st.pending, problem });
+    };
+    const index = await proveIndex(runtime, [...globals, ...tenants.targets, ...spares.map((s) => s.target)], tenants.results.length === 0, (t, history) => {
+      const spare = spareOf.get(t);
+      if (!spare) return tally(fleetTargetStatus(t, history, same, tenants.missing));
+      const sp = targetStatus(t, history, same);
+      if (sp.state === 'at-head') sparesAtHead++;
+      // A ready spare must be at head (a take refuses it otherwise); one still being filled is not checked.
+      if (!spare.ready || sp.state === 'at-head') return;
       const problem = sp.error
         ? String(sp.error.message)
         : (sp.findings.find((f) => f.severity === 'error')?.message ?? 'a spare of the tenant pool behind head: migrate brings it to head');
-      stragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare' });
-    }
-    const invalid = await invalidIndexesOf(runtime, checked);
-    checked = [];
+      spareStragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare' });
+    });
+    // Tenants discovery could not list (an invalid id, a failed discovery) come after the targets, as in status.
+    for (const r of tenants.results) tally(failedStatus(r));
+    stragglers.push(...spareStragglers);
+    // The targets discovery listed (spares are not checked, as before): discovering again cost a second set of 10,000 targets at 10k tenants.
+    const invalid = await invalidIndexesOf(runtime, [...globals, ...tenants.targets]);
     return {
       command: 'verify',
-      app: st.app,
-      ok: stragglers.length === 0 && st.orphans.length === 0 && invalid.length === 0,
-      targets: st.targets.length,
-      atHead: st.targets.filter((t) => t.state === 'at-head').length,
+      app: runtime.config.app,
+      ok: stragglers.length === 0 && tenants.orphans.length === 0 && invalid.length === 0,
+      targets: count,
+      atHead,
       heads,
-      orphans: st.orphans,
+      orphans: tenants.orphans,
       stragglers,
-      index: index!,
-      ...(st.spares ? { spares: { total: st.spares.length, atHead: st.spares.filter((sp) => sp.state === 'at-head').length } } : {}),
+      index,
+      ...(spares.length ? { spares: { total: spares.length, atHead: sparesAtHead } } : {}),
       invalidIndexes: invalid,
     };
   });
