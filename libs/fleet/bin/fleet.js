@@ -19,9 +19,16 @@ function loadCli() {
 // Exit only once stdout and stderr have drained: a --json document piped into a slow reader
 // must arrive whole (process.exit() with a full pipe buffer cuts it at 64 KiB).
 const exitAfterFlush = (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-loadCli()
-  .main(process.argv.slice(2))
-  .then(exitAfterFlush, (err) => {
-    process.stderr.write(`fleet: ${err && err.stack ? err.stack : err}\n`);
-    exitAfterFlush(1);
-  });
+let cli;
+try {
+  cli = loadCli();
+  // A fleet process collects garbage sooner than V8 would (see src/cli/heap.ts).
+  cli.tuneHeapGrowth();
+} catch (err) {
+  process.stderr.write(`fleet: ${err && err.message ? err.message : err}\n`);
+  process.exit(2);
+}
+cli.main(process.argv.slice(2)).then(exitAfterFlush, (err) => {
+  process.stderr.write(`fleet: ${err && err.stack ? err.stack : err}\n`);
+  exitAfterFlush(1);
+});

@@ -63,6 +63,7 @@ export { convert, parseCommandLine, verbHelp, generalHelp } from './cli/parse';
 export { defineVerb, flagOf, fieldOf, EXIT_OK, EXIT_FAILED, EXIT_USAGE } from './cli/verb';
 export type { VerbDefinition, OptionSpec, OptionKind, VerbContext, VerbOutcome } from './cli/verb';
 export { askOnTerminal } from './cli/main';
+export { tuneHeapGrowth } from './cli/heap';
 export { colorsFor, styler, plain } from './reporters/style';
 export type { Style, Tone } from './reporters/style';
 export { watchInterrupts } from './cli/interrupts';

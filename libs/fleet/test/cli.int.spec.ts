@@ -91,6 +91,15 @@ describe('fleet CLI', () => {
     expect(run.stderr).toContain('databases.main.transactionMode: must be "each" or "all"');
   });
 
+  it('refuses a malformed FLEET_HEAP_GROWING_PERCENT before doing anything, and takes a valid one', async () => {
+    const bad = await runFleet(['status', '--app', 'app1'], { FLEET_HEAP_GROWING_PERCENT: 'lots' });
+    expect({ code: bad.code, stderr: bad.stderr.trim() }).toEqual({
+      code: 2,
+      stderr: 'fleet: FLEET_HEAP_GROWING_PERCENT must be a whole number of percent from 0 (V8\'s default) to 1000, not "lots"',
+    });
+    expect((await runFleet(['--help'], { FLEET_HEAP_GROWING_PERCENT: '50' })).code).toBe(0);
+  });
+
   it('rejects unknown commands and options with usage', async () => {
     const run = await runFleet(['migrat']);
     expect(run.code).toBe(2);

@@ -4,6 +4,7 @@ import { parseCommandLine } from './parse';
 import { EXIT_USAGE, runCommand } from './run-command';
 
 export { parseCommandLine } from './parse';
+export { tuneHeapGrowth } from './heap';
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv);

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { askOnTerminal, colorsFor, CommandOptions, convert, fieldOf, findVerb, runCommand, watchInterrupts } from '@fleet/core';
+import { askOnTerminal, colorsFor, CommandOptions, convert, fieldOf, findVerb, runCommand, tuneHeapGrowth, watchInterrupts } from '@fleet/core';
 
 /**
  * Every Fleet executor is this: map the Nx options onto the verb's (declared once, in the verb's
@@ -9,6 +9,13 @@ import { askOnTerminal, colorsFor, CommandOptions, convert, fieldOf, findVerb, r
 export async function runVerb(verbName: string, options: Record<string, unknown>, context: ExecutorContext): Promise<{ success: boolean }> {
   const verb = findVerb(verbName);
   if (!verb) throw new Error(`@fleet/nx-plugin: no Fleet verb named ${verbName}`);
+  try {
+    // Nx runs each task in a process of its own: it collects garbage as the fleet command does.
+    tuneHeapGrowth();
+  } catch (err) {
+    process.stderr.write(`fleet ${verb.name}: ${(err as Error).message}\n`);
+    return { success: false };
+  }
   const command: CommandOptions = { workspaceRoot: context.root };
   for (const spec of verb.options) {
     if (options[spec.name] === undefined) continue;
