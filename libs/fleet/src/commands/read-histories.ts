@@ -92,8 +92,8 @@ export async function forEachHistoryBatch(
   runtime: FleetRuntime,
   targets: readonly Target[],
   use: (batch: readonly Target[], histories: Map<string, TargetHistory>) => void | Promise<void>,
-  size = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency),
 ): Promise<void> {
+  const size = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency);
   for (let i = 0; i < targets.length; i += size) {
     const batch = targets.slice(i, i + size);
     await use(batch, (await readTargetHistories(runtime, batch)).histories);

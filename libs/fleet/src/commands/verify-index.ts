@@ -1,16 +1,20 @@
 /**
- * `verify` proves the fleet index: per database, the index is read (built if missing), then every
- * version table, then each row that differs is repaired and the verification stamped (when the
+ * `verify` proves the fleet index: per database the index is opened (built if missing), then, a
+ * batch of targets at a time, their rows, their version tables, and the repair of each row that
+ * differs; at the end the rows of no target are removed and the verification stamped (when the
  * run covered every target of that database). A version table changed behind Fleet's back shows
  * up here, by target, in text and JSON.
  */
 import pLimit from 'p-limit';
 import { errorToJSON } from '../errors';
 import { APPLIED_BY } from '../executor/run-target';
-import { ensureFleetIndex, indexKey, IndexRow, indexRowOf, readFleetIndex } from '../storage/fleet-index';
-import { applyRepairs, IndexRepair, IndexTruth, planRepairs } from '../storage/index-repair';
+import { CONNECTION_RETIRE_AFTER } from '../db/database-pool';
+import type { SqlSession } from '../db/session';
+import { IndexRow, indexRowOf } from '../storage/fleet-index';
+import { applyRepairs, IndexKeys, IndexRepair, IndexTruth, openIndexProof, planRepairs, readIndexRows, readUnownedRows } from '../storage/index-repair';
+import type { StringPool } from '../storage/string-pool';
 import type { Target } from '../targets/target';
-import { forEachHistoryBatch, TargetHistory } from './read-histories';
+import { readTargetHistories, TargetHistory } from './read-histories';
 import { groupByIndex, IndexGroup } from './read-index';
 import type { FleetRuntime } from './runtime';
 
@@ -39,29 +43,30 @@ export type ProvenTarget = (target: Target, history: TargetHistory) => void;
 
 /** The index of one database, while verify reads its version tables batch by batch. */
 interface GroupProof {
-  /** The rows read before the version tables; a row is dropped once its target was read (what is left has no target). */
-  rows: Map<string, IndexRow>;
   built: boolean;
+  /** The server's clock when the proof opened the index: a row written later is newer than the proof. */
+  since: string;
   /** Every listed target's history was read (a row of no listed target may be removed, the index stamped). */
   complete: boolean;
-  /** A repair could not be applied: the index is reported unproven and not stamped. */
+  /** The index could not be read or repaired: reported unproven, never stamped. */
   failed: boolean;
 }
 
 /**
  * Reads every target's history from its version table (never from the index), hands each one to
- * `each`, and proves each index against them on the way. The histories are read a batch at a time
- * (forEachHistoryBatch) and dropped after their batch: at 100,000 tenants verify holds one batch of
- * histories, never the fleet's. The rows of a batch that differ are repaired with that batch; the
- * rows no target owns are removed, and the index stamped, once every batch was read.
+ * `each`, and proves each index against them on the way, a batch at a time (CONNECTION_RETIRE_AFTER
+ * x concurrency targets): the batch's index rows, then its version tables, then the repairs of the
+ * rows that differ. Nothing of a batch is kept after it: at 100,000 tenants verify holds the targets
+ * and one batch, never every history or every row. Once every batch was read, the rows no target
+ * owns are removed (when the run listed every target) and the index is stamped.
  */
 export async function proveIndex(
   runtime: FleetRuntime,
   targets: readonly Target[],
   complete: boolean,
   each: ProvenTarget,
-  /** Targets per batch (forEachHistoryBatch's default: every session of the run busy with one slice). */
-  batchSize?: number,
+  /** Targets per batch (default: every session of the run busy with one slice). */
+  batchSize = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency),
 ): Promise<IndexProof> {
   const { groups } = groupByIndex(targets);
   const proof: IndexProof = { databases: 0, built: [], builtRows: 0, repaired: { added: 0, corrected: 0, removed: 0 }, repairs: [], unproven: [], stamped: true };
@@ -69,38 +74,35 @@ export async function proveIndex(
   const o = runtime.options;
   // Rows of no listed target are removed (and the index stamped) only when every target was listed: a failed discovery never empties the index.
   const whole = complete && !o.tenants?.length && !o.targets?.length && (!o.slice || o.slice.count === 1);
-  // The indexes first, then the version tables: a row a migrate writes in between is newer than what was read, and a repair leaves it alone.
+  const strings: StringPool = new Map();
   const proving = new Map<IndexGroup, GroupProof>();
   const groupOf = new Map<Target, IndexGroup>();
+  const fail = (g: IndexGroup, err: unknown) => {
+    const p = proving.get(g);
+    if (p) p.failed = true;
+    proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
+  };
+  const onSession = async <T>(g: IndexGroup, fn: (session: SqlSession) => Promise<T>) => (await runtime.connections.pool(g.spec)).withSession(fn);
   await Promise.all(
     groups.map((g) =>
       limit(async () => {
         if (runtime.missingDatabases.has(g.spec.database)) return;
         try {
-          const read = await (
-            await runtime.connections.pool(g.spec)
-          ).withSession(async (session) => {
-            const found = await readFleetIndex(session, g.schema);
-            if (found) return { rows: found.rows, built: false };
-            await ensureFleetIndex(session, g.schema);
-            return { rows: new Map<string, IndexRow>(), built: true };
-          });
-          proving.set(g, { ...read, complete: whole, failed: false });
+          const opened = await onSession(g, (session) => openIndexProof(session, g.schema));
+          proving.set(g, { ...opened, complete: whole, failed: false });
           for (const t of g.targets) groupOf.set(t, g);
         } catch (err) {
-          proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
+          fail(g, err);
         }
       }),
     ),
   );
-  const apply = async (g: IndexGroup, p: GroupProof, repairs: ReturnType<typeof planRepairs>, stamp: boolean) => {
-    if (p.failed) return;
+  const repair = async (g: IndexGroup, repairs: ReturnType<typeof planRepairs>, stamp: boolean) => {
+    const p = proving.get(g)!;
     try {
-      await (await runtime.connections.pool(g.spec)).withSession((session) => applyRepairs(session, g.schema, repairs, APPLIED_BY, stamp));
+      await onSession(g, (session) => applyRepairs(session, g.schema, repairs, APPLIED_BY, stamp));
     } catch (err) {
-      p.failed = true;
-      proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
-      return;
+      return fail(g, err);
     }
     if (p.built) return void (proof.builtRows += repairs.length);
     for (const r of repairs) {
@@ -108,44 +110,66 @@ export async function proveIndex(
       if (proof.repairs.length < REPAIRS_LISTED) proof.repairs.push({ target: r.target, change: r.change, was: r.was, now: r.now });
     }
   };
-  await forEachHistoryBatch(
-    runtime,
-    targets,
-    async (batch, histories) => {
-      const truths = new Map<IndexGroup, IndexTruth[]>();
-      for (const t of batch) {
-        const h = histories.get(t.id)!;
-        each(t, h);
-        const g = groupOf.get(t);
-        if (!g) continue;
-        if (h.error) {
-          proving.get(g)!.complete = false;
-          continue;
-        }
-        let list = truths.get(g);
-        if (!list) truths.set(g, (list = []));
-        // A note means no version table of Fleet's (a database not created yet, TypeORM's history previewed): no row.
-        list.push({ target: t.id, schema: t.info.schema, versionTable: t.versionTable, row: h.note === null ? indexRowOf(t.info.schema, t.versionTable, h.records) : null });
+  for (let i = 0; i < targets.length; i += batchSize) {
+    const batch = targets.slice(i, i + batchSize);
+    const byGroup = new Map<IndexGroup, Target[]>();
+    for (const t of batch) {
+      const g = groupOf.get(t);
+      if (!g) continue;
+      const list = byGroup.get(g);
+      if (list) list.push(t);
+      else byGroup.set(g, [t]);
+    }
+    // The batch's index rows first, then its version tables: a row a migrate writes in between is newer than what was read, and a repair leaves it alone.
+    const indexed = new Map<IndexGroup, Map<string, IndexRow>>();
+    await Promise.all(
+      [...byGroup].map(([g, list]) =>
+        limit(async () => {
+          if (proving.get(g)!.failed) return;
+          try {
+            indexed.set(g, await onSession(g, (session) => readIndexRows(session, g.schema, keysOf(list), strings)));
+          } catch (err) {
+            fail(g, err);
+          }
+        }),
+      ),
+    );
+    const { histories } = await readTargetHistories(runtime, batch);
+    const truths = new Map<IndexGroup, IndexTruth[]>();
+    for (const t of batch) {
+      const h = histories.get(t.id)!;
+      each(t, h);
+      const g = groupOf.get(t);
+      if (!g || !indexed.has(g)) continue;
+      if (h.error) {
+        proving.get(g)!.complete = false;
+        continue;
       }
-      await Promise.all(
-        [...truths].map(([g, list]) =>
-          limit(async () => {
-            const p = proving.get(g)!;
-            const repairs = planRepairs(p.rows, list, false);
-            for (const t of list) p.rows.delete(indexKey(t.schema, t.versionTable));
-            if (repairs.length) await apply(g, p, repairs, false);
-          }),
-        ),
-      );
-    },
-    batchSize,
-  );
+      let list = truths.get(g);
+      if (!list) truths.set(g, (list = []));
+      // A note means no version table of Fleet's (a database not created yet, TypeORM's history previewed): no row.
+      list.push({ target: t.id, schema: t.info.schema, versionTable: t.versionTable, row: h.note === null ? indexRowOf(t.info.schema, t.versionTable, h.records) : null });
+    }
+    await Promise.all(
+      [...truths].map(([g, list]) =>
+        limit(async () => {
+          const repairs = planRepairs(indexed.get(g)!, list, false);
+          if (repairs.length && !proving.get(g)!.failed) await repair(g, repairs, false);
+        }),
+      ),
+    );
+  }
   await Promise.all(
     [...proving].map(([g, p]) =>
       limit(async () => {
-        // The rows left belong to no target read: removed when the run listed every target of the database.
-        await apply(g, p, planRepairs(p.rows, [], p.complete), p.complete);
-        p.rows.clear();
+        if (p.failed) return;
+        try {
+          // The rows left belong to no target: removed when the run listed every target of the database.
+          const unowned = p.complete ? await onSession(g, (session) => readUnownedRows(session, g.schema, keysOf(g.targets), p.since, strings)) : new Map<string, IndexRow>();
+          await repair(g, planRepairs(unowned, [], p.complete), p.complete);
+        } catch (err) {
+          return fail(g, err);
+        }
         if (p.failed) return;
         proof.databases++;
         if (p.built) proof.built.push(g.label);
@@ -155,4 +179,13 @@ export async function proveIndex(
   proof.stamped = proof.unproven.length === 0 && [...proving.values()].every((p) => p.complete && !p.failed);
   proof.built.sort();
   return proof;
+}
+
+function keysOf(targets: readonly Target[]): IndexKeys {
+  const keys: IndexKeys = { schemas: [], tables: [] };
+  for (const t of targets) {
+    keys.schemas.push(t.info.schema);
+    keys.tables.push(t.versionTable);
+  }
+  return keys;
 }

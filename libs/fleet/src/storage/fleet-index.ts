@@ -64,7 +64,7 @@ export const INDEX_AGGREGATES = `
   (array_agg(name ORDER BY seq) FILTER (WHERE status = 'started'))[1] AS started,
   md5(coalesce(string_agg(name || E'\\n' || coalesce(checksum, ''), E'\\n' ORDER BY seq) FILTER (WHERE status <> 'started'), '')) AS digest`;
 
-const COLUMNS = 'head, applied, done, skipped, started, digest';
+export const COLUMNS = 'head, applied, done, skipped, started, digest';
 
 /** Creates the index tables (and the schema) if missing: one round trip, safe when two runs race. */
 export async function ensureFleetIndex(session: SqlSession, schema: string): Promise<void> {
@@ -111,29 +111,6 @@ export function indexUpsertSql(indexSchema: string, rows: string, schemaParam: n
     SELECT $${schemaParam}::text, $${tableParam}::text, ${INDEX_AGGREGATES}, clock_timestamp(), $${byParam}::text FROM ${rows}
     ON CONFLICT (schema, version_table) DO UPDATE SET head = EXCLUDED.head, applied = EXCLUDED.applied, done = EXCLUDED.done,
       skipped = EXCLUDED.skipped, started = EXCLUDED.started, digest = EXCLUDED.digest, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`;
-}
-
-/** The index of one database, or null when it has none (a fleet migrated by an older Fleet). */
-export async function readFleetIndex(session: SqlSession, schema: string): Promise<{ meta: IndexMeta; rows: Map<string, IndexRow> } | null> {
-  const [found] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AND pg_catalog.to_regclass($2) IS NOT NULL AS exists', [
-    qualify(schema, INDEX_TABLE),
-    qualify(schema, INDEX_META_TABLE),
-  ]);
-  if (!found.exists) return null;
-  const raw = await session.query<RawIndexRow>(
-    `SELECT m.created_at, m.verified_at, m.verified_by, m.repaired, i.schema, i.version_table, ${COLUMNS.split(', ')
-      .map((c) => `i.${c}`)
-      .join(', ')}, i.updated_at::text AS updated_at, coalesce(i.updated_at > m.verified_at, true) AS since_verify
-       FROM (SELECT * FROM ${qualify(schema, INDEX_META_TABLE)} LIMIT 1) m LEFT JOIN ${qualify(schema, INDEX_TABLE)} i ON true`,
-  );
-  const first = raw[0];
-  const meta: IndexMeta = first
-    ? { createdAt: iso(first.created_at)!, verifiedAt: iso(first.verified_at), verifiedBy: first.verified_by, repaired: first.repaired }
-    : { createdAt: new Date().toISOString(), verifiedAt: null, verifiedBy: null, repaired: null };
-  const rows = new Map<string, IndexRow>();
-  const strings: StringPool = new Map(); // one copy of each version table, head, digest (string-pool.ts)
-  for (const r of raw) if (r.schema !== null) rows.set(indexKey(r.schema, r.version_table), toIndexRow(r, strings));
-  return { meta, rows };
 }
 
 /** What a row says of a target's history, without saying which target (many targets share one state). */
@@ -258,7 +235,7 @@ function digestOf(records: ReadonlyArray<{ name: string; checksum: string | null
     .digest('hex');
 }
 
-interface RawIndexRow {
+export interface RawIndexRow {
   created_at: Date | string;
   verified_at: Date | string | null;
   verified_by: string | null;
@@ -275,7 +252,7 @@ interface RawIndexRow {
   since_verify: boolean | number;
 }
 
-function toIndexRow(r: RawIndexRow, strings: StringPool): IndexRow {
+export function toIndexRow(r: RawIndexRow, strings: StringPool): IndexRow {
   return {
     schema: r.schema!,
     versionTable: intern(strings, r.version_table),

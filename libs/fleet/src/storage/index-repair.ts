@@ -9,7 +9,8 @@
  */
 import type { SqlSession } from '../db/session';
 import { qualify } from '../identifiers';
-import { INDEX_META_TABLE, INDEX_TABLE, indexKey, IndexRow, sameIndexRow } from './fleet-index';
+import { COLUMNS, ensureFleetIndex, INDEX_META_TABLE, INDEX_TABLE, indexKey, IndexRow, RawIndexRow, sameIndexRow, toIndexRow } from './fleet-index';
+import type { StringPool } from './string-pool';
 
 /** One row the repair changed: what the index said and what the version table says. */
 export interface IndexRepair {
@@ -28,6 +29,73 @@ export interface IndexSummary {
   applied: number;
   skipped: number;
   started: string | null;
+}
+
+/**
+ * Opens an index for a proof: creates it when the database has none (an older Fleet migrated it:
+ * every row the proof writes is then `built`), and notes the server's clock: a row written later
+ * is newer than the proof, never removed by it.
+ */
+export async function openIndexProof(session: SqlSession, indexSchema: string): Promise<{ built: boolean; since: string }> {
+  const [found] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AND pg_catalog.to_regclass($2) IS NOT NULL AS exists', [
+    qualify(indexSchema, INDEX_TABLE),
+    qualify(indexSchema, INDEX_META_TABLE),
+  ]);
+  if (!found.exists) await ensureFleetIndex(session, indexSchema);
+  const [now] = await session.query<{ since: string }>('SELECT pg_catalog.clock_timestamp()::text AS since');
+  return { built: !found.exists, since: now.since };
+}
+
+/** The version tables a proof reads the rows of, as two parallel arrays (schemas, tables): one parameter each. */
+export interface IndexKeys {
+  schemas: string[];
+  tables: string[];
+}
+
+/**
+ * The rows of these version tables (a batch of targets), read before their version tables: one
+ * probe of the primary key per version table name (`schema = ANY(...)`, one index scan; a join
+ * on unnest() made a bitmap scan per row, 3x slower at 4000 rows).
+ */
+export async function readIndexRows(session: SqlSession, indexSchema: string, keys: IndexKeys, strings: StringPool): Promise<Map<string, IndexRow>> {
+  const byTable = new Map<string, string[]>();
+  keys.tables.forEach((table, i) => {
+    const list = byTable.get(table);
+    if (list) list.push(keys.schemas[i]);
+    else byTable.set(table, [keys.schemas[i]]);
+  });
+  const rows = new Map<string, IndexRow>();
+  for (const [table, schemas] of byTable) {
+    const raw = await session.query<RawIndexRow>(`SELECT ${SELECTED} FROM ${qualify(indexSchema, INDEX_TABLE)} i WHERE i.schema = ANY($1::text[]) AND i.version_table = $2`, [
+      schemas,
+      table,
+    ]);
+    for (const [k, row] of rowsOf(raw, strings)) rows.set(k, row);
+  }
+  return rows;
+}
+
+/** The rows of no listed version table that were there before `since`: rows of tenants gone behind Fleet's back. */
+export async function readUnownedRows(session: SqlSession, indexSchema: string, keys: IndexKeys, since: string, strings: StringPool): Promise<Map<string, IndexRow>> {
+  return rowsOf(
+    await session.query<RawIndexRow>(
+      `SELECT ${SELECTED} FROM ${qualify(indexSchema, INDEX_TABLE)} i
+         WHERE i.updated_at < $3::timestamptz
+           AND NOT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS k(schema, version_table) WHERE i.schema = k.schema AND i.version_table = k.version_table)`,
+      [keys.schemas, keys.tables, since],
+    ),
+    strings,
+  );
+}
+
+const SELECTED = `i.schema, i.version_table, ${COLUMNS.split(', ')
+  .map((c) => `i.${c}`)
+  .join(', ')}, i.updated_at::text AS updated_at, false AS since_verify`;
+
+function rowsOf(raw: RawIndexRow[], strings: StringPool): Map<string, IndexRow> {
+  const rows = new Map<string, IndexRow>();
+  for (const r of raw) rows.set(indexKey(r.schema!, r.version_table), toIndexRow(r, strings));
+  return rows;
 }
 
 /** What the version table of a target says, as an index row (null: no history, no row wanted). */
