@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --sizes 1000,10000,40000,100000 --concurrency 4 --only status,verify,html,noop,fresh --keep --no-build]`
+ * `npm run bench:scale [-- --sizes 1000,10000,40000,100000 --concurrency 4 --only status,verify,html,noop,fresh --next default|plain --keep --no-build]`
  * (`--keep`: leave each database, named fleet_bench_scale_<n>, for profiling; `--no-build`: reuse dist/)
  *
  * Fleet at fleet scale (issue 21), on tenant schemas of one database, each size on a fresh
@@ -13,7 +13,10 @@
  * - no-op migrate (every tenant at head already);
  * - the SQL bound: psql reading each version table once (one UNION ALL statement per 500 schemas,
  *   after listing the schemas), what verify and a no-op migrate cannot do with less;
- * - fresh migrate of one new migration (tools/bench/scale/next adds 0002) across the fleet: tenants/s.
+ * - fresh migrate of one new migration across the fleet: tenants/s. `--next default` (tools/bench/scale/next)
+ *   adds 0002 as `ADD COLUMN pinned boolean NOT NULL DEFAULT false`, whose cost on PostgreSQL 15 grows
+ *   with the whole catalog (a non-null default reads all of pg_index); `--next plain`
+ *   (tools/bench/scale/next-plain) adds it nullable without a default, which costs the same at any fleet size.
  * Ratios are printed side by side; raw figures go to tools/bench/results/scale.json.
  */
 import { spawn } from 'node:child_process';
@@ -101,7 +104,11 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promis
 
 const FLEET = join(ROOT, 'dist/libs/fleet/bin/fleet.js');
 
-function fleet(verb: string[], db: string, stage: 'base' | 'next'): Promise<Timed> {
+/** The fresh migration's variant (`--next`): the directory and config of its stage. */
+const NEXT_STAGES = { default: 'next', plain: 'next-plain' } as const;
+type NextVariant = keyof typeof NEXT_STAGES;
+
+function fleet(verb: string[], db: string, stage: 'base' | (typeof NEXT_STAGES)[NextVariant]): Promise<Timed> {
   return timed(process.execPath, [FLEET, ...verb, '--config', join(__dirname, 'scale', `${stage}.config.ts`)], { BENCH_DATABASE_URL: urlOf(db) });
 }
 
@@ -170,7 +177,7 @@ function sampleConnections(db: string): { stop: () => Promise<number> } {
   };
 }
 
-async function oneSize(n: number, concurrency: number, only: Set<string> | null, dir: string, keep: boolean): Promise<SizeResult> {
+async function oneSize(n: number, concurrency: number, only: Set<string> | null, dir: string, keep: boolean, next: NextVariant): Promise<SizeResult> {
   const db = keep ? `fleet_bench_scale_${n}` : `fleet_bench_scale_${n}_${process.pid}`;
   const want = (s: string) => !only || only.has(s);
   const out: SizeResult = { tenants: n, makeMs: 0, rows: [], boundMs: 0, freshTenantsPerSec: null, htmlBytes: null, freshPeakConnections: null, deadCatalogRowsPerTenant: null };
@@ -210,13 +217,13 @@ async function oneSize(n: number, concurrency: number, only: Set<string> | null,
     if (want('fresh')) {
       const deadBefore = await deadCatalogRows(db);
       const sampler = sampleConnections(db);
-      const fresh = check('fresh migrate', await fleet(['migrate', '--concurrency', String(concurrency)], db, 'next'), (r) => r.code === 0);
+      const fresh = check('fresh migrate', await fleet(['migrate', '--concurrency', String(concurrency)], db, NEXT_STAGES[next]), (r) => r.code === 0);
       out.freshPeakConnections = await sampler.stop();
       const deadAfter = await deadCatalogRows(db);
       out.deadCatalogRowsPerTenant = Object.fromEntries(Object.keys(deadAfter).map((k) => [k, Number(((deadAfter[k] - (deadBefore[k] ?? 0)) / n).toFixed(2))]));
       out.freshTenantsPerSec = Math.round(n / (fresh.wallMs / 1000));
-      row('fresh migrate (one new migration)', fresh, `${out.freshTenantsPerSec} tenants/s`);
-      const after = check('status after', await fleet(['status', '--json'], db, 'next'), (r) => r.code === 0);
+      row(`fresh migrate (one new migration, --next ${next})`, fresh, `${out.freshTenantsPerSec} tenants/s`);
+      const after = check('status after', await fleet(['status', '--json'], db, NEXT_STAGES[next]), (r) => r.code === 0);
       const summary = JSON.parse(after.stdout).summary;
       if (summary['at-head'] !== n + 1) throw new Error(`after the fresh migrate: expected ${n} tenants and the global track at head, got ${JSON.stringify(summary)}`);
     }
@@ -328,6 +335,8 @@ async function main(): Promise<void> {
   if (sizes.some((s) => s > 999_999)) throw new Error('--sizes: at most 999999 tenants (six-digit names)');
   const concurrency = Number(option('concurrency') ?? 4);
   const only = option('only') ? new Set(option('only')!.split(',')) : null;
+  const next = (option('next') ?? 'default') as NextVariant;
+  if (!Object.hasOwn(NEXT_STAGES, next)) throw new Error(`--next: one of ${Object.keys(NEXT_STAGES).join(', ')}`);
   if (!process.argv.includes('--no-build')) buildPackages(['core']);
   const dir = join(tmpdir(), `fleet-scale-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -335,7 +344,7 @@ async function main(): Promise<void> {
   try {
     for (const n of sizes) {
       log(`scale bench: ${n} tenants`);
-      results.push(await oneSize(n, concurrency, only, dir, process.argv.includes('--keep')));
+      results.push(await oneSize(n, concurrency, only, dir, process.argv.includes('--keep'), next));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -373,7 +382,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'scale.json'), JSON.stringify({ date: new Date().toISOString(), concurrency, results }, null, 2));
+  writeFileSync(join(__dirname, 'results', 'scale.json'), JSON.stringify({ date: new Date().toISOString(), concurrency, next, results }, null, 2));
 }
 
 main().catch((err) => {
