@@ -5,7 +5,7 @@
  * --steps` uses it to refuse when targets stand at different versions.
  */
 import { makePlan, TargetCommand } from '../executor/execute-plan';
-import { emptyResult, FindingReport, reportFinding, TargetResult } from '../executor/result';
+import { settledResult, FindingReport, reportFinding, TargetResult } from '../executor/result';
 import type { FleetPhase } from '../executor/run-fleet';
 import { currentVersion } from '../planner/planner';
 import type { Step } from '../planner/planner';
@@ -155,9 +155,7 @@ export function skipSettled(runtime: FleetRuntime, phase: FleetPhase, command: T
           run.push(t);
           continue;
         }
-        const result = emptyResult(t);
-        result.outcome = 'unchanged';
-        result.versionBefore = result.versionAfter = currentVersion(t.migrations, history.records);
+        const result = settledResult(t, currentVersion(t.migrations, history.records));
         results.push(result);
         // The run counts it (runFleet adds a phase's ready results to its total, this says it is done).
         runtime.emit({ type: 'target-end', result });

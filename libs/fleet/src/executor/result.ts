@@ -104,6 +104,23 @@ export function emptyResult(target: Target): TargetResult {
   return blankResult({ target: target.id, app: target.info.app, database: target.info.database, schema: target.info.schema, tenant: target.info.tenant });
 }
 
+/** The lists of every settled result (nothing applied, skipped, found): one frozen array, never written. */
+const NOTHING = Object.freeze([]) as unknown as never[];
+
+/**
+ * The result of a target found at head by a bulk read (commands/plan-run.ts skipSettled): its
+ * lists share one frozen empty array (five arrays per target, 8 MB at 100,000 tenants, before).
+ */
+export function settledResult(target: Target, version: string | null): TargetResult {
+  const r = emptyResult(target);
+  r.outcome = 'unchanged';
+  r.versionBefore = r.versionAfter = version;
+  r.applied = r.reverted = r.recorded = NOTHING;
+  r.skipped = NOTHING;
+  r.findings = NOTHING;
+  return r;
+}
+
 /** A result with nothing done yet (`not-run`), for a target or for what could not become one. */
 export function blankResult(who: Pick<TargetResult, 'target' | 'app' | 'database' | 'schema' | 'tenant'>): TargetResult {
   // Named fields, never `...who`: a spread gave every result a hidden class of its own (881 bytes
