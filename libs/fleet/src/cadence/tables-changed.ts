@@ -1,4 +1,4 @@
-import { parse } from 'libpg-query';
+import { pgQuery } from '../lint/pg-parser';
 
 const TARGET_KEYS = ['AlterTableStmt', 'CreateStmt', 'IndexStmt', 'RenameStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'CreateTrigStmt', 'RuleStmt', 'CommentStmt'];
 
@@ -9,6 +9,8 @@ const TARGET_KEYS = ['AlterTableStmt', 'CreateStmt', 'IndexStmt', 'RenameStmt', 
  */
 export async function tablesChangedBy(sqls: string[]): Promise<string[]> {
   const out = new Set<string>();
+  // Loaded on first use (lint/pg-parser.ts): a migrate that never asks pays nothing for the WASM parser.
+  const { parse } = await pgQuery();
   for (const sql of sqls) {
     const tree = (await parse(sql)) as { stmts?: Array<{ stmt: Record<string, Record<string, unknown>> }> };
     for (const { stmt } of tree.stmts ?? []) {
