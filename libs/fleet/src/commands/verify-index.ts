@@ -1,6 +1,6 @@
 /**
  * `verify` proves the fleet index: per database the index is opened (built if missing), then, a
- * batch of targets at a time, their rows, their version tables, and the repair of each row that
+ * slice of targets at a time, their rows, their version tables, and the repair of each row that
  * differs; at the end the rows of no target are removed and the verification stamped (when the
  * run covered every target of that database). A version table changed behind Fleet's back shows
  * up here, by target, in text and JSON.
@@ -8,6 +8,7 @@
 import pLimit from 'p-limit';
 import { errorToJSON } from '../errors';
 import { APPLIED_BY } from '../executor/run-target';
+import { databaseKey } from '../db/connection-spec';
 import { CONNECTION_RETIRE_AFTER } from '../db/database-pool';
 import type { SqlSession } from '../db/session';
 import { IndexRow, indexRowOf } from '../storage/fleet-index';
@@ -38,10 +39,13 @@ export interface IndexProof {
   stamped: boolean;
 }
 
-/** What the index proof hands over for each target, a batch at a time, and forgets. */
-export type ProvenTarget = (target: Target, history: TargetHistory) => void;
+/**
+ * What the index proof hands over for each target, a slice at a time, and forgets. Slices finish
+ * in any order: `position` is the target's place in the list given, to report in that order.
+ */
+export type ProvenTarget = (target: Target, history: TargetHistory, position: number) => void;
 
-/** The index of one database, while verify reads its version tables batch by batch. */
+/** The index of one database, while verify reads its version tables slice by slice. */
 interface GroupProof {
   built: boolean;
   /** The server's clock when the proof opened the index: a row written later is newer than the proof. */
@@ -54,10 +58,11 @@ interface GroupProof {
 
 /**
  * Reads every target's history from its version table (never from the index), hands each one to
- * `each`, and proves each index against them on the way, a batch at a time (CONNECTION_RETIRE_AFTER
- * x concurrency targets): the batch's index rows, then its version tables, then the repairs of the
- * rows that differ. Nothing of a batch is kept after it: at 100,000 tenants verify holds the targets
- * and one batch, never every history or every row. Once every batch was read, the rows no target
+ * `each`, and proves each index against them on the way, a slice at a time (CONNECTION_RETIRE_AFTER
+ * targets of one database, `concurrency` slices at once): the slice's index rows, then its version
+ * tables, then the repairs of the rows that differ. Nothing of a slice is kept after it: at 100,000
+ * tenants verify holds the targets and a few slices, never every history or every row. Once every
+ * slice was read, the rows no target
  * owns are removed (when the run listed every target) and the index is stamped.
  */
 export async function proveIndex(
@@ -65,8 +70,8 @@ export async function proveIndex(
   targets: readonly Target[],
   complete: boolean,
   each: ProvenTarget,
-  /** Targets per batch (default: every session of the run busy with one slice). */
-  batchSize = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency),
+  /** Targets per slice: read on one session (default: as many as a connection serves before it retires). */
+  sliceSize = CONNECTION_RETIRE_AFTER,
 ): Promise<IndexProof> {
   const { groups } = groupByIndex(targets);
   const proof: IndexProof = { databases: 0, built: [], builtRows: 0, repaired: { added: 0, corrected: 0, removed: 0 }, repairs: [], unproven: [], stamped: true };
@@ -110,55 +115,60 @@ export async function proveIndex(
       if (proof.repairs.length < REPAIRS_LISTED) proof.repairs.push({ target: r.target, change: r.change, was: r.was, now: r.now });
     }
   };
-  for (let i = 0; i < targets.length; i += batchSize) {
-    const batch = targets.slice(i, i + batchSize);
+  // Slices of one database's targets, each read on its own session, in parallel up to the run's
+  // concurrency, and each proven as soon as it is read: no slice waits for another (a batch of
+  // slices waited for its slowest before the next began).
+  const slices: Array<{ targets: Target[]; positions: number[] }> = [];
+  const open = new Map<string, { targets: Target[]; positions: number[] }>();
+  targets.forEach((t, position) => {
+    const k = databaseKey(t.connection);
+    let slice = open.get(k);
+    if (!slice || slice.targets.length >= sliceSize) {
+      open.set(k, (slice = { targets: [], positions: [] }));
+      slices.push(slice);
+    }
+    slice.targets.push(t);
+    slice.positions.push(position);
+  });
+  open.clear();
+  const proveSlice = async (slice: Target[], positions: number[]) => {
     const byGroup = new Map<IndexGroup, Target[]>();
-    for (const t of batch) {
+    for (const t of slice) {
       const g = groupOf.get(t);
       if (!g) continue;
       const list = byGroup.get(g);
       if (list) list.push(t);
       else byGroup.set(g, [t]);
     }
-    // The batch's index rows first, then its version tables: a row a migrate writes in between is newer than what was read, and a repair leaves it alone.
+    // The slice's index rows first, then its version tables: a row a migrate writes in between is newer than what was read, and a repair leaves it alone.
     const indexed = new Map<IndexGroup, Map<string, IndexRow>>();
-    await Promise.all(
-      [...byGroup].map(([g, list]) =>
-        limit(async () => {
-          if (proving.get(g)!.failed) return;
-          try {
-            indexed.set(g, await onSession(g, (session) => readIndexRows(session, g.schema, keysOf(list), strings)));
-          } catch (err) {
-            fail(g, err);
-          }
-        }),
-      ),
-    );
-    const { histories } = await readTargetHistories(runtime, batch);
-    const truths = new Map<IndexGroup, IndexTruth[]>();
-    for (const t of batch) {
-      const h = histories.get(t.id)!;
-      each(t, h);
-      const g = groupOf.get(t);
-      if (!g || !indexed.has(g)) continue;
-      if (h.error) {
-        proving.get(g)!.complete = false;
-        continue;
+    for (const [g, list] of byGroup) {
+      if (proving.get(g)!.failed) continue;
+      try {
+        indexed.set(g, await onSession(g, (session) => readIndexRows(session, g.schema, keysOf(list), strings)));
+      } catch (err) {
+        fail(g, err);
       }
+    }
+    const { histories } = await readTargetHistories(runtime, slice);
+    const truths = new Map<IndexGroup, IndexTruth[]>();
+    slice.forEach((t, i) => {
+      const h = histories.get(t.id)!;
+      each(t, h, positions[i]);
+      const g = groupOf.get(t);
+      if (!g || !indexed.has(g)) return;
+      if (h.error) return void (proving.get(g)!.complete = false);
       let list = truths.get(g);
       if (!list) truths.set(g, (list = []));
       // A note means no version table of Fleet's (a database not created yet, TypeORM's history previewed): no row.
       list.push({ target: t.id, schema: t.info.schema, versionTable: t.versionTable, row: h.note === null ? indexRowOf(t.info.schema, t.versionTable, h.records) : null });
+    });
+    for (const [g, list] of truths) {
+      const repairs = planRepairs(indexed.get(g)!, list, false);
+      if (repairs.length && !proving.get(g)!.failed) await repair(g, repairs, false);
     }
-    await Promise.all(
-      [...truths].map(([g, list]) =>
-        limit(async () => {
-          const repairs = planRepairs(indexed.get(g)!, list, false);
-          if (repairs.length && !proving.get(g)!.failed) await repair(g, repairs, false);
-        }),
-      ),
-    );
-  }
+  };
+  await Promise.all(slices.map((slice) => limit(() => proveSlice(slice.targets, slice.positions))));
   await Promise.all(
     [...proving].map(([g, p]) =>
       limit(async () => {

@@ -45,21 +45,22 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
     const spareOf = new Map(spares.map((s) => [s.target, s]));
     const same: SharedComparisons = new WeakMap();
     const heads: Record<string, string | null> = {};
-    const stragglers: VerifyReport['stragglers'] = [];
-    const spareStragglers: VerifyReport['stragglers'] = [];
+    // Slices are proven in any order: stragglers are listed in the targets' order (their position).
+    const stragglers: Array<VerifyReport['stragglers'][number] & { position: number }> = [];
+    const spareStragglers: typeof stragglers = [];
     let count = 0;
     let atHead = 0;
     let sparesAtHead = 0;
-    const tally = (st: TargetStatus) => {
+    const tally = (st: TargetStatus, position: number) => {
       count++;
       if (st.head !== null || st.tenant === null) heads[`${st.app}/${st.database} (${st.tenant === null ? 'global' : 'tenant'})`] ??= st.head;
       if (st.state === 'at-head') return void atHead++;
       const problem = st.error ? String(st.error.message) : (st.findings.find((f) => f.severity === 'error')?.message ?? (st.state === 'missing' ? st.note : null));
-      stragglers.push({ target: st.target, state: st.state, version: st.version, head: st.head, pending: st.pending, problem });
+      stragglers.push({ target: st.target, state: st.state, version: st.version, head: st.head, pending: st.pending, problem, position });
     };
-    const index = await proveIndex(runtime, [...globals, ...tenants.targets, ...spares.map((s) => s.target)], tenants.results.length === 0, (t, history) => {
+    const index = await proveIndex(runtime, [...globals, ...tenants.targets, ...spares.map((s) => s.target)], tenants.results.length === 0, (t, history, position) => {
       const spare = spareOf.get(t);
-      if (!spare) return tally(fleetTargetStatus(t, history, same, tenants.missing));
+      if (!spare) return tally(fleetTargetStatus(t, history, same, tenants.missing), position);
       const sp = targetStatus(t, history, same);
       if (sp.state === 'at-head') sparesAtHead++;
       // A ready spare must be at head (a take refuses it otherwise); one still being filled is not checked.
@@ -67,11 +68,14 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
       const problem = sp.error
         ? String(sp.error.message)
         : (sp.findings.find((f) => f.severity === 'error')?.message ?? 'a spare of the tenant pool behind head: migrate brings it to head');
-      spareStragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare' });
+      spareStragglers.push({ target: sp.target, state: sp.state, version: sp.version, head: sp.head, pending: sp.pending, problem, kind: 'spare', position });
     });
     // Tenants discovery could not list (an invalid id, a failed discovery) come after the targets, as in status.
-    for (const r of tenants.results) tally(failedStatus(r));
-    stragglers.push(...spareStragglers);
+    const listed = globals.length + tenants.targets.length;
+    tenants.results.forEach((r, i) => tally(failedStatus(r), listed + i));
+    // The spares after them (a spare's position is after every target's).
+    for (const s of spareStragglers) stragglers.push({ ...s, position: s.position + tenants.results.length });
+    stragglers.sort((a, b) => a.position - b.position);
     // The targets discovery listed (spares are not checked, as before): discovering again cost a second set of 10,000 targets at 10k tenants.
     const invalid = await invalidIndexesOf(runtime, [...globals, ...tenants.targets]);
     return {
@@ -82,7 +86,7 @@ export function verify(options: CommonOptions): Promise<VerifyReport> {
       atHead,
       heads,
       orphans: tenants.orphans,
-      stragglers,
+      stragglers: stragglers.map(({ position: _position, ...s }) => s),
       index,
       ...(spares.length ? { spares: { total: spares.length, atHead: sparesAtHead } } : {}),
       invalidIndexes: invalid,
