@@ -197,6 +197,26 @@ describe('fleet index', () => {
     expect(v.stragglers.map((s) => `${s.target} ${s.state}`)).toEqual(['fx/main/t001 pending', 'fx/main/t004 pending']);
   });
 
+  it('a row of no listed target written while verify runs is newer than the proof and stays; an older one is removed', async () => {
+    await fleetAtHead();
+    // t004's row was there before the proof: its tenant is unregistered behind Fleet's back.
+    await withAdmin((c) => c.query(`DELETE FROM tenants WHERE id = 't004'`), fx.db);
+    // A row another process writes while the proof reads (a tenant created meanwhile): stamped after the proof opened the index.
+    await withAdmin(
+      (c) =>
+        c.query(`INSERT INTO public.fleet_index (schema, version_table, head, applied, done, skipped, started, digest, updated_at, updated_by)
+                 VALUES ('tenant_t005', 'fleet_migrations', 'CreateProjects2000', 2, 2, '{}', NULL, 'x', clock_timestamp() + interval '1 minute', 'another run')`),
+      fx.db,
+    );
+    const proof = await withRuntime(opts(), { createDatabases: false }, async (runtime) => {
+      const tenants = await runtime.tenantTargets();
+      return proveIndex(runtime, [...runtime.globalTargets(), ...tenants.targets], true, () => undefined);
+    });
+    expect(proof).toMatchObject({ repaired: { added: 0, corrected: 0, removed: 1 }, stamped: true });
+    expect(proof.repairs.map((r) => `${r.target} ${r.change}`)).toEqual(['tenant_t004.fleet_migrations removed']);
+    expect([...(await indexRows()).keys()]).toEqual(['public', 'tenant_t001', 'tenant_t002', 'tenant_t003', 'tenant_t005']);
+  });
+
   it('verify removes rows of targets that are gone only when discovery listed every tenant, and stamps only then', async () => {
     await fleetAtHead();
     // t004 is no longer registered (its row is stale); a registry row with an unusable id makes discovery incomplete.
