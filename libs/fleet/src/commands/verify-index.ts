@@ -82,8 +82,10 @@ export async function proveIndex(
   const strings: StringPool = new Map();
   const proving = new Map<IndexGroup, GroupProof>();
   const groupOf = new Map<Target, IndexGroup>();
+  // An index is reported unproven once, with its first failure (slices of it may fail at the same time).
   const fail = (g: IndexGroup, err: unknown) => {
     const p = proving.get(g);
+    if (p?.failed) return;
     if (p) p.failed = true;
     proof.unproven.push({ index: g.label, reason: errorToJSON(err).message as string });
   };
