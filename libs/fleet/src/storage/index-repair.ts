@@ -53,7 +53,7 @@ export interface IndexKeys {
 }
 
 /**
- * The rows of these version tables (a batch of targets), read before their version tables: one
+ * The rows of these version tables (a slice of targets), read before their version tables: one
  * probe of the primary key per version table name (`schema = ANY(...)`, one index scan; a join
  * on unnest() made a bitmap scan per row, 3x slower at 4000 rows).
  */
