@@ -14,6 +14,7 @@ import { HealthGate, HealthGateOptions } from './health-gate';
 import type { ResumeState } from './apply-steps';
 import { classifyTransient, sleep } from './retry-policy';
 import { TargetRetries } from './target-retries';
+import { PhaseFeed } from './phase-feed';
 
 export interface FleetRunOptions {
   /** Targets migrated at once (each holds one connection). */
@@ -178,7 +179,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
    * A target, attempt after attempt: a transient failure gives its slot back, waits its backoff
    * and queues the target again behind the others of its phase (or wave), with a longer lock_timeout.
    */
-  const runOne = async (target: Target, remaining: Map<string, number>): Promise<void> => {
+  const runOne = async (target: Target, remaining: Map<string, number>, feed: PhaseFeed): Promise<void> => {
     const first = Date.now();
     const retry = new TargetRetries(target, command, { queued: !!options.queued });
     // --fail-fast stops the run inside the slot: once the slot is free the next target starts at once.
@@ -187,12 +188,19 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
       if (options.failFast && r && (r.outcome === 'failed' || r.outcome === 'blocked') && !r.failed?.transient) stop = true;
       return r;
     };
-    let result = (await limit(() => attemptInSlot(target, 1)))!;
+    let result: TargetResult;
+    try {
+      result = (await limit(() => attemptInSlot(target, 1)))!;
+    } finally {
+      feed.firstAttemptEnded();
+    }
     for (;;) {
       const next = retry.after(result, Date.now() - first);
       if (!next) break;
       emit({ type: 'retry', target: target.id, ...next });
       await sleep(next.waitMs, signal);
+      // Behind the targets of the phase that have not started yet (they are handed over as slots free up).
+      await feed.handedOver;
       const again = signal?.aborted || stop ? null : await limit(() => attemptInSlot(retry.nextTarget(), next.attempt + 1));
       if (!again) {
         retry.stopped(signal?.aborted ? 'the run was interrupted' : '--fail-fast stopped the run');
@@ -242,8 +250,10 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     targets.forEach((t) => place(t.id));
     const remaining = new Map<string, number>();
     for (const t of targets) remaining.set(databaseKey(t.connection), (remaining.get(databaseKey(t.connection)) ?? 0) + 1);
-    // The slot is taken per attempt (runOne): a target waiting to be retried holds none.
-    await Promise.all(targets.map((t) => runOne(t, remaining)));
+    // The slot is taken per attempt (runOne): a target waiting to be retried holds none. The
+    // targets are started as slots free up (phase-feed.ts), not all at once.
+    const feed = new PhaseFeed(Math.min(Number.MAX_SAFE_INTEGER, 2 * Math.max(1, options.concurrency)));
+    await feed.feed(targets, (t) => runOne(t, remaining, feed));
   }
   if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 
