@@ -37,18 +37,18 @@ describe('PhaseFeed', () => {
     let outstanding = 0;
     let most = 0;
     const seen: number[] = [];
-    await feed.feed(
-      Array.from({ length: 50 }, (_, i) => i),
-      async (i) => {
-        outstanding++;
-        most = Math.max(most, outstanding);
-        await tick();
-        seen.push(i);
-        outstanding--;
-        feed.firstAttemptEnded();
-      },
-    );
+    const queue = Array.from({ length: 50 }, (_, i) => i);
+    await feed.feed(queue, async (i) => {
+      outstanding++;
+      most = Math.max(most, outstanding);
+      await tick();
+      seen.push(i);
+      outstanding--;
+      feed.firstAttemptEnded();
+    });
     expect(most).toBe(3);
+    // Emptied as it went: the queue holds none of the targets it handed over.
+    expect(queue.every((slot) => slot === undefined)).toBe(true);
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
     await expect(feed.handedOver).resolves.toBeUndefined();
   });

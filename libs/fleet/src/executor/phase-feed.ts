@@ -32,9 +32,11 @@ export class PhaseFeed {
 
   /**
    * Starts `run` for each target, never more than `width` of them in their first attempt; resolves
-   * when every one has ended, rejects with the first failure (as Promise.all did).
+   * when every one has ended, rejects with the first failure (as Promise.all did). `queue` is
+   * emptied slot by slot as its targets are handed over (it holds none of them afterwards: a
+   * target that has ended can be collected).
    */
-  async feed<T>(targets: Iterable<T>, run: (target: T) => Promise<void>): Promise<void> {
+  async feed<T>(queue: T[], run: (target: T) => Promise<void>): Promise<void> {
     let running = 0;
     let failure: { error: unknown } | null = null;
     let allEnded!: () => void;
@@ -43,7 +45,9 @@ export class PhaseFeed {
     const settle = () => {
       if (fed && running === 0) allEnded();
     };
-    for (const target of targets) {
+    for (let i = 0; i < queue.length; i++) {
+      const target = queue[i];
+      queue[i] = undefined as T;
       while (this.firstAttempts >= this.width) await new Promise<void>((resolve) => (this.wake = resolve));
       this.firstAttempts++;
       running++;

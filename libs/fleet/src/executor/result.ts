@@ -143,3 +143,32 @@ export function blankResult(who: Pick<TargetResult, 'target' | 'app' | 'database
     durationMs: 0,
   };
 }
+
+/**
+ * Makes a finished result small for the rest of the run (runFleet keeps one per target until the
+ * report): its empty lists become the shared frozen one, and a list of migrations equal to one
+ * another result of the run already has is that result's (100,000 tenants that applied the same
+ * migration share one array). Lists are never written once a target has ended.
+ */
+export class ResultCompactor {
+  private readonly lists = new Map<string, string[]>();
+
+  compact(r: TargetResult): TargetResult {
+    r.applied = this.shared(r.applied);
+    r.reverted = this.shared(r.reverted);
+    r.recorded = this.shared(r.recorded);
+    if (r.skipped.length === 0) r.skipped = NOTHING;
+    if (r.findings.length === 0) r.findings = NOTHING;
+    return r;
+  }
+
+  private shared(list: string[]): string[] {
+    if (list.length === 0) return NOTHING;
+    const key = list.join('\u0000');
+    const known = this.lists.get(key);
+    if (known) return known;
+    Object.freeze(list);
+    this.lists.set(key, list);
+    return list;
+  }
+}

@@ -7,7 +7,7 @@ import { ensureExtensions } from '../extensions/extensions';
 import type { EventListener } from '../events';
 import type { Target } from '../targets/target';
 import type { TargetCommand } from './execute-plan';
-import { emptyResult, RunReport, summarize, TargetResult } from './result';
+import { emptyResult, ResultCompactor, RunReport, summarize, TargetResult } from './result';
 import { runTargetOnPostgres } from './run-target';
 import { Watchdog, WatchdogOptions } from './watchdog';
 import { HealthGate, HealthGateOptions } from './health-gate';
@@ -59,6 +59,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
   const { emit, connections } = options;
   const limit = pLimit(Math.max(1, options.concurrency));
   const results: TargetResult[] = [];
+  const compactor = new ResultCompactor();
   /** Report order: the order targets were planned in (config order, then tenants by id). */
   const position = new Map<string, number>();
   const place = (id: string) => {
@@ -210,7 +211,7 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     }
     retry.finish(result, Date.now() - first);
     if (options.failFast && (result.outcome === 'failed' || result.outcome === 'blocked')) stop = true;
-    results.push(result);
+    results.push(compactor.compact(result));
     emit({ type: 'target-end', result });
     // A database whose targets are all done gives its connections back to the server budget.
     const key = databaseKey(target.connection);
@@ -225,13 +226,14 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     else {
       // Interrupted: the phase's targets are still listed (not attempted); discovery is one read-only
       // query per database, and it gets a second at most.
-      const resolved = signal?.aborted ? await settleWithin(phase([...results]), 1_000) : await phase([...results]);
+      let resolved: Awaited<ReturnType<typeof phase>> | null = signal?.aborted ? await settleWithin(phase([...results]), 1_000) : await phase([...results]);
       targets = resolved.targets;
       for (const r of resolved.results) {
         place(r.target);
         results.push(r);
         if (started) emit({ type: 'targets-added', count: 1 });
       }
+      resolved = null; // not held while the phase runs (its list is let go below)
     }
     if (!started) {
       emit({
@@ -253,7 +255,11 @@ export async function runFleet(commandName: string, phases: FleetPhase[], comman
     // The slot is taken per attempt (runOne): a target waiting to be retried holds none. The
     // targets are started as slots free up (phase-feed.ts), not all at once.
     const feed = new PhaseFeed(Math.min(Number.MAX_SAFE_INTEGER, 2 * Math.max(1, options.concurrency)));
-    await feed.feed(targets, (t) => runOne(t, remaining, feed));
+    // The feed empties a copy of the list as it goes, and the list is let go here: a target that
+    // has ended is garbage unless the phase keeps it, so 100,000 targets are not held to the end.
+    const queue = targets.slice();
+    targets = [];
+    await feed.feed(queue, (t) => runOne(t, remaining, feed));
   }
   if (!started) emit({ type: 'run-start', command: commandName, targets: 0, concurrency: options.concurrency });
 
