@@ -142,25 +142,34 @@ export function mixedVersions(plan: RunPlan): Array<{ database: string; track: s
 export function skipSettled(runtime: FleetRuntime, phase: FleetPhase, command: TargetCommand): FleetPhase {
   if (command.kind !== 'migrate' || command.ensureHistory) return phase;
   return async (previous) => {
-    const resolved = Array.isArray(phase) ? { targets: phase, results: [] } : await phase(previous);
+    let resolved: { targets: Target[]; results: TargetResult[] } | null = Array.isArray(phase) ? { targets: phase, results: [] } : await phase(previous);
     // Interrupted: the targets are listed as not attempted at once (runFleet waits 1 s for a phase).
     if (runtime.signal?.aborted) return resolved;
     const run: Target[] = [];
     const results: TargetResult[] = [...resolved.results];
-    await forEachHistoryBatch(runtime, resolved.targets, (batch, histories) => {
-      for (const t of batch) {
-        const history = histories.get(t.id)!;
-        const plan = history.error || history.note !== null || history.records.length === 0 ? null : makePlan(t, history.records, command);
-        if (!plan || plan.steps.length > 0 || plan.blocked || plan.findings.length > 0 || history.records.some((r) => r.status === 'started')) {
-          run.push(t);
-          continue;
+    // A settled target is done with once its result is made: a copy of the list is emptied batch
+    // by batch and the phase's own is let go, so 100,000 of them are not all held to the end.
+    const targets = resolved.targets.slice();
+    resolved = null;
+    await forEachHistoryBatch(
+      runtime,
+      targets,
+      (batch, histories) => {
+        for (const t of batch) {
+          const history = histories.get(t.id)!;
+          const plan = history.error || history.note !== null || history.records.length === 0 ? null : makePlan(t, history.records, command);
+          if (!plan || plan.steps.length > 0 || plan.blocked || plan.findings.length > 0 || history.records.some((r) => r.status === 'started')) {
+            run.push(t);
+            continue;
+          }
+          const result = settledResult(t, currentVersion(t.migrations, history.records));
+          results.push(result);
+          // The run counts it (runFleet adds a phase's ready results to its total, this says it is done).
+          runtime.emit({ type: 'target-end', result });
         }
-        const result = settledResult(t, currentVersion(t.migrations, history.records));
-        results.push(result);
-        // The run counts it (runFleet adds a phase's ready results to its total, this says it is done).
-        runtime.emit({ type: 'target-end', result });
-      }
-    });
+      },
+      { drain: true },
+    );
     return { targets: run, results };
   };
 }

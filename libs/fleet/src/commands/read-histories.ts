@@ -92,11 +92,16 @@ export async function forEachHistoryBatch(
   runtime: FleetRuntime,
   targets: readonly Target[],
   use: (batch: readonly Target[], histories: Map<string, TargetHistory>) => void | Promise<void>,
+  options: {
+    /** `targets` is the caller's to empty: each batch's slots are emptied once used, so what `use` did not keep can be collected. */
+    drain?: boolean;
+  } = {},
 ): Promise<void> {
   const size = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency);
   for (let i = 0; i < targets.length; i += size) {
     const batch = targets.slice(i, i + size);
     await use(batch, (await readTargetHistories(runtime, batch)).histories);
+    if (options.drain) (targets as Target[]).fill(undefined as unknown as Target, i, i + size);
   }
 }
 
