@@ -6,7 +6,7 @@ import { JournalWriter } from '../journal/run-journal';
 import { prepareMigrate, prepareMigrateChecks } from './lint';
 import { describeRisky, riskyInPlan, riskySqlGate } from './risky-gate';
 import { mixedVersions, planRun, RunPlan, skipSettled } from './plan-run';
-import { fleetStatus } from './status';
+import { fleetSnapshot } from './status';
 import { readTargetHistories } from './read-histories';
 import { currentVersion } from '../planner/planner';
 import { CommonOptions, FleetRuntime, withRuntime } from './runtime';
@@ -165,7 +165,7 @@ async function execute(
   // A local migrate settles the tenants with nothing to do from one bulk read (see skipSettled).
   const tenantPhase = command.kind === 'migrate' && !mode.queue ? skipSettled(runtime, tenants, command) : tenants;
   const phases: FleetPhase[] = command.kind === 'revert' ? [tenants, base] : [base, ...(rollout ? rollout.phases : [tenantPhase])];
-  const { journal, before } = options.journalDir ? await openJournal(runtime, options.journalDir, name) : { journal: undefined, before: undefined };
+  const journal = options.journalDir ? await openJournal(runtime, options.journalDir, name) : undefined;
   const queued = mode.queue ? await openQueuedRun(runtime, command) : undefined;
   let report: RunReport;
   try {
@@ -184,7 +184,7 @@ async function execute(
   } finally {
     await queued?.close();
   }
-  await versionsOfTargetsNotRun(runtime, report, before);
+  await versionsOfTargetsNotRun(runtime, report, journal);
   if (queued) report.queue = { run: queued.runId, queue: queued.queue.name, schema: queued.queue.location.schema };
   if (rollout) report.waves = rollout.report(report.results);
   if (command.kind === 'migrate') {
@@ -200,17 +200,14 @@ async function execute(
 }
 
 /**
- * The run journal, opened with the fleet's status before the run. Only each target's version is
- * kept for the run (versionsOfTargetsNotRun): the status report itself (one object per target)
- * is freed before the first target.
+ * The run journal, opened with the fleet's status before the run. The status report itself (one
+ * object per target) is freed before the first target; the journal reads its snapshot back from
+ * disk when it needs it (versionsOfTargetsNotRun, the journal's last write).
  */
-async function openJournal(runtime: FleetRuntime, dir: string, name: string): Promise<{ journal: JournalWriter; before: Map<string, string | null> }> {
-  const status = await fleetStatus(runtime);
-  const journal = new JournalWriter(dir, runtime.config.app, name, status);
+async function openJournal(runtime: FleetRuntime, dir: string, name: string): Promise<JournalWriter> {
+  const journal = new JournalWriter(dir, runtime.config.app, name, await fleetSnapshot(runtime));
   runtime.emit({ type: 'notice', message: journal.problem ? `warning: ${journal.problem}` : `Run journal: ${journal.path}` });
-  const before = new Map<string, string | null>();
-  for (const t of status.targets) if (t.state !== 'failed') before.set(t.target, t.version);
-  return { journal, before };
+  return journal;
 }
 
 /**
@@ -219,9 +216,16 @@ async function openJournal(runtime: FleetRuntime, dir: string, name: string): Pr
  * journal's), or, without one, read now (nothing of this run touched it). An interrupted run
  * without a snapshot does not wait for that read.
  */
-async function versionsOfTargetsNotRun(runtime: FleetRuntime, report: RunReport, before: Map<string, string | null> | undefined): Promise<void> {
+async function versionsOfTargetsNotRun(runtime: FleetRuntime, report: RunReport, journal: JournalWriter | undefined): Promise<void> {
   const unknown = report.results.filter((r) => r.outcome === 'not-run' && r.versionBefore === null && r.applied.length === 0);
-  if (unknown.length === 0 || (!before && report.interrupted)) return;
+  if (unknown.length === 0) return;
+  let before: Map<string, string | null> | undefined;
+  try {
+    before = journal?.versionsBefore();
+  } catch {
+    before = undefined; // the journal cannot be read back: as without one
+  }
+  if (!before && report.interrupted) return;
   const versions = before ?? new Map<string, string | null>();
   if (!before) {
     const ids = new Set(unknown.map((r) => r.target));

@@ -111,6 +111,39 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = (
   };
 }
 
+/** One target in the run journal's snapshot of the fleet before a run. */
+export interface SnapshotEntry {
+  target: string;
+  state: StatusState;
+  version: string | null;
+  /** How many migrations it is behind. */
+  pending: number;
+}
+
+/**
+ * The fleet before a run, as the run journal keeps it: the reads of fleetStatus, but no status
+ * object is kept per target, and each target and its history are let go once counted (a status
+ * report of 100,000 targets was ~14 MB more at the start of every migrate).
+ */
+export async function fleetSnapshot(runtime: FleetRuntime): Promise<SnapshotEntry[]> {
+  const tenants = await runtime.tenantTargets();
+  const targets = [...runtime.globalTargets(), ...tenants.targets];
+  tenants.targets = [];
+  const spares = await spareTargets(runtime);
+  const { histories } = await readIndexedHistories(runtime, [...targets, ...spares.map((sp) => sp.target)]);
+  const same: SharedComparisons = new WeakMap();
+  const entries: SnapshotEntry[] = [];
+  const add = (st: TargetStatus) => entries.push({ target: st.target, state: st.state, version: st.version, pending: st.pending.length });
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i];
+    targets[i] = undefined as unknown as Target;
+    add(fleetTargetStatus(t, histories.get(t.id)!, same, tenants.missing));
+    histories.delete(t.id);
+  }
+  for (const r of tenants.results) add(failedStatus(r));
+  return entries;
+}
+
 /** Comparisons shared by targets that share one history array (see targetStatus). */
 export type SharedComparisons = WeakMap<AppliedRecord[], Comparison>;
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../executor/result';
 import { writeJsonFile } from './json-file';
@@ -41,8 +41,8 @@ export class JournalWriter {
     private readonly dir: string,
     app: string,
     command: string,
-    /** The fleet before the run (status's targets). */
-    before: { targets: ReadonlyArray<{ target: string; state: string; version: string | null; pending: readonly string[] }> },
+    /** The fleet before the run (commands/status.ts fleetSnapshot). */
+    before: RunJournal['before'],
     now = new Date(),
   ) {
     const id = `${now.toISOString().replace(/[:.]/g, '-')}-${app}-${command}-${process.pid}`;
@@ -54,15 +54,25 @@ export class JournalWriter {
       state: 'running',
       startedAt: now.toISOString(),
       finishedAt: null,
-      before: before.targets.map((t) => ({ target: t.target, state: t.state, version: t.version, pending: t.pending.length })),
+      before,
       ok: null,
       summary: null,
       results: null,
     };
-    this.write(() => {
+    const written = this.write(() => {
       mkdirSync(dir, { recursive: true });
       writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
     });
+    // Once on disk, the snapshot is read back when needed rather than held for the whole run
+    // (100,000 targets: ~13 MB of entries and their names).
+    if (written) this.journal.before = ON_DISK;
+  }
+
+  /** The snapshot's version of each target whose state was read (not `failed`) before the run. */
+  versionsBefore(): Map<string, string | null> {
+    const versions = new Map<string, string | null>();
+    for (const t of this.before()) if (t.state !== 'failed') versions.set(t.target, t.version);
+    return versions;
   }
 
   /** Records the results; returns false (and sets `problem`) when the journal could not be written. */
@@ -77,11 +87,23 @@ export class JournalWriter {
       ...(report.health ? { health: report.health } : {}),
       results: report.results,
     });
-    return this.write(() => {
+    const written = this.write(() => {
+      this.journal.before = this.before();
       // Streamed, never one string: 10,000 results made a 5 MB text and its 5 MB copy (json-file.ts).
       writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
       writeAtomically(join(this.dir, `latest-${this.journal.app}.json`), (tmp) => copyFileSync(this.path, tmp));
     });
+    if (written) {
+      this.journal.before = ON_DISK;
+      this.journal.results = null;
+    }
+    return written;
+  }
+
+  /** The snapshot: read back from the journal written before the run, unless that write failed (then it was kept). */
+  private before(): RunJournal['before'] {
+    if (this.journal.before !== ON_DISK) return this.journal.before;
+    return (JSON.parse(readFileSync(this.path, 'utf8')) as RunJournal).before;
   }
 
   private write(fn: () => void): boolean {
@@ -94,6 +116,9 @@ export class JournalWriter {
     }
   }
 }
+
+/** Stands for the snapshot while it is only on disk (compared by identity, never written). */
+const ON_DISK: RunJournal['before'] = Object.freeze([]) as unknown as RunJournal['before'];
 
 function writeAtomically(path: string, write: (tmp: string) => void): void {
   const tmp = `${path}.${process.pid}.tmp`;

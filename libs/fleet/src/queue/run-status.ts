@@ -165,7 +165,7 @@ export async function runWait(options: CommonOptions & { run?: string; journalDi
         ...(abandoned ? { abandoned } : {}),
       };
       if (options.journalDir) {
-        const journal = new JournalWriter(options.journalDir, runtime.config.app, 'migrate', { targets: [] });
+        const journal = new JournalWriter(options.journalDir, runtime.config.app, 'migrate', []);
         if (journal.finish(report)) report.journal = journal.path;
       }
       return report;
