@@ -88,6 +88,13 @@ export async function readIndexedHistories(
     if (!byState.has(row)) byState.set(row, historyFromIndex(t.migrations, prefixes.get(t.migrations)!, row));
     return byState.get(row)!;
   };
+  // And one history object per shared array (read-only too): not 100,000 wrappers of one array.
+  const wrappers = new Map<AppliedRecord[], TargetHistory>();
+  const historyOf = (records: AppliedRecord[]): TargetHistory => {
+    let h = wrappers.get(records);
+    if (!h) wrappers.set(records, (h = { records, note: null, error: null }));
+    return h;
+  };
   const limit = pLimit(runtime.concurrency);
   await Promise.all(
     groups.map((g) =>
@@ -112,7 +119,7 @@ export async function readIndexedHistories(
           const row = read.states.get(indexKey(t.info.schema, t.versionTable));
           const records = row ? fromRow(t, row) : null;
           if (records === null) rest.push(t);
-          else histories.set(t.id, { records, note: null, error: null });
+          else histories.set(t.id, historyOf(records));
         }
       }),
     ),
