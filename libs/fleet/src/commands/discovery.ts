@@ -5,7 +5,7 @@
  */
 import { ConfigError, errorToJSON } from '../errors';
 import { blankResult, emptyResult, TargetResult } from '../executor/result';
-import type { Target } from '../targets/target';
+import type { Registration, Target } from '../targets/target';
 import { Presence, readPresence, recordInLedger } from '../tenancy/presence';
 import { discoverTenants } from '../tenants/discover';
 import type { DiscoveryRuntime, ResolvedDatabase, TenantResolution } from './runtime-types';
@@ -75,6 +75,8 @@ export async function resolveTenantTargets(runtime: DiscoveryRuntime, previous: 
       discovery.tenants.map((t) => t.id),
     );
     for (const name of presence.orphans) out.orphans.push({ database: d.db.key, name });
+    // One for the database's targets (100,000 tenants held 100,000 copies).
+    let registration: Registration | undefined;
     for (const tenant of discovery.tenants) {
       if (wanted && !wanted.has(tenant.id)) continue;
       const id = `${runtime.config.app}/${d.db.key}/${tenant.id}`;
@@ -95,7 +97,8 @@ export async function resolveTenantTargets(runtime: DiscoveryRuntime, previous: 
       // registration check under its lock (a new tenant costs no extra round trip).
       const discover = tenants.discover;
       if (presence.present.has(tenant.id) && !d.strategy!.databasePerTenant && typeof discover === 'object' && 'sql' in discover) {
-        target.registration = { sql: discover.sql, globalSchema: d.db.schema, id: tenant.id };
+        registration ??= Object.freeze({ sql: discover.sql, globalSchema: d.db.schema });
+        target.registration = registration;
       }
       if (presence.missing.has(tenant.id)) {
         out.missing.add(id);

@@ -50,7 +50,7 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const checkRegistration = command.kind === 'migrate' && !!target.registration;
     const settings: Array<[string, string]> = [['search_path', checkRegistration ? quoteIdent(target.registration!.globalSchema) : targetPath]];
     // The tenant's id, for a registration re-check sent without parameters (registrationGuard).
-    if (checkRegistration) settings.push([REGISTRATION_ID, target.registration!.id]);
+    if (checkRegistration) settings.push([REGISTRATION_ID, target.info.tenant!]);
     if (target.settings.lockTimeoutMs > 0) settings.push(['lock_timeout', `${target.settings.lockTimeoutMs}ms`]);
     if (target.settings.statementTimeoutMs > 0) settings.push(['statement_timeout', `${target.settings.statementTimeoutMs}ms`]);
     if (target.settings.idleInTransactionTimeoutMs > 0) settings.push(['idle_in_transaction_session_timeout', `${target.settings.idleInTransactionTimeoutMs}ms`]);
@@ -184,7 +184,8 @@ async function stillRegistered(session: TargetSession, target: Target, targetPat
     await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [targetPath]);
     return true;
   }
-  const { sql, id } = target.registration!;
+  const { sql } = target.registration!;
+  const id = target.info.tenant!;
   const rows = await session.query<{ registered: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = $1) AS registered, pg_catalog.set_config('search_path', $2, false)`,
     [id, targetPath],

@@ -50,7 +50,15 @@ export function remoteRunner(
       app: runtime.config.app,
       target: target.id,
       database: target.info.database,
-      ...(target.info.tenant !== null ? { tenant: { id: target.info.tenant, attributes: target.info.attributes ?? {}, registration: target.registration ?? null } } : {}),
+      ...(target.info.tenant !== null
+        ? {
+            tenant: {
+              id: target.info.tenant,
+              attributes: target.info.attributes ?? {},
+              registration: target.registration ? { ...target.registration, id: target.info.tenant } : null,
+            },
+          }
+        : {}),
       command: encoded,
       server,
       budget: capacity,

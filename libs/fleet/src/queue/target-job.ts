@@ -3,7 +3,7 @@
  * of the app (config, migrations) and run it with the same engine. Plain JSON.
  */
 import type { TargetCommand } from '../executor/execute-plan';
-import type { Target } from '../targets/target';
+import type { Registration } from '../targets/target';
 
 export interface TargetJob {
   runId: string;
@@ -13,7 +13,8 @@ export interface TargetJob {
   /** The database's key in the app's config. */
   database: string;
   /** A tenant target: the tenant as discovery saw it, so the worker does not discover again. */
-  tenant?: { id: string; attributes: Record<string, unknown>; registration: Target['registration'] };
+  /** `registration.id` (the tenant's id again) is for workers of versions that read it there. */
+  tenant?: { id: string; attributes: Record<string, unknown>; registration: (Registration & { id?: string }) | null };
   /** The command, serialisable (see encodeCommand). */
   command: EncodedCommand;
   /** The server the target lives on (`host:port`) and that server's connection budget for the run. */

@@ -192,7 +192,8 @@ function rebuildTarget(runtime: FleetRuntime, job: TargetJob): Target {
   const d = runtime.databases.find((x) => x.db.key === job.database && x.db.tenants);
   if (!d) throw new ConfigError(`${job.database} has no tenant track in this worker's copy of ${runtime.config.app}`);
   const target = runtime.tenantTarget(d, { id: job.tenant.id, attributes: job.tenant.attributes }, { createDatabases: true });
-  target.registration = job.tenant.registration ?? null;
+  const registration = job.tenant.registration;
+  target.registration = registration ? { sql: registration.sql, globalSchema: registration.globalSchema } : null;
   if (target.id !== job.target) throw new ConfigError(`job ${job.target} rebuilt as ${target.id}`);
   return target;
 }

@@ -49,7 +49,7 @@ export interface Target {
    * Schema-per-tenant with SQL discovery: how to ask, under the tenant's lock, whether the tenant
    * is still registered (a tenant dropped while a migrate runs must not be re-created).
    */
-  registration?: { sql: string; globalSchema: string; id: string } | null;
+  registration?: Registration | null;
   /** TypeORM's migrations table to adopt history from, or null. */
   adoptTypeormTable: string | null;
   migrations: MigrationDefinition[];
@@ -60,6 +60,15 @@ export interface Target {
   createDatabase?: string | null;
   /** A spare of the tenant pool (tenancy/spare-pool.ts): a target of the tenant track that is no tenant yet. */
   spare?: boolean;
+}
+
+/**
+ * How a database's tenants are asked for (its discovery query, run on its global schema): one
+ * frozen object shared by the database's targets, the tenant being the target's `info.tenant`.
+ */
+export interface Registration {
+  sql: string;
+  globalSchema: string;
 }
 
 /** The attributes of a tenant that has none: one frozen object shared by every such target. */
