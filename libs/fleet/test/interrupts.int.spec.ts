@@ -54,7 +54,18 @@ describe('interrupts', () => {
         await query('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(CASE%' AND pid <> pg_backend_pid()`, [fx.db]),
       ).toEqual([{ n: 0 }]);
       // Locks end with their sessions; a backend whose client just closed may take a moment to go.
-      expect(await eventually(async () => (await query<{ n: number }>(fx.db, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`))[0].n, 0)).toBe(0);
+      expect(
+        await eventually(
+          async () =>
+            (
+              await query<{ n: number }>(
+                fx.db,
+                `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+              )
+            )[0].n,
+          0,
+        ),
+      ).toBe(0);
       expect(await query(fx.db, `SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'items'`)).toEqual([{ n: 0 }]);
       const journal = JSON.parse(readFileSync(join(journalDir, 'latest-fx.json'), 'utf8'));
       expect(journal).toMatchObject({ state: 'interrupted', summary: { targets: 7 } });
