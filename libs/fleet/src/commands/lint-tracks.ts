@@ -12,7 +12,7 @@ import { errorToJSON } from '../errors';
 import type { RunReport } from '../executor/result';
 import { IssuedSql, lintRiskySql } from '../lint/risky-sql';
 import { framePosition, sourceLine, sourceLines } from '../lint/source-lines';
-import { directivesAbove, Suppression } from '../lint/suppressions';
+import { DIRECTIVE, directivesAbove, Suppression } from '../lint/suppressions';
 import { LintFinding, lintStatements } from '../lint/tenant-lint';
 import type { MigrationDefinition } from '../migration/migration';
 import type { Target } from '../targets/target';
@@ -146,26 +146,45 @@ class SqlRecorder {
   private readonly sent = new Map<string, IssuedSql[]>();
   /** One set of directives per (file, line): a call in a loop shares them (one error, one "used"). */
   private readonly directives = new Map<string, Suppression[]>();
+  private readonly withDirectives = new Map<string, boolean>();
 
   constructor(private readonly root: string) {}
 
   add(track: TrackKind, migration: string, sql: string, migrations: MigrationDefinition[]): void {
     const source = migrations.find((m) => m.name === migration)?.source;
-    let line: number | null = null;
+    // The line is mapped when something asks for it (a finding, or a file with directives): the
+    // mapping compiles a TypeScript file again with swc, and most migrations report nothing.
+    let line: () => number | null = () => null;
     let directives: Suppression[] = [];
     if (source && !source.startsWith('class ')) {
       const file = isAbsolute(source) ? source : resolve(this.root, source);
       const at = framePosition(file);
       if (at) {
-        line = sourceLine(file, at);
-        const key = `${file}:${line}`;
-        if (!this.directives.has(key)) this.directives.set(key, directivesAbove(sourceLines(file), line));
-        directives = this.directives.get(key)!;
+        let mapped: number | undefined;
+        line = () => (mapped ??= sourceLine(file, at));
+        if (this.hasDirectives(file)) {
+          const key = `${file}:${line()}`;
+          if (!this.directives.has(key)) this.directives.set(key, directivesAbove(sourceLines(file), line()!));
+          directives = this.directives.get(key)!;
+        }
       }
     }
     const key = `${track}\u0000${migration}`;
     if (!this.sent.has(key)) this.sent.set(key, []);
-    this.sent.get(key)!.push({ sql, line, directives });
+    this.sent.get(key)!.push({
+      sql,
+      get line() {
+        return line();
+      },
+      directives,
+    });
+  }
+
+  /** Whether a source file has any suppression comment at all (most have none). */
+  private hasDirectives(file: string): boolean {
+    let known = this.withDirectives.get(file);
+    if (known === undefined) this.withDirectives.set(file, (known = sourceLines(file).some((l) => l.toLowerCase().includes(DIRECTIVE))));
+    return known;
   }
 
   issued(track: TrackKind, migration: string): IssuedSql[] {
