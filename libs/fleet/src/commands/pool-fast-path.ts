@@ -27,6 +27,7 @@ import { tenancyStrategy } from '../tenancy/strategy';
 import type { CommonOptions } from './options';
 import type { PoolTake } from './pool-onboard';
 import { makeTarget } from './targets';
+import { NO_SHARED_SCHEMAS } from '../targets/target';
 
 const loaded = new Map<string, { signature: string; migrations: MigrationDefinition[] }>();
 
@@ -102,7 +103,7 @@ export async function takeFast(
     {
       connection: location.connection,
       schema: location.schema,
-      searchPath: [location.schema],
+      sharedSearchPath: NO_SHARED_SCHEMAS,
       extensions: null,
       versionTable: tenants.versionTable,
       migrations,

@@ -24,6 +24,8 @@ export interface ResolvedDatabase {
   tenantMigrations: MigrationDefinition[] | null;
   /** How its tenants live (null: no tenant track). */
   strategy: TenancyStrategy | null;
+  /** Its shared schemas (extensions), after a target's own on the search_path: one frozen array for all its targets. */
+  sharedSchemas: readonly string[];
   /**
    * The extensions this database needs (one list, filled by `resolveExtensions`), and where they
    * go for its own targets and for its tenant targets (a tenant database has its own schema).

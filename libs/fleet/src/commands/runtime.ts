@@ -111,7 +111,7 @@ export class FleetRuntime implements DiscoveryRuntime {
         }
         const { base, tenant } = migrations.get(db.key)!;
         const strategy = db.tenants ? tenancyStrategy(db.tenants) : null;
-        const shared = strategy && db.tenants ? strategy.sharedSchemas(db.tenants) : [];
+        const shared = Object.freeze(strategy && db.tenants ? strategy.sharedSchemas(db.tenants) : []);
         const names = [...db.extensions];
         const fix = () => relocateFix(config);
         const extensions = {
@@ -123,7 +123,7 @@ export class FleetRuntime implements DiscoveryRuntime {
               ? { names, schema: strategy.extensionSchema(db.tenants, 'public'), visible: [...new Set([strategy.extensionSchema(db.tenants, 'public'), ...shared])], fix }
               : null,
         };
-        const baseShape = { schema: db.schema, searchPath: [db.schema, ...shared], extensions: extensions.base, versionTable: db.versionTable, migrations: base };
+        const baseShape = { schema: db.schema, sharedSearchPath: shared, extensions: extensions.base, versionTable: db.versionTable, migrations: base };
         const allBase = shards
           ? shards.map((s) => makeTarget(config, db, { ...baseShape, connection: s.spec, shard: s.name }, options))
           : [makeTarget(config, db, { ...baseShape, connection: spec }, options)];
@@ -136,6 +136,7 @@ export class FleetRuntime implements DiscoveryRuntime {
           globalTemplate: allBase[0],
           tenantMigrations: tenant,
           strategy,
+          sharedSchemas: shared,
           extensions,
         });
       }
@@ -184,8 +185,7 @@ export class FleetRuntime implements DiscoveryRuntime {
       {
         connection: location.connection,
         schema: location.schema,
-        // concat, not a spread: a spread left each target's two names in a backing store of 17 slots.
-        searchPath: [location.schema].concat(d.strategy!.sharedSchemas(tenants)),
+        sharedSearchPath: d.sharedSchemas,
         extensions: d.extensions.tenant,
         createDatabase: location.createDatabase,
         versionTable: tenants.versionTable,

@@ -69,7 +69,7 @@ export function spareTarget(runtime: FleetRuntime, d: ResolvedDatabase, name: st
     {
       connection: location.connection,
       schema: location.schema,
-      searchPath: [location.schema, ...d.strategy!.sharedSchemas(tenants)],
+      sharedSearchPath: d.sharedSchemas,
       extensions: d.extensions.tenant,
       createDatabase: location.createDatabase,
       versionTable: tenants.versionTable,

@@ -90,7 +90,7 @@ export async function nameShards(db: LoadedDatabase, shards: ConnectionSpec[], s
 export interface TargetShape {
   connection: ConnectionSpec;
   schema: string;
-  searchPath: string[];
+  sharedSearchPath: readonly string[];
   extensions: ExtensionNeeds | null;
   versionTable: string;
   migrations: MigrationDefinition[];
@@ -145,7 +145,7 @@ export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: Targ
     versionTable: shape.versionTable,
     // A database with tenants or shards keeps a fleet index; a plain database is one target and needs none.
     indexSchema: shape.indexSchema ?? (db.tenants || db.shards ? shape.schema : null),
-    searchPath: shape.searchPath,
+    sharedSearchPath: shape.sharedSearchPath,
     extensions: shape.extensions,
     // A tenant schema or database that TypeORM migrated has its own `migrations` table: adopted too.
     adoptTypeormTable: db.adoptTypeormTable,

@@ -52,7 +52,7 @@ function target(migrations: MigrationDefinition[], mode: 'each' | 'all' = 'each'
     info: { id: 'app/db', app: 'app', database: 'db', track: 'default', schema: 'public', tenant: null, shard: null, attributes: { plan: 'free' } },
     connection: { host: 'h', port: 1, user: 'u', database: 'd' },
     versionTable: 'fleet_migrations',
-    searchPath: ['public'],
+    sharedSearchPath: [],
     extensions: null,
     adoptTypeormTable: null,
     migrations,

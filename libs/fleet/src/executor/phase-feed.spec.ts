@@ -11,7 +11,7 @@ function target(i: number): Target {
     info: { id: `app/db/${tenant}`, app: 'app', database: 'db', track: 'default', schema: `tenant_${tenant}`, tenant, shard: null, attributes: {} },
     connection: { host: 'h', port: 1, user: 'u', database: 'db' },
     versionTable: 'fleet_migrations',
-    searchPath: [`tenant_${tenant}`],
+    sharedSearchPath: [],
     extensions: null,
     adoptTypeormTable: null,
     migrations: [],

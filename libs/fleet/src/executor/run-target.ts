@@ -8,7 +8,7 @@ import { ensureFleetIndex, INDEX_TABLE } from '../storage/fleet-index';
 import { PostgresVersionStore, readTypeormHistory, tableExists } from '../storage/postgres-version-store';
 import { TypeormMirroredStore } from '../storage/typeorm-mirror';
 import type { VersionStore } from '../storage/version-store';
-import type { Target } from '../targets/target';
+import { searchPathOf, Target } from '../targets/target';
 import { ExecuteContext, executeOnTarget, TargetCommand } from './execute-plan';
 import { explainUndefinedFunction } from '../extensions/extensions';
 import { FleetError } from '../errors';
@@ -44,7 +44,7 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
     const { schema } = target.info;
     // Unqualified names in migrations land in the target's schema; RESET ALL undoes all of this
     // when the connection goes back to the pool. One round trip for every setting.
-    const targetPath = target.searchPath.map(quoteIdent).join(', ');
+    const targetPath = searchPathOf(target).map(quoteIdent).join(', ');
     // A tenant that must still be registered (see stillRegistered) starts in the global schema,
     // where the discovery query's names resolve; the target's path follows in the same statement.
     const checkRegistration = command.kind === 'migrate' && !!target.registration;

@@ -39,10 +39,11 @@ export interface Target {
    */
   indexSchema?: string | null;
   /**
-   * The session's search_path while the target's migrations run: its own schema first (where
-   * unqualified CREATEs land), then the database's shared schemas (extensions).
+   * The schemas after the target's own (`info.schema`, where unqualified CREATEs land) on the
+   * session's search_path while its migrations run: the database's shared schemas (extensions).
+   * One frozen array shared by a database's targets (see searchPathOf).
    */
-  searchPath: string[];
+  sharedSearchPath: readonly string[];
   /** Extensions its database must have before `migrate` runs here (checked once per database and run). */
   extensions: ExtensionNeeds | null;
   /**
@@ -70,6 +71,14 @@ export interface Registration {
   sql: string;
   globalSchema: string;
 }
+
+/** The session's search_path while the target's migrations run: its own schema, then the shared ones. */
+export function searchPathOf(target: Pick<Target, 'info' | 'sharedSearchPath'>): string[] {
+  return [target.info.schema, ...target.sharedSearchPath];
+}
+
+/** A search_path with nothing after the target's own schema. */
+export const NO_SHARED_SCHEMAS: readonly string[] = Object.freeze([]);
 
 /** The attributes of a tenant that has none: one frozen object shared by every such target. */
 export const NO_ATTRIBUTES: Record<string, unknown> = Object.freeze({});
