@@ -120,7 +120,11 @@ export class TargetSession implements ClosableSession {
     } catch (err) {
       if (connectionLost(err, this.client)) {
         this.markBroken(err as Error);
-        throw new ConnectionError(`The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error).message}`, {}, { cause: err });
+        throw new ConnectionError(
+          `The connection to the server was lost during the run (terminated, or the server restarted): ${(err as Error).message}`,
+          { lost: true },
+          { cause: err },
+        );
       }
       throw err;
     }

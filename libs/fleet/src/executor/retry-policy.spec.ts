@@ -26,6 +26,15 @@ describe('classifyTransient', () => {
     });
   });
 
+  it('a client whose connection broke before the query is a lost connection too, whatever wraps it', () => {
+    const broken = new Error('Client has encountered a connection error and is not queryable');
+    expect(classifyTransient(new MigrationFailedError('t', 'M1', 'up', broken))).toEqual({ kind: 'connection-lost', sqlState: '08006' });
+    expect(classifyTransient(new ConnectionError('The connection to the server was lost during the run', {}, { cause: broken }))).toEqual({
+      kind: 'connection-lost',
+      sqlState: '08006',
+    });
+  });
+
   it('never transient: other errors, statement_timeout, the run interrupted, a connection the watchdog cut', () => {
     expect(classifyTransient(pgError('22012'))).toBeNull();
     expect(classifyTransient(pgError('23505'))).toBeNull();

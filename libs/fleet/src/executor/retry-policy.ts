@@ -67,7 +67,8 @@ export function classifyTransient(err: unknown, signal?: AbortSignal): Transient
     if (code && BY_SQLSTATE[code] && !found) found = { kind: BY_SQLSTATE[code], sqlState: code };
     else if (code && /^08[0-9A-Z]{3}$/.test(code) && !found) found = { kind: 'connection-lost', sqlState: code };
     else if (code && SOCKET_ERRORS.has(code) && !found) found = { kind: 'connection-lost', sqlState: code };
-    if (e.details?.lost === true || /^Connection terminated( unexpectedly)?$/.test(message)) lost = true;
+    // pg's own words for a lost connection, and for a client whose connection broke before this query.
+    if (e.details?.lost === true || /^Connection terminated( unexpectedly)?$|^Client has encountered a connection error and is not queryable$/.test(message)) lost = true;
     queue.push(e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
   }
   return found ?? (lost ? { kind: 'connection-lost', sqlState: '08006' } : null);
