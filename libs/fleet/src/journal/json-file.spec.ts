@@ -1,8 +1,8 @@
 /** The streamed journal writer gives the same bytes as JSON.stringify(value, null, 2). */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeJsonFile } from './json-file';
+import { CopiedJson, writeJsonFile } from './json-file';
 
 describe('writeJsonFile', () => {
   let dir: string;
@@ -31,5 +31,26 @@ describe('writeJsonFile', () => {
     same({ a: [], b: {}, c: null, d: [undefined, () => 1, 3], e: undefined, f: () => 2, g: 'x' });
     same({});
     same({ only: [[], [[]]] });
+  });
+
+  it('copies a value from the file it was written to, byte for byte, and reads it back from its span alone', () => {
+    const first = join(dir, 'first.json');
+    const before = Array.from({ length: 700 }, (_, i) => ({ target: `app/main/tenant_${i}`, state: i % 2 ? 'at-head' : 'pending', version: i % 5 ? `M${i}` : null, note: 'é "q"\n' }));
+    const spans = writeJsonFile(first, { id: 'r1', state: 'running', before, results: null });
+    const copied = new CopiedJson(first, spans.before);
+    expect(copied.read()).toEqual(before);
+    const second = join(dir, 'second.json');
+    const document = { id: 'r1', state: 'finished', finishedAt: 'now', before: copied, results: [{ target: 'x' }] };
+    const again = writeJsonFile(second, document);
+    expect(readFileSync(second, 'utf8')).toBe(JSON.stringify({ ...document, before }, null, 2));
+    expect(new CopiedJson(second, again.before).read()).toEqual(before);
+  });
+
+  it('refuses to copy from a file that changed since it was written', () => {
+    const file = join(dir, 'changed.json');
+    const spans = writeJsonFile(file, { before: [1, 2, 3] });
+    appendFileSync(file, ' ');
+    expect(() => new CopiedJson(file, spans.before).read()).toThrow(/changed since it was written/);
+    expect(() => writeJsonFile(join(dir, 'other.json'), { before: new CopiedJson(file, spans.before) })).toThrow(/changed since it was written/);
   });
 });

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../executor/result';
-import { writeJsonFile } from './json-file';
+import { CopiedJson, writeJsonFile } from './json-file';
 
 /** One run on disk: what every target looked like before, and what happened to each. */
 export interface RunJournal {
@@ -33,7 +33,8 @@ export interface RunJournal {
  */
 export class JournalWriter {
   readonly path: string;
-  private readonly journal: RunJournal;
+  /** The journal; its snapshot, once written, stands on disk (see writeJournal). */
+  private readonly journal: Omit<RunJournal, 'before'> & { before: RunJournal['before'] | CopiedJson };
   /** The last write's failure, if any (the caller prints it as a warning). */
   problem: string | null = null;
 
@@ -59,13 +60,10 @@ export class JournalWriter {
       summary: null,
       results: null,
     };
-    const written = this.write(() => {
+    this.write(() => {
       mkdirSync(dir, { recursive: true });
-      writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
+      this.writeJournal();
     });
-    // Once on disk, the snapshot is read back when needed rather than held for the whole run
-    // (100,000 targets: ~13 MB of entries and their names).
-    if (written) this.journal.before = ON_DISK;
   }
 
   /** The snapshot's version of each target whose state was read (not `failed`) before the run. */
@@ -88,22 +86,27 @@ export class JournalWriter {
       results: report.results,
     });
     const written = this.write(() => {
-      this.journal.before = this.before();
-      // Streamed, never one string: 10,000 results made a 5 MB text and its 5 MB copy (json-file.ts).
-      writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
+      this.writeJournal();
       writeAtomically(join(this.dir, `latest-${this.journal.app}.json`), (tmp) => copyFileSync(this.path, tmp));
     });
-    if (written) {
-      this.journal.before = ON_DISK;
-      this.journal.results = null;
-    }
+    if (written) this.journal.results = null;
     return written;
   }
 
-  /** The snapshot: read back from the journal written before the run, unless that write failed (then it was kept). */
+  /**
+   * Writes the journal; its snapshot is then on disk and read back from there when needed (its
+   * next write copies its bytes) rather than held for the whole run (100,000 targets: ~13 MB of
+   * entries and their names). Until a write succeeded, the snapshot is kept in memory.
+   */
+  private writeJournal(): void {
+    const spans = writeAtomically(this.path, (tmp) => writeJsonFile(tmp, this.journal));
+    this.journal.before = new CopiedJson(this.path, spans.before);
+  }
+
+  /** The snapshot: read back from the journal on disk, unless no write succeeded (then it was kept). */
   private before(): RunJournal['before'] {
-    if (this.journal.before !== ON_DISK) return this.journal.before;
-    return (JSON.parse(readFileSync(this.path, 'utf8')) as RunJournal).before;
+    const { before } = this.journal;
+    return before instanceof CopiedJson ? (before.read() as RunJournal['before']) : before;
   }
 
   private write(fn: () => void): boolean {
@@ -117,14 +120,12 @@ export class JournalWriter {
   }
 }
 
-/** Stands for the snapshot while it is only on disk (compared by identity, never written). */
-const ON_DISK: RunJournal['before'] = Object.freeze([]) as unknown as RunJournal['before'];
-
-function writeAtomically(path: string, write: (tmp: string) => void): void {
+function writeAtomically<T>(path: string, write: (tmp: string) => T): T {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    write(tmp);
+    const result = write(tmp);
     renameSync(tmp, path);
+    return result;
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
