@@ -88,22 +88,20 @@ export async function readTargetHistories(runtime: FleetRuntime, targets: readon
  * before the next is read: a command that needs each history only once never holds the whole
  * fleet's histories at once (history, dry-run, a no-op migrate's settling).
  */
-export async function forEachHistoryBatch(
-  runtime: FleetRuntime,
-  targets: readonly Target[],
-  use: (batch: readonly Target[], histories: Map<string, TargetHistory>) => void | Promise<void>,
-  options: {
-    /** `targets` is the caller's to empty: each batch's slots are emptied once used, so what `use` did not keep can be collected. */
-    drain?: boolean;
-  } = {},
-): Promise<void> {
+export function forEachHistoryBatch(runtime: FleetRuntime, targets: readonly Target[], use: BatchUse): Promise<void>;
+/** `drain`: `targets` is the caller's to empty: each batch's slots are emptied once used, so what `use` did not keep can be collected. */
+export function forEachHistoryBatch(runtime: FleetRuntime, targets: Target[], use: BatchUse, options: { drain: true }): Promise<void>;
+export async function forEachHistoryBatch(runtime: FleetRuntime, targets: readonly Target[], use: BatchUse, options: { drain?: boolean } = {}): Promise<void> {
   const size = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency);
   for (let i = 0; i < targets.length; i += size) {
     const batch = targets.slice(i, i + size);
     await use(batch, (await readTargetHistories(runtime, batch)).histories);
+    // The second signature: a mutable list, the caller's to empty.
     if (options.drain) (targets as Target[]).fill(undefined as unknown as Target, i, i + size);
   }
 }
+
+type BatchUse = (batch: readonly Target[], histories: Map<string, TargetHistory>) => void | Promise<void>;
 
 /** Before its first migrate, TypeORM's own table stands in for a target's history (adoption preview). */
 async function adoptionPreview(session: SqlSession, target: Target): Promise<{ records: AppliedRecord[]; note: string | null }> {

@@ -79,13 +79,12 @@ export function status(options: StatusOptions): Promise<StatusReport> {
   return withRuntime(options, { createDatabases: false }, (runtime) => fleetStatus(runtime, (r, targets) => readIndexedHistories(r, targets, options.indexMaxAgeHours)));
 }
 
+/** Histories read through the fleet index where it proves them, else from the version tables (read-index.ts). */
+const fromIndex: HistoryReader = (r, targets) => readIndexedHistories(r, targets);
+
 /** Status of every target of an open runtime: global tracks, shards and discovered tenants. */
-export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = (r, targets) => readIndexedHistories(r, targets)): Promise<StatusReport> {
-  const tenants = await runtime.tenantTargets();
-  const targets = [...runtime.globalTargets(), ...tenants.targets];
-  // The spares are read with the targets (their index rows are proven with them) and reported apart.
-  const spares = await spareTargets(runtime);
-  const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)], tenants.results.length === 0);
+export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = fromIndex): Promise<StatusReport> {
+  const { tenants, targets, spares, histories, statements, index } = await readFleet(runtime, read);
   const same: SharedComparisons = new WeakMap();
   const out: TargetStatus[] = targets.map((t) => fleetTargetStatus(t, histories.get(t.id)!, same, tenants.missing));
   out.push(...tenants.results.map(failedStatus));
@@ -111,6 +110,19 @@ export async function fleetStatus(runtime: FleetRuntime, read: HistoryReader = (
   };
 }
 
+/**
+ * What status and the run journal's snapshot read: every target (the global tracks, then the
+ * discovered tenants), the tenant pools' spares, and the histories of both. The spares are read
+ * with the targets (their index rows are proven with them) and reported apart.
+ */
+async function readFleet(runtime: FleetRuntime, read: HistoryReader) {
+  const tenants = await runtime.tenantTargets();
+  const targets = [...runtime.globalTargets(), ...tenants.targets];
+  const spares = await spareTargets(runtime);
+  const { histories, statements, index } = await read(runtime, [...targets, ...spares.map((s) => s.target)], tenants.results.length === 0);
+  return { tenants, targets, spares, histories, statements, index };
+}
+
 /** One target in the run journal's snapshot of the fleet before a run. */
 export interface SnapshotEntry {
   target: string;
@@ -126,11 +138,8 @@ export interface SnapshotEntry {
  * report of 100,000 targets was ~14 MB more at the start of every migrate).
  */
 export async function fleetSnapshot(runtime: FleetRuntime): Promise<SnapshotEntry[]> {
-  const tenants = await runtime.tenantTargets();
-  const targets = [...runtime.globalTargets(), ...tenants.targets];
+  const { tenants, targets, histories } = await readFleet(runtime, fromIndex);
   tenants.targets = [];
-  const spares = await spareTargets(runtime);
-  const { histories } = await readIndexedHistories(runtime, [...targets, ...spares.map((sp) => sp.target)]);
   const same: SharedComparisons = new WeakMap();
   const entries: SnapshotEntry[] = [];
   const add = (st: TargetStatus) => entries.push({ target: st.target, state: st.state, version: st.version, pending: st.pending.length });
