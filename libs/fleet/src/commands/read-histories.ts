@@ -95,13 +95,15 @@ export async function forEachHistoryBatch(runtime: FleetRuntime, targets: readon
   const size = CONNECTION_RETIRE_AFTER * Math.max(1, runtime.concurrency);
   for (let i = 0; i < targets.length; i += size) {
     const batch = targets.slice(i, i + size);
-    await use(batch, (await readTargetHistories(runtime, batch)).histories);
+    const read = await readTargetHistories(runtime, batch);
+    await use(batch, read.histories, read.statements);
     // The second signature: a mutable list, the caller's to empty.
     if (options.drain) (targets as Target[]).fill(undefined as unknown as Target, i, i + size);
   }
 }
 
-type BatchUse = (batch: readonly Target[], histories: Map<string, TargetHistory>) => void | Promise<void>;
+/** One batch: its targets, their histories, and the statements their read sent. */
+type BatchUse = (batch: readonly Target[], histories: Map<string, TargetHistory>, statements: number) => void | Promise<void>;
 
 /** Before its first migrate, TypeORM's own table stands in for a target's history (adoption preview). */
 async function adoptionPreview(session: SqlSession, target: Target): Promise<{ records: AppliedRecord[]; note: string | null }> {
