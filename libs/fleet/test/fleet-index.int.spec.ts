@@ -246,7 +246,11 @@ describe('fleet index', () => {
     const behind = await status(opts());
     expect(behind.summary).toMatchObject({ 'at-head': 4, pending: 1 });
     expect(tenantsOf(behind).find((t) => t.tenant === 't003')).toMatchObject({ state: 'pending', applied: ['CreateUsers1000'], pending: ['CreateProjects2000'] });
-    expect(tenantsOf(behind).filter((t) => t.state === 'at-head').map((t) => t.applied)).toEqual(Array(3).fill(['CreateUsers1000', 'CreateProjects2000']));
+    expect(
+      tenantsOf(behind)
+        .filter((t) => t.state === 'at-head')
+        .map((t) => t.applied),
+    ).toEqual(Array(3).fill(['CreateUsers1000', 'CreateProjects2000']));
     expect(st.index!.warnings.join('\n')).toMatch(/no fleet index in .*run fleet verify to build the index/);
 
     const v = await verify(opts());

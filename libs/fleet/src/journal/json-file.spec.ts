@@ -35,7 +35,12 @@ describe('writeJsonFile', () => {
 
   it('copies a value from the file it was written to, byte for byte, and reads it back from its span alone', () => {
     const first = join(dir, 'first.json');
-    const before = Array.from({ length: 700 }, (_, i) => ({ target: `app/main/tenant_${i}`, state: i % 2 ? 'at-head' : 'pending', version: i % 5 ? `M${i}` : null, note: 'é "q"\n' }));
+    const before = Array.from({ length: 700 }, (_, i) => ({
+      target: `app/main/tenant_${i}`,
+      state: i % 2 ? 'at-head' : 'pending',
+      version: i % 5 ? `M${i}` : null,
+      note: 'é "q"\n',
+    }));
     const spans = writeJsonFile(first, { id: 'r1', state: 'running', before, results: null });
     const copied = new CopiedJson(first, spans.before);
     expect(copied.read()).toEqual(before);
