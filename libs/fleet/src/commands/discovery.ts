@@ -158,7 +158,9 @@ export async function recordTenantsInLedger(runtime: DiscoveryRuntime, results: 
     if (present.length === 0) continue;
     // A slice at a time (idempotent inserts): 100,000 entries, their names and the statement's
     // two array parameters at once were ~15 MB at the end of a migrate.
-    await (await runtime.connections.pool(d.spec)).withSession(async (session) => {
+    await (
+      await runtime.connections.pool(d.spec)
+    ).withSession(async (session) => {
       for (let i = 0; i < present.length; i += LEDGER_SLICE) {
         const entries = present.slice(i, i + LEDGER_SLICE).map((r) => ({ id: r.tenant!, location: d.strategy!.locationName(runtime.tenantLocation(d, r.tenant!)) }));
         await recordInLedger(session, d.db.schema, entries);
