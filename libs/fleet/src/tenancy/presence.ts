@@ -40,11 +40,24 @@ export async function readPresence(
       WHERE length(name) > $3::int AND left(name, length($1)) = $1 AND right(name, length($2)) = $2`,
     [prefix, suffix ?? '', prefix.length + (suffix ?? '').length],
   );
-  const existing = new Set(rows.map((r) => r.name));
-  const owned = new Set(locations.values());
-  // Only names a valid tenant id gives: never public, pg_*, information_schema or postgres.
-  const orphans = [...existing].filter((name) => !owned.has(name) && !exclude.includes(name) && idForName(template, name) !== null).sort();
-  const absent = [...locations].filter(([, name]) => !existing.has(name)).map(([id]) => id);
+  const existing = new Set<string>();
+  for (const r of rows) existing.add(r.name);
+  // Walked, never spread into arrays of pairs: at 100,000 tenants each copy was ~10 MB of garbage.
+  const present = new Set<string>();
+  const absent: string[] = [];
+  for (const [id, name] of locations) {
+    if (existing.has(name)) present.add(id);
+    else absent.push(id);
+  }
+  // Only names a valid tenant id gives (never public, pg_*, information_schema or postgres) and
+  // that no discovered tenant owns (its id's name is another, or it has none).
+  const orphans: string[] = [];
+  for (const name of existing) {
+    if (exclude.includes(name)) continue;
+    const id = idForName(template, name);
+    if (id !== null && locations.get(id) !== name) orphans.push(name);
+  }
+  orphans.sort();
   const missing = new Set<string>();
   if (absent.length) {
     const [ledger] = await session.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS exists', [qualify(ledgerSchema, LEDGER_TABLE)]);
@@ -52,7 +65,6 @@ export async function readPresence(
       for (const r of await session.query<{ id: string }>(`SELECT id FROM ${qualify(ledgerSchema, LEDGER_TABLE)} WHERE id = ANY($1::text[])`, [absent])) missing.add(r.id);
     }
   }
-  const present = new Set([...locations].filter(([, name]) => existing.has(name)).map(([id]) => id));
   return { present, missing, orphans };
 }
 
