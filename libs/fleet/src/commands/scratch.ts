@@ -11,7 +11,7 @@ import { withClient } from '../db/server';
 import type { RunReport } from '../executor/result';
 import { runFleet } from '../executor/run-fleet';
 import { quoteIdent } from '../identifiers';
-import { copyTarget, type Target } from '../targets/target';
+import type { Target } from '../targets/target';
 import type { FleetRuntime, ResolvedDatabase } from './runtime';
 
 export type Track = 'global' | 'tenant';
@@ -65,7 +65,7 @@ export async function runTrackOnScratch(
   /** Called as each SQL text is sent, by any target of the run (the risky-SQL lint reads the call's stack here). */
   observe?: (target: Target, migration: string, sql: string) => void,
 ): Promise<ScratchRun> {
-  const onScratch = (t: Target): Target => copyTarget(t, { id: `${t.id} (scratch)`, connection: scratch, adoptTypeormTable: null, createDatabase: null });
+  const onScratch = (t: Target): Target => ({ ...t, id: `${t.id} (scratch)`, connection: scratch, adoptTypeormTable: null, createDatabase: null });
   const global = onScratch(d.globalTemplate);
   const target = track === 'tenant' ? onScratch(runtime.tenantTarget(d, { id: 'scratch' }, { createDatabases: false })) : global;
   const phases = track === 'tenant' && !d.strategy!.databasePerTenant ? [[global], [target]] : [[target]];

@@ -10,7 +10,7 @@ import { runFleet } from '../executor/run-fleet';
 import { healthGateOptions } from '../executor/health-gate';
 import { errorToJSON } from '../errors';
 import type { EventListener } from '../events';
-import { copyTarget, type Target } from '../targets/target';
+import type { Target } from '../targets/target';
 import { discardSpare, markReady, readSpareRows, reserveSpares } from '../tenancy/spare-pool';
 import type { FleetRuntime, ResolvedDatabase } from './runtime';
 import { makeTarget } from './targets';
@@ -82,7 +82,7 @@ export function spareTarget(runtime: FleetRuntime, d: ResolvedDatabase, name: st
     runtime.options,
   );
   // A busy spare is skipped by a take and caught up by the next pass: never wait long for one.
-  return copyTarget(target, { spare: true, settings: { ...target.settings, lockWaitMs: Math.min(target.settings.lockWaitMs, 1_000) } });
+  return { ...target, spare: true, settings: { ...target.settings, lockWaitMs: Math.min(target.settings.lockWaitMs, 1_000) } };
 }
 
 /**

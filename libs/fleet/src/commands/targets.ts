@@ -123,46 +123,25 @@ function settingsOf(db: LoadedDatabase, options: CommonOptions): TargetSettings 
   return settings;
 }
 
-/** What the targets of a database (or of one of its tracks) have in common: kept once, as their prototype (see makeTarget). */
-type SharedFields = Omit<Target, 'id' | 'info' | 'connection' | 'spare'>;
-
-/** Each database's shared field sets (a global track, a tenant track: a few per database). */
-const sharedFieldSets = new WeakMap<LoadedDatabase, SharedFields[]>();
-const SHARED_KEYS = [
-  'versionTable',
-  'indexSchema',
-  'sharedSearchPath',
-  'extensions',
-  'adoptTypeormTable',
-  'migrations',
-  'settings',
-  'phase',
-  'registration',
-  'createDatabase',
-] as const;
-/** Past this many distinct sets in one database (never seen), new ones are not remembered. */
-const MAX_SHARED_SETS = 16;
-
-function sharedFieldsOf(db: LoadedDatabase, fields: SharedFields): SharedFields {
-  const known = sharedFieldSets.get(db) ?? [];
-  const same = known.find((k) => SHARED_KEYS.every((key) => k[key] === fields[key]));
-  if (same) return same;
-  if (known.length < MAX_SHARED_SETS) sharedFieldSets.set(db, [...known, fields]);
-  return fields;
-}
-
-/**
- * A target. Its own fields are who it is (id, info) and where (connection: a tenant database's own);
- * the rest (version table, migrations, settings, extensions...) is the same object for every
- * target of its database's track, reached through the prototype: 100,000 tenant targets held
- * ten more fields each, ~8 MB at the start of a migrate. Copy one with copyTarget, never a spread.
- */
 export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: TargetShape, options: CommonOptions): Target {
   const suffix = shape.tenant ?? shape.shard;
   // Joined, not a template literal: a template literal leaves a chain of concatenated strings that
   // a Map lookup flattens into a second copy (two strings per target id).
   const id = suffix ? [config.app, db.key, suffix].join('/') : `${config.app}/${db.key}`;
-  const shared = sharedFieldsOf(db, {
+  const settings = settingsOf(db, options);
+  return {
+    id,
+    info: {
+      id,
+      app: config.app,
+      database: db.key,
+      track: shape.tenant ? 'tenant' : 'global',
+      schema: shape.schema,
+      tenant: shape.tenant ?? null,
+      shard: shape.shard ?? null,
+      attributes: shape.attributes ?? NO_ATTRIBUTES,
+    },
+    connection: shape.connection,
     versionTable: shape.versionTable,
     // A database with tenants or shards keeps a fleet index; a plain database is one target and needs none.
     indexSchema: shape.indexSchema ?? (db.tenants || db.shards ? shape.schema : null),
@@ -171,23 +150,9 @@ export function makeTarget(config: LoadedConfig, db: LoadedDatabase, shape: Targ
     // A tenant schema or database that TypeORM migrated has its own `migrations` table: adopted too.
     adoptTypeormTable: db.adoptTypeormTable,
     migrations: shape.migrations,
-    settings: settingsOf(db, options),
+    settings,
     phase: shape.tenant ? 1 : 0,
     registration: shape.registration ?? null,
     createDatabase: shape.createDatabase ?? null,
-  });
-  const target = Object.create(shared) as Target;
-  target.id = id;
-  target.info = {
-    id,
-    app: config.app,
-    database: db.key,
-    track: shape.tenant ? 'tenant' : 'global',
-    schema: shape.schema,
-    tenant: shape.tenant ?? null,
-    shard: shape.shard ?? null,
-    attributes: shape.attributes ?? NO_ATTRIBUTES,
   };
-  target.connection = shape.connection;
-  return target;
 }

@@ -72,14 +72,6 @@ export interface Registration {
   globalSchema: string;
 }
 
-/**
- * A copy of `target` with `changes`. A target made by makeTarget (commands/targets.ts) reaches the
- * fields its database's targets share through its prototype, which a spread would drop.
- */
-export function copyTarget(target: Target, changes: Partial<Target>): Target {
-  return Object.assign(Object.create(Object.getPrototypeOf(target) as object) as Target, target, changes);
-}
-
 /** The session's search_path while the target's migrations run: its own schema, then the shared ones. */
 export function searchPathOf(target: Pick<Target, 'info' | 'sharedSearchPath'>): string[] {
   return [target.info.schema, ...target.sharedSearchPath];
