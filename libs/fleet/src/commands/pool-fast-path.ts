@@ -147,7 +147,7 @@ export async function takeFast(
     }
     if (!('taken' in outcome)) return outcome;
     // As after a full track: the ledger knows the tenant exists (a later loss is `missing`, not new).
-    await recordInLedger(session, db.schema, [{ id, location: place }]).catch(() => undefined);
+    await recordInLedger(session, db.schema, [id], () => place).catch(() => undefined);
     const result = emptyResult(target);
     result.outcome = 'changed';
     result.applied = outcome.applied;

@@ -58,7 +58,7 @@ export async function takeFromPool(
   if (!('taken' in outcome)) return outcome;
   // As after a full track: the ledger knows the tenant exists (a later loss is `missing`, not new).
   await home
-    .withSession((session) => recordInLedger(session, d.db.schema, [{ id, location: d.strategy!.locationName(location) }]))
+    .withSession((session) => recordInLedger(session, d.db.schema, [id], () => d.strategy!.locationName(location)))
     .catch((err) => runtime.emit({ type: 'notice', message: `warning: could not update the tenant ledger (${errorToJSON(err).message})` }));
   const result = emptyResult(target);
   result.outcome = 'changed';

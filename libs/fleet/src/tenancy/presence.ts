@@ -68,9 +68,15 @@ export async function readPresence(
   return { present, missing, orphans };
 }
 
-/** Records tenants that exist after a migrate (idempotent; creates the ledger on first use). */
-export async function recordInLedger(session: SqlSession, ledgerSchema: string, tenants: Array<{ id: string; location: string }>): Promise<void> {
-  if (tenants.length === 0) return;
+/** Tenants recorded per statement: 100,000 entries, their names and two array parameters at once were ~15 MB at the end of a migrate. */
+const LEDGER_SLICE = 5000;
+
+/**
+ * Records tenants that exist after a migrate (idempotent; creates the ledger on first use), a
+ * slice at a time: each slice's location names are made when it is sent.
+ */
+export async function recordInLedger(session: SqlSession, ledgerSchema: string, ids: readonly string[], locationOf: (id: string) => string): Promise<void> {
+  if (ids.length === 0) return;
   const table = qualify(ledgerSchema, LEDGER_TABLE);
   try {
     await session.query(`CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, location text NOT NULL, first_seen timestamptz NOT NULL DEFAULT now())`);
@@ -78,10 +84,10 @@ export async function recordInLedger(session: SqlSession, ledgerSchema: string, 
     // Two runners creating it at once: IF NOT EXISTS is not atomic (the loser sees the type or the table already there).
     if (!['23505', '42P07', '42710'].includes((err as { code?: string }).code ?? '')) throw err;
   }
-  await session.query(`INSERT INTO ${table} (id, location) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING`, [
-    tenants.map((t) => t.id),
-    tenants.map((t) => t.location),
-  ]);
+  for (let i = 0; i < ids.length; i += LEDGER_SLICE) {
+    const slice = ids.slice(i, i + LEDGER_SLICE);
+    await session.query(`INSERT INTO ${table} (id, location) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING`, [slice, slice.map(locationOf)]);
+  }
 }
 
 /** Forgets a dropped tenant (inside the drop's transaction when there is one). */
