@@ -6,7 +6,8 @@
  * typescript-source.ts), the workspace's tsconfig `paths` as aliases. The `typescript` package is
  * not used (TypeScript 7 has no JavaScript API): a project may have any TypeScript, or none.
  * Nothing process-wide is registered: an app that imports @fleet/core keeps its own `require`.
- * Compiled output is cached on disk by content, so swc is loaded only when a file changed.
+ * Compiled output is cached on disk by content, and a file that changed is compiled in a child
+ * process (compiled-files.ts): the process that migrates never loads swc.
  *
  * Under Jest every require is already transformed by Jest (and must stay in Jest's module
  * registry), so user files are required as they are.
@@ -14,11 +15,8 @@
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { compileTypeScript } from './typescript-source';
+import { CompiledFiles, TRANSFORM_VERSION } from './compiled-files';
 type Jiti = ReturnType<typeof import('jiti').createJiti>;
-
-/** Bumped when the compiler or its options change, so outputs cached under the old ones are not reused (1: tsc, 3: swc). */
-const TRANSFORM_VERSION = 3;
 
 let loader: Jiti | undefined;
 let loaderRoot: string | undefined;
@@ -35,15 +33,16 @@ function userLoader(file: string): Jiti {
   const { createJiti } = require('jiti') as typeof import('jiti');
   loaderRoot = root;
   const strictNullChecks = nullChecks(root);
+  // Outputs depend on the compile options: one cache per set of them.
+  const compiled = new CompiledFiles({ dir: cacheDir(root, strictNullChecks), strictNullChecks });
   loader = createJiti(join(root, '__fleet_user_modules__.js'), {
     // Shared with Node's require cache: @fleet/core, typeorm and the app's own compiled modules
     // are the very instances the engine uses (one TypeORM metadata storage, one DataSource class).
     moduleCache: true,
-    // Outputs depend on the compile options: one cache per set of them.
-    fsCache: cacheDir(root, strictNullChecks),
+    fsCache: false, // compiled.code() caches
     interopDefault: false,
     alias: tsconfigAliases(root),
-    transform: (options) => ({ code: compileTypeScript(options.source, options.filename ?? join(root, 'module.ts'), { strictNullChecks }) }),
+    transform: (options) => ({ code: compiled.code(options.filename ?? join(root, 'module.ts'), options.source) }),
   });
   return loader;
 }
