@@ -13,14 +13,15 @@
  * - no-op migrate (every tenant at head already);
  * - the SQL bound: psql reading each version table once (one UNION ALL statement per 500 schemas,
  *   after listing the schemas), what verify and a no-op migrate cannot do with less;
- * - fresh migrate of one new migration across the fleet: tenants/s. `--next default` (tools/bench/scale/next)
+ * - the lint of the new migration, with the compile and lint caches emptied first (its first sight);
+ * - fresh migrate of one new migration across the fleet (caches warm: the same at every size): tenants/s. `--next default` (tools/bench/scale/next)
  *   adds 0002 as `ADD COLUMN pinned boolean NOT NULL DEFAULT false`, whose cost on PostgreSQL 15 grows
  *   with the whole catalog (a non-null default reads all of pg_index); `--next plain`
  *   (tools/bench/scale/next-plain) adds it nullable without a default, which costs the same at any fleet size.
  * Ratios are printed side by side; raw figures go to tools/bench/results/scale.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildPackages } from '../release/build-packages';
@@ -108,7 +109,13 @@ const FLEET = join(ROOT, 'dist/libs/fleet/bin/fleet.js');
 const NEXT_STAGES = { default: 'next', plain: 'next-plain' } as const;
 type NextVariant = keyof typeof NEXT_STAGES;
 
-function fleet(verb: string[], db: string, stage: 'base' | (typeof NEXT_STAGES)[NextVariant]): Promise<Timed> {
+function fleet(verb: string[], db: string, stage: 'base' | (typeof NEXT_STAGES)[NextVariant], opts: { cold?: boolean } = {}): Promise<Timed> {
+  if (opts.cold) {
+    // The compiled user files and the lint verdicts (config/compiled-files.ts, .fleet/lint).
+    for (const dir of [join(ROOT, 'node_modules', '.cache'), join(ROOT, '.fleet', 'lint')])
+      for (const name of existsSync(dir) ? readdirSync(dir) : [])
+        if (dir.endsWith('lint') || name.startsWith('fleet-ts-')) rmSync(join(dir, name), { recursive: true, force: true });
+  }
   return timed(process.execPath, [FLEET, ...verb, '--config', join(__dirname, 'scale', `${stage}.config.ts`)], { BENCH_DATABASE_URL: urlOf(db) });
 }
 
@@ -215,6 +222,13 @@ async function oneSize(n: number, concurrency: number, only: Set<string> | null,
     out.boundMs = Math.round(bound.wallMs);
     row('SQL bound (psql, each version table read once)', bound);
     if (want('fresh')) {
+      // The new migration's first sight: compiled and linted (both cached by content), timed on
+      // its own. The migrate below then runs as it would on the second machine to deploy it, the
+      // same at every size: tenants/s compares the fleets, not who paid for the cold caches.
+      row(
+        `lint of the new migration (--next ${next}, caches cold)`,
+        check('lint', await fleet(['lint'], db, NEXT_STAGES[next], { cold: true }), (r) => r.code === 0),
+      );
       const deadBefore = await deadCatalogRows(db);
       const sampler = sampleConnections(db);
       const fresh = check('fresh migrate', await fleet(['migrate', '--concurrency', String(concurrency)], db, NEXT_STAGES[next]), (r) => r.code === 0);
