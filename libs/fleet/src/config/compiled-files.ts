@@ -9,7 +9,8 @@
  * 100,000 tenants, on top of the run's own peak. The child compiles the missed file and the other
  * TypeScript files of its directory that are not cached yet (a new clone's migrations compile in
  * one child, not one per file), writes them to the cache, and exits. It costs a Node start per
- * directory compiled (~0.1 s), once per change. If it cannot run, or says nothing of the file,
+ * directory compiled, once per change (a new migration: 0.22-0.31 s against 0.04-0.06 s plus
+ * swc's load in the process, on a slow 2-core machine). If it cannot run, or says nothing of the file,
  * the file is compiled here as before, so the error a user sees is the compiler's own.
  */
 import { execFileSync } from 'node:child_process';
