@@ -7,6 +7,10 @@ import { readFileSync } from 'node:fs';
 import { compileJobs, CompileJob, CompiledFilesOptions } from './compiled-files';
 
 if (require.main === module) {
+  // A Ctrl-C in the terminal reaches this process too: the batch (at most 500 files, under a
+  // second) is finished, so every entry is whole and the parent gets its answer; the parent
+  // stops the run itself.
+  process.on('SIGINT', () => undefined);
   const request = JSON.parse(readFileSync(0, 'utf8')) as { options: CompiledFilesOptions; jobs: CompileJob[]; answer: string[] };
   process.stdout.write(JSON.stringify(compileJobs(request.options, request.jobs, request.answer)));
 }

@@ -35,6 +35,7 @@ describe('compiled files (the user loader cache)', () => {
     for (const n of [2, 3])
       expect(warm.cached(join(migrations, `000${n}-M.ts`), migration(n))).toBe(compileTypeScript(migration(n), join(migrations, `000${n}-M.ts`), { strictNullChecks: true }));
     expect(readdirSync(cache)).toHaveLength(3);
+    expect(files.compiledHere).toBe(0);
   }, 60_000);
 
   it('a cached output is used only for the same source, path and options', () => {
@@ -54,6 +55,7 @@ describe('compiled files (the user loader cache)', () => {
     writeFileSync(join(migrations, '0002-M.ts'), 'export const broken: string = ;\n');
     const files = new CompiledFiles({ dir: cache, compiler: 'child' });
     expect(files.code(join(migrations, '0001-M.ts'), migration(1))).toContain('COMMENT ON TABLE');
+    expect(files.compiledHere).toBe(0);
     expect(() => files.code(join(migrations, '0002-M.ts'), 'export const broken: string = ;\n')).toThrow(
       new RegExp(`Cannot compile ${join(migrations, '0002-M.ts').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
     );
@@ -64,5 +66,6 @@ describe('compiled files (the user loader cache)', () => {
     const files = new CompiledFiles({ dir: cache, compiler: 'child' });
     expect(files.code(join(migrations, '0003-M.ts'), migration(3))).toContain("'3'");
     expect(files.cached(join(migrations, '0003-M.ts'), migration(3))).toBeUndefined();
+    expect(files.compiledHere).toBe(0);
   }, 60_000);
 });

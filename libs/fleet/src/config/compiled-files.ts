@@ -44,20 +44,22 @@ export interface CompiledFilesOptions extends CompileOptions {
 }
 
 export class CompiledFiles {
-  private readonly compiler: 'child' | 'in-process';
+  /** Files compiled in this process (a child's failure, a syntax error to report, or swc already here). */
+  compiledHere = 0;
 
-  constructor(private readonly options: CompiledFilesOptions = {}) {
-    this.compiler = options.compiler === 'child' || options.compiler === 'in-process' ? options.compiler : swcLoadedHere() ? 'in-process' : 'child';
-  }
+  constructor(private readonly options: CompiledFilesOptions = {}) {}
 
   /** The compiled JavaScript of `file`, whose text is `source`. */
   code(file: string, source: string): string {
     const cached = this.cached(file, source);
     if (cached !== undefined) return cached;
-    if (this.compiler === 'child') {
+    // Asked each time: once swc is loaded here (a fallback did it), a child would save nothing.
+    const compiler = this.options.compiler ?? 'auto';
+    if (compiler === 'child' || (compiler === 'auto' && !swcLoadedHere())) {
       const answer = this.compileInChild(file, source);
       if (answer && 'code' in answer) return answer.code;
     }
+    this.compiledHere++;
     const code = compileTypeScript(source, file, this.options);
     this.store(file, source, code);
     return code;
