@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4 --repeat 3]`
+ * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4 --repeat 4]`
  *
  * The WORKLOAD.md benchmark, all contenders in one run on the same server, each on a fresh
  * database of N empty tenant schemas: psql in one session and in 4 sessions (the lower bound),
@@ -259,20 +259,34 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     if (repeat > 1) {
-      // The pair above counts as the first; each further pair runs psql then Fleet, back to back.
-      const pairs: Array<{ psql: number; fleet: number }> = [{ psql: psql4, fleet: fleet.wallMs }];
+      // The pair above counts as the first (psql, then Fleet); further pairs alternate which goes
+      // first. The run slows as it goes (every contender leaves ~40,000 relation files behind:
+      // seen, psql 15.1, 16.0, 17.8 s in one sequence), so a fixed order would charge that to the
+      // second contender of every pair.
+      const pairs: Array<{ psql: number; fleet: number; first: 'psql' | 'fleet' }> = [{ psql: psql4, fleet: fleet.wallMs, first: 'psql' }];
       for (let r = 2; r <= repeat; r++) {
         // Databases are dropped at the end: dropping a 1000-schema database right before a contender
         // runs makes it pay for the server's file removal and checkpoint (seen: 9 s became 23 s).
-        const p = await psqlContender('psql, 4 sessions', db(`psql4r${r}`), n, 4, dir);
-        const f = await nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations');
+        const psqlRun = () => psqlContender('psql, 4 sessions', db(`psql4r${r}`), n, 4, dir);
+        const fleetRun = () => nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations');
+        const fleetFirst = r % 2 === 0;
+        const f = fleetFirst ? await fleetRun() : undefined;
+        const p = await psqlRun();
+        const fleetRow = f ?? (await fleetRun());
         log(`  done: pair ${r} of ${repeat}`);
-        pairs.push({ psql: p.wallMs, fleet: f.wallMs });
+        pairs.push({ psql: p.wallMs, fleet: fleetRow.wallMs, first: fleetFirst ? 'fleet' : 'psql' });
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      // An even count (a balanced order: --repeat 4) takes the mean of the two middle values.
+      const median = (xs: number[]) => {
+        const s = [...xs].sort((a, b) => a - b);
+        const mid = Math.floor(s.length / 2);
+        return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+      };
       const ratios = pairs.map((p) => p.fleet / p.psql);
       process.stdout.write(
-        `\nInterleaved pairs (psql 4 sessions, Fleet): ${pairs.map((p) => `${(p.psql / 1000).toFixed(1)} s / ${(p.fleet / 1000).toFixed(1)} s`).join(', ')}\n` +
+        `\nInterleaved pairs (psql 4 sessions, Fleet; * ran first): ${pairs
+          .map((p) => `${(p.psql / 1000).toFixed(1)} s${p.first === 'psql' ? '*' : ''} / ${(p.fleet / 1000).toFixed(1)} s${p.first === 'fleet' ? '*' : ''}`)
+          .join(', ')}\n` +
           `Fleet vs psql 4 sessions, median of ${repeat} pairs: ${median(ratios).toFixed(2)}x (median walls: ${(median(pairs.map((p) => p.psql)) / 1000).toFixed(1)} s vs ${(median(pairs.map((p) => p.fleet)) / 1000).toFixed(1)} s)\n`,
       );
     }
