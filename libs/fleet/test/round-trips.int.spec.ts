@@ -95,8 +95,13 @@ describe('round trips per new tenant', () => {
       const { trips, sql } = await perTenant(schemas as boolean);
       // The tenants are really migrated, their rows recorded.
       expect(await query(db, `SELECT count(*)::int AS n FROM tenant_b2.fleet_migrations WHERE status = 'applied'`)).toEqual([{ n: 3 }]);
-      if (trips.length !== 3 || trips.some((t) => t !== expected))
-        throw new Error(`${trips.join(', ')} round trips per new tenant, expected ${expected}; the 3-tenant run sent:\n${sql.map((t) => t.slice(0, 100)).join('\n')}`);
+      // Where the re-check is due (a schema that existed at discovery), the first new tenant also
+      // asks the registry's id type: once per database and run (executor/registration-id.ts).
+      const first = expected + (schemas ? 1 : 0);
+      if (trips.length !== 3 || trips.some((t, i) => t !== (i === 0 ? first : expected)))
+        throw new Error(
+          `${trips.join(', ')} round trips per new tenant, expected ${first}, ${expected}, ${expected}; the 3-tenant run sent:\n${sql.map((t) => t.slice(0, 100)).join('\n')}`,
+        );
     },
     120_000,
   );

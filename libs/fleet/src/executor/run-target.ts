@@ -14,6 +14,7 @@ import { explainUndefinedFunction } from '../extensions/extensions';
 import { FleetError } from '../errors';
 import { emptyResult } from './result';
 import { QueryRunnerMigrationRunner, SqlListener } from './migration-runner';
+import { discoveryIdType, idMatches } from './registration-id';
 import type { TargetResult } from './result';
 
 export const APPLIED_BY = `${hostname()}:${process.pid}`;
@@ -101,8 +102,10 @@ export async function runTargetOnPostgres(pool: DatabasePool, target: Target, co
       async () => {
         const hasTable = prep.locked ? prep.has_table : undefined;
         // A new tenant's re-check rides on the round trip that creates its version table (execute-plan.ts).
-        const guard = checkRegistration && hasTable === false && !adopt ? registrationGuard(session, target, targetPath) : undefined;
-        if (checkRegistration && !guard && !(await stillRegistered(session, target, targetPath, hasTable ?? (await tableExists(session, schema, target.versionTable))))) {
+        // The registry's id type, asked once per database and run (registration-id.ts), only where a re-check is due.
+        const idType = () => discoveryIdType(pool, session, target.registration!.sql);
+        const guard = checkRegistration && hasTable === false && !adopt ? registrationGuard(session, target, targetPath, await idType()) : undefined;
+        if (checkRegistration && !guard && !(await stillRegistered(session, target, targetPath, hasTable ?? (await tableExists(session, schema, target.versionTable)), idType))) {
           return tenantDropped(target);
         }
         const result = await executeOnTarget(
@@ -155,18 +158,19 @@ function tenantDropped(target: Target): TargetResult {
  * is set. A tenant no longer registered is refused before its transaction goes on: whatever the
  * statements created is rolled back with it.
  */
-function registrationGuard(session: TargetSession, target: Target, targetPath: string): ExecuteContext['guard'] {
+function registrationGuard(session: TargetSession, target: Target, targetPath: string, idType: string | null): ExecuteContext['guard'] {
   const { sql } = target.registration!;
   return {
     statements: [
-      `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = pg_catalog.current_setting('${REGISTRATION_ID}')) AS registered`,
+      `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE ${idMatches(idType, `pg_catalog.current_setting('${REGISTRATION_ID}')`)}) AS registered`,
       `SET search_path TO ${targetPath}`,
     ],
     check: (rows) => {
       if ((rows[0] as Array<{ registered: boolean }>)[0]?.registered !== true) throw new FleetError(TENANT_DROPPED, `tenant ${target.info.tenant} is no longer registered`);
     },
     alone: async () => {
-      if (!(await stillRegistered(session, target, targetPath, false))) throw new FleetError(TENANT_DROPPED, `tenant ${target.info.tenant} is no longer registered`);
+      if (!(await stillRegistered(session, target, targetPath, false, async () => idType)))
+        throw new FleetError(TENANT_DROPPED, `tenant ${target.info.tenant} is no longer registered`);
     },
   };
 }
@@ -179,7 +183,7 @@ function registrationGuard(session: TargetSession, target: Target, targetPath: s
  * query's names are resolved when it is parsed, before set_config runs. A tenant whose version
  * table exists needs only the switch.
  */
-async function stillRegistered(session: TargetSession, target: Target, targetPath: string, hasTable: boolean): Promise<boolean> {
+async function stillRegistered(session: TargetSession, target: Target, targetPath: string, hasTable: boolean, idType: () => Promise<string | null>): Promise<boolean> {
   if (hasTable) {
     await session.query(`SELECT pg_catalog.set_config('search_path', $1, false)`, [targetPath]);
     return true;
@@ -187,7 +191,7 @@ async function stillRegistered(session: TargetSession, target: Target, targetPat
   const { sql } = target.registration!;
   const id = target.info.tenant!;
   const rows = await session.query<{ registered: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE fleet_discovery.id::text = $1) AS registered, pg_catalog.set_config('search_path', $2, false)`,
+    `SELECT EXISTS (SELECT 1 FROM (${sql}) AS fleet_discovery WHERE ${idMatches(await idType(), '$1')}) AS registered, pg_catalog.set_config('search_path', $2, false)`,
     [id, targetPath],
   );
   return rows[0].registered;
