@@ -3,36 +3,64 @@
  * its WASM module (128 MB of address space reserved, a few MB touched). A migrate whose lint
  * verdicts are cached (.fleet/lint) never parses, so it never pays for that.
  *
- * The module is compiled by V8's baseline compiler only (Liftoff): by default V8 also recompiles
- * it with its optimising compiler (TurboFan) in background threads, which took ~36 MB of resident
- * memory that the process keeps (a cold lint: 109-113 MB against 72-74 MB after the same parses,
- * measured on Node 20 / V8 11.3), for a lint that parses a few hundred short statements; the
- * baseline code parses them faster than the default does while the recompilation competes for
- * the CPU. The flag is V8's, process-wide: it is set only while this module compiles and restored
- * after, so other WebAssembly of the process (an app that imports @fleet/core) is compiled as
- * before, and it is left alone when the process was started with it.
+ * The module runs on V8's baseline code (Liftoff) only. By default V8 recompiles the functions
+ * that get hot with its optimising compiler (TurboFan) in background threads, and the parser's
+ * functions are huge: a cold lint of this repo's apps peaked at 108 MB on Node 20 and at
+ * **676 MB on Node 24** (V8 13: tier-up memory, transient, in background threads, 3 s of CPU),
+ * against 58-67 MB on baseline code, which parses a few hundred short statements faster than
+ * the default does while the recompilation competes for the CPU. V8 decides a tier-up while the
+ * code runs, so compiling with `--liftoff-only` (what this module did) is not enough past Node 22:
+ * tier-up is switched off (`--no-wasm-tier-up --no-wasm-dynamic-tiering`, read by V8 when it
+ * decides) for the load and for each call, synchronously, and switched back on right after. The
+ * flags are V8's and process-wide: other WebAssembly of the process (an app that imports
+ * @fleet/core) runs with V8's defaults between our calls. Started with any of these flags, the
+ * process is left as it was started.
  */
 import { setFlagsFromString } from 'node:v8';
 
 type PgQuery = typeof import('libpg-query');
 
-let loaded: Promise<PgQuery> | undefined;
-
-export function pgQuery(): Promise<PgQuery> {
-  return (loaded ??= loadBaselineOnly());
+/** What Fleet uses of the parser; each call runs on baseline code. */
+export interface PgParser {
+  parse(sql: string): Promise<ReturnType<PgQuery['parseSync']>>;
+  scan(sql: string): Promise<ReturnType<PgQuery['scanSync']>>;
 }
 
-const FLAG = 'liftoff-only';
+let loaded: Promise<PgParser> | undefined;
 
-async function loadBaselineOnly(): Promise<PgQuery> {
-  const ownFlag = ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.replace(/_/g, '-').endsWith(FLAG));
-  if (ownFlag) setFlagsFromString(`--${FLAG}`);
+export function pgQuery(): Promise<PgParser> {
+  return (loaded ??= load());
+}
+
+const OFF = ['--liftoff-only', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering'];
+const ON = ['--no-liftoff-only', '--wasm-tier-up', '--wasm-dynamic-tiering'];
+const OWN_FLAGS = /liftoff|wasm[-_](dynamic[-_])?tier/;
+
+/** Runs `fn` with WebAssembly tier-up off, unless the process was started with its own choice. */
+function baseline<T>(fn: () => T): T {
+  if (startedWithOwnFlags) return fn();
+  for (const flag of OFF) setFlagsFromString(flag);
   try {
-    const q = await import('libpg-query');
-    // The module compiles while it loads (asynchronously, from the import on): wait for it.
-    await q.loadModule();
-    return q;
+    return fn();
   } finally {
-    if (ownFlag) setFlagsFromString(`--no-${FLAG}`);
+    for (const flag of ON) setFlagsFromString(flag);
   }
+}
+
+const startedWithOwnFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => OWN_FLAGS.test(a));
+
+async function load(): Promise<PgParser> {
+  // The module compiles while it loads (asynchronously): tier-up stays off until it has.
+  if (!startedWithOwnFlags) for (const flag of OFF) setFlagsFromString(flag);
+  let q: PgQuery;
+  try {
+    q = await import('libpg-query');
+    await q.loadModule();
+  } finally {
+    if (!startedWithOwnFlags) for (const flag of ON) setFlagsFromString(flag);
+  }
+  return {
+    parse: async (sql) => baseline(() => q.parseSync(sql)),
+    scan: async (sql) => baseline(() => q.scanSync(sql)),
+  };
 }
