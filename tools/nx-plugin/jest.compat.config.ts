@@ -3,7 +3,6 @@
 export default {
   displayName: 'compat',
   preset: '../../jest.preset.js',
-  rootDir: __dirname,
   testMatch: ['<rootDir>/test/compat.e2e.spec.ts'],
   // One worker; in it, two scenarios at a time (it.concurrent in the spec).
   maxWorkers: 1,
