@@ -1,4 +1,5 @@
 import { addProjectConfiguration, generateFiles, joinPathFragments, logger, offsetFromRoot, type Tree } from '@nx/devkit';
+import { pluginPath } from '../lib/plugin-files';
 
 export interface AppGeneratorSchema {
   name: string;
@@ -22,7 +23,7 @@ export function normalizeOptions(tree: Tree, options: AppGeneratorSchema) {
 export async function appGenerator(tree: Tree, options: AppGeneratorSchema): Promise<void> {
   const o = normalizeOptions(tree, options);
   addProjectConfiguration(tree, o.name, { root: o.root, sourceRoot: `${o.root}/src`, projectType: 'application', tags: ['scope:app'], targets: {} });
-  generateFiles(tree, joinPathFragments(__dirname, 'files'), o.root, { ...o, keep: '.gitkeep', tmpl: '' });
+  generateFiles(tree, pluginPath(tree.root, 'src/generators/app/files'), o.root, { ...o, keep: '.gitkeep', tmpl: '' });
   const migrations = joinPathFragments(o.root, 'src/databases', o.database, 'migrations');
   tree.rename(joinPathFragments(migrations, '__keep__'), joinPathFragments(migrations, '.gitkeep'));
   if (o.tenants) {

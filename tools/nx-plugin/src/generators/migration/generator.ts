@@ -1,5 +1,6 @@
 import { generateFiles, joinPathFragments, logger, type Tree } from '@nx/devkit';
 import { findProject } from '../lib/find-project';
+import { pluginPath } from '../lib/plugin-files';
 import { generateMigrationSql, type GeneratedSql, type LoadedDatabase } from '@fleet/core';
 import { join } from 'node:path';
 import { readFleetConfig } from './lib/read-fleet-config';
@@ -65,7 +66,7 @@ export async function migrationGenerator(tree: Tree, options: MigrationGenerator
       throw new Error(`The entities of ${o.app}/${o.database} (${o.track} track) match its migrations: nothing to generate.`);
     }
   }
-  generateFiles(tree, joinPathFragments(__dirname, 'files'), o.directory, {
+  generateFiles(tree, pluginPath(tree.root, 'src/generators/migration/files'), o.directory, {
     ...o,
     generated: !!options.generate,
     up: sql.up.map(sqlLiteral),

@@ -1,7 +1,8 @@
-import { generateFiles, joinPathFragments, logger, type Tree } from '@nx/devkit';
+import { generateFiles, logger, type Tree } from '@nx/devkit';
 import { sharedMigration } from '@fleet/core';
 import { posix } from 'node:path';
 import { sqlLiteral } from '../migration/generator';
+import { pluginPath } from '../lib/plugin-files';
 
 export interface SharedMigrationSchema {
   name: string;
@@ -15,7 +16,7 @@ export interface SharedMigrationSchema {
  * shared table, and appends one cadence step that links them to fleet.cadence.json.
  */
 export async function sharedMigrationGenerator(tree: Tree, options: SharedMigrationSchema): Promise<void> {
-  const templates = joinPathFragments(__dirname, '..', 'migration', 'files');
+  const templates = pluginPath(tree.root, 'src/generators/migration/files');
   const result = await sharedMigration({
     workspaceRoot: tree.root,
     name: options.name,
