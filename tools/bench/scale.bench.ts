@@ -27,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { buildPackages } from '../release/build-packages';
 import { loadMigrationsFromDirectory } from '../../libs/fleet/src/migration/load-migrations';
 import { admin, server, urlOf } from './lib/bench-server';
+import { workloadSql } from './lib/psql-script';
 
 const ROOT = resolve(__dirname, '..', '..');
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -248,21 +249,6 @@ async function oneSize(n: number, concurrency: number, only: Set<string> | null,
   return out;
 }
 
-/** The ten-migration workload of tools/bench/workload as SQL (the migration classes' own text). */
-function workloadSql(): string {
-  const dir = join(__dirname, 'workload');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort()
-    .map((f) => {
-      const cls = Object.values(require(join(dir, f)))[0] as new () => { up(q: unknown): Promise<void> };
-      const captured: string[] = [];
-      void new cls().up({ query: async (sql: string) => captured.push(sql) });
-      return captured.join(';\n');
-    })
-    .join(';\n');
-}
-
 /**
  * PostgreSQL's own limits (`--limits [--tenants 200]`): the catalog one tenant of the bench workload
  * (tools/bench/workload) costs, the memory a session keeps per tenant it touched, the locks one
@@ -293,7 +279,9 @@ async function limits(tenants: number): Promise<Record<string, unknown>> {
         ).rows.map((r) => [r.name, r.setting]),
       );
       const before = await catalog();
-      const sql = workloadSql();
+      const sql = workloadSql()
+        .map((w) => w.sql)
+        .join(';\n');
       for (let i = 1; i <= tenants; i++) {
         const s = `tenant_${String(i).padStart(6, '0')}`;
         await c.query(`CREATE SCHEMA ${s}; SET search_path TO ${s}; BEGIN; ${sql}; COMMIT; RESET search_path`);

@@ -1,21 +1,24 @@
 /**
- * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4 --repeat 4]`
+ * `npm run bench [-- --tenants 1000 --memory-tenants 10000 --concurrency 4 --repeat 3]`
  *
  * The WORKLOAD.md benchmark, all contenders in one run on the same server, each on a fresh
  * database of N empty tenant schemas: psql in one session and in 4 sessions (the lower bound),
- * Fleet, and the naive TypeORM pattern (a DataSource per tenant, sequential). Reports wall time,
- * time per tenant, peak connections (sampled from pg_stat_activity), peak RSS, and ratios. Then
+ * the same psql script sent from Node by node-postgres in 4 sessions (what a Node client costs
+ * beside psql's C on the cores the server uses), Fleet, and the naive TypeORM pattern (a
+ * DataSource per tenant, sequential). Reports wall time, time per tenant, peak connections
+ * (sampled from pg_stat_activity), peak RSS, and ratios. Then
  * fleet-scale status (Fleet's bulk read vs one query per tenant). Absolute numbers vary with the
  * machine: compare the ratios. Results also go to tools/bench/results/latest.json.
  */
 import { spawn } from 'node:child_process';
 import { buildPackages } from '../release/build-packages';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { createTenant, status } from '@fleet/core';
 import { admin, arg, server, urlOf } from './lib/bench-server';
+import { psqlScript, psqlStatements, workloadSql } from './lib/psql-script';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -67,30 +70,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
-/** The workload's SQL, taken from the migration classes themselves (so psql runs the same text). */
-function workloadSql(): Array<{ version: string; sql: string }> {
-  const dir = join(__dirname, 'workload');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort()
-    .map((f) => {
-      const cls = Object.values(require(join(dir, f)))[0] as new () => { up(q: unknown): Promise<void> };
-      const captured: string[] = [];
-      void new cls().up({ query: async (sql: string) => captured.push(sql) });
-      return { version: f.slice(0, 4), sql: captured.join(';\n') };
-    });
-}
-
-function psqlScript(tenants: string[], workload: Array<{ version: string; sql: string }>): string {
-  const parts: string[] = [];
-  for (const t of tenants) {
-    parts.push(`SET search_path TO ${t};`, 'BEGIN;', 'CREATE TABLE schema_version (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());');
-    for (const w of workload) parts.push(w.sql.trim().replace(/;?$/, ';'), `INSERT INTO schema_version (version) VALUES ('${w.version}');`);
-    parts.push('COMMIT;');
-  }
-  return parts.join('\n');
-}
-
 const tenantNames = (n: number) => Array.from({ length: n }, (_, i) => `tenant_${String(i + 1).padStart(Math.max(4, String(n).length), '0')}`);
 
 interface Row {
@@ -122,21 +101,24 @@ async function checkResult(db: string, n: number, versionTable: string): Promise
   }
 }
 
-async function psqlContender(label: string, db: string, n: number, sessions: number, dir: string): Promise<Row> {
-  await freshFleet(db, n);
+/** Each session's share of the psql script (tenant i goes to session i mod `sessions`), as `<label>-<s>.<ext>` files. */
+function scriptFiles(label: string, n: number, sessions: number, dir: string, ext: 'sql' | 'json'): string[] {
   const workload = workloadSql();
   const names = tenantNames(n);
-  const files = Array.from({ length: sessions }, (_, s) => {
-    const file = join(dir, `${label}-${s}.sql`);
-    writeFileSync(
-      file,
-      psqlScript(
-        names.filter((_, i) => i % sessions === s),
-        workload,
-      ),
+  return Array.from({ length: sessions }, (_, s) => {
+    const file = join(dir, `${label.replace(/\W+/g, '-')}-${s}.${ext}`);
+    const statements = psqlStatements(
+      names.filter((_, i) => i % sessions === s),
+      workload,
     );
+    writeFileSync(file, ext === 'sql' ? psqlScript(statements) : JSON.stringify(statements));
     return file;
   });
+}
+
+async function psqlContender(label: string, db: string, n: number, sessions: number, dir: string): Promise<Row> {
+  await freshFleet(db, n);
+  const files = scriptFiles(label, n, sessions, dir, 'sql');
   const sampler = sampleConnections(db);
   const started = Date.now();
   const results = await Promise.all(
@@ -150,6 +132,11 @@ async function psqlContender(label: string, db: string, n: number, sessions: num
   await checkResult(db, n, 'schema_version');
   return { contender: label, tenants: n, wallMs, engineMs: null, peakConnections: peak, maxRssMb: null };
 }
+
+/** The psql script's statements sent by node-postgres, 4 sessions in one process: the bound a Node client reaches here. */
+const NODE_SCRIPT = 'psql script from Node (pg, 4 sessions)';
+const nodeScriptContender = (db: string, n: number, dir: string): Promise<Row> =>
+  nodeContender(NODE_SCRIPT, 'psql-script-node.js', db, n, scriptFiles(NODE_SCRIPT, n, 4, dir, 'json'), 'schema_version');
 
 async function nodeContender(label: string, runner: string, db: string, n: number, args: string[], versionTable: string): Promise<Row> {
   await freshFleet(db, n);
@@ -216,7 +203,7 @@ async function main(): Promise<void> {
   const n = arg('tenants', 1000);
   const memoryTenants = arg('memory-tenants', 0);
   const concurrency = arg('concurrency', 4);
-  /** Extra interleaved pairs (psql 4 sessions, then Fleet) for a median ratio that one noisy run cannot swing. */
+  /** Rounds of psql 4 sessions, the script from Node and Fleet, in rotating order, for medians one noisy run cannot swing. */
   const repeat = arg('repeat', 1);
   const dir = join(tmpdir(), `fleet-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -229,6 +216,8 @@ async function main(): Promise<void> {
     log(`  done: ${rows.at(-1)!.contender}`);
     rows.push(await psqlContender('psql, 4 sessions', db('psql4'), n, 4, dir));
     log(`  done: ${rows.at(-1)!.contender}`);
+    rows.push(await nodeScriptContender(db('node4'), n, dir));
+    log(`  done: ${rows.at(-1)!.contender}`);
     rows.push(await nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db('fleet'), n, [String(concurrency)], 'fleet_migrations'));
     log(`  done: ${rows.at(-1)!.contender}`);
     const statusRows = await statusContenders(db('fleet'), n);
@@ -237,7 +226,8 @@ async function main(): Promise<void> {
     rows.push(await nodeContender('naive TypeORM (DataSource per tenant)', 'naive-typeorm.ts', db('naive'), n, [], 'typeorm_migrations'));
     log(`  done: ${rows.at(-1)!.contender}`);
     const psql4 = rows[1].wallMs;
-    const fleet = rows[2];
+    const node4 = rows[2].wallMs;
+    const fleet = rows[3];
     const naive = rows.find((r) => r.contender.startsWith('naive'))!;
     const lines = [
       `| contender | tenants | wall (s) | ms / tenant | peak connections | peak RSS (MB) | wall / psql 4 sessions |`,
@@ -248,6 +238,7 @@ async function main(): Promise<void> {
       ),
       '',
       `Fleet vs psql 4 sessions: ${(fleet.wallMs / psql4).toFixed(2)}x (target <= 1.25x); Fleet in-process time vs psql 4 sessions: ${((fleet.engineMs ?? 0) / psql4).toFixed(2)}x`,
+      `The same script from Node vs psql: ${(node4 / psql4).toFixed(2)}x (the client alone); Fleet vs the script from Node: ${(fleet.wallMs / node4).toFixed(2)}x`,
       `Naive TypeORM vs Fleet: ${(naive.wallMs / fleet.wallMs).toFixed(2)}x slower (target >= 3x)`,
       '',
       `| status of ${n} tenants | ms | statements |`,
@@ -259,35 +250,42 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     if (repeat > 1) {
-      // The pair above counts as the first (psql, then Fleet); further pairs alternate which goes
-      // first. The run slows as it goes (every contender leaves ~40,000 relation files behind:
-      // seen, psql 15.1, 16.0, 17.8 s in one sequence), so a fixed order would charge that to the
-      // second contender of every pair.
-      const pairs: Array<{ psql: number; fleet: number; first: 'psql' | 'fleet' }> = [{ psql: psql4, fleet: fleet.wallMs, first: 'psql' }];
+      // The contenders above count as the first round (psql, the script from Node, Fleet); further
+      // rounds rotate which goes first, so that --repeat 3 runs each contender once in each place.
+      // The run slows as it goes (every contender leaves ~40,000 relation files behind: seen, psql
+      // 15.1, 16.0, 17.8 s in one sequence), so a fixed order would charge that to the last one.
+      type Who = 'psql' | 'node' | 'fleet';
+      const rounds: Array<Record<Who, number> & { order: Who[] }> = [{ psql: psql4, node: node4, fleet: fleet.wallMs, order: ['psql', 'node', 'fleet'] }];
       for (let r = 2; r <= repeat; r++) {
         // Databases are dropped at the end: dropping a 1000-schema database right before a contender
         // runs makes it pay for the server's file removal and checkpoint (seen: 9 s became 23 s).
-        const psqlRun = () => psqlContender('psql, 4 sessions', db(`psql4r${r}`), n, 4, dir);
-        const fleetRun = () => nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations');
-        const fleetFirst = r % 2 === 0;
-        const f = fleetFirst ? await fleetRun() : undefined;
-        const p = await psqlRun();
-        const fleetRow = f ?? (await fleetRun());
-        log(`  done: pair ${r} of ${repeat}`);
-        pairs.push({ psql: p.wallMs, fleet: fleetRow.wallMs, first: fleetFirst ? 'fleet' : 'psql' });
+        const runs: Record<Who, () => Promise<Row>> = {
+          psql: () => psqlContender('psql, 4 sessions', db(`psql4r${r}`), n, 4, dir),
+          node: () => nodeScriptContender(db(`node4r${r}`), n, dir),
+          fleet: () => nodeContender(`fleet (concurrency ${concurrency})`, FLEET_RUNNER, db(`fleetr${r}`), n, [String(concurrency)], 'fleet_migrations'),
+        };
+        const base: Who[] = ['psql', 'node', 'fleet'];
+        const shift = (r - 1) % 3;
+        const order = [...base.slice(3 - shift), ...base.slice(0, 3 - shift)];
+        const walls = {} as Record<Who, number>;
+        for (const who of order) walls[who] = (await runs[who]()).wallMs;
+        log(`  done: round ${r} of ${repeat} (${order.join(', ')})`);
+        rounds.push({ ...walls, order });
       }
-      // An even count (a balanced order: --repeat 4) takes the mean of the two middle values.
+      // An even count takes the mean of the two middle values.
       const median = (xs: number[]) => {
         const s = [...xs].sort((a, b) => a - b);
         const mid = Math.floor(s.length / 2);
         return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
       };
-      const ratios = pairs.map((p) => p.fleet / p.psql);
+      const ratio = (a: Who, b: Who) => median(rounds.map((x) => x[a] / x[b])).toFixed(2);
+      const sec = (who: Who) => (median(rounds.map((x) => x[who])) / 1000).toFixed(1);
       process.stdout.write(
-        `\nInterleaved pairs (psql 4 sessions, Fleet; * ran first): ${pairs
-          .map((p) => `${(p.psql / 1000).toFixed(1)} s${p.first === 'psql' ? '*' : ''} / ${(p.fleet / 1000).toFixed(1)} s${p.first === 'fleet' ? '*' : ''}`)
-          .join(', ')}\n` +
-          `Fleet vs psql 4 sessions, median of ${repeat} pairs: ${median(ratios).toFixed(2)}x (median walls: ${(median(pairs.map((p) => p.psql)) / 1000).toFixed(1)} s vs ${(median(pairs.map((p) => p.fleet)) / 1000).toFixed(1)} s)\n`,
+        `\nRounds (psql 4 sessions / the script from Node / Fleet, in the order run): ${rounds
+          .map((x) => x.order.map((who) => `${who} ${(x[who] / 1000).toFixed(1)} s`).join(', '))
+          .join('; ')}\n` +
+          `Medians of ${repeat} rounds: Fleet vs psql 4 sessions ${ratio('fleet', 'psql')}x; the script from Node vs psql ${ratio('node', 'psql')}x; ` +
+          `Fleet vs the script from Node ${ratio('fleet', 'node')}x (median walls: psql ${sec('psql')} s, Node ${sec('node')} s, Fleet ${sec('fleet')} s)\n`,
       );
     }
     if (memoryTenants > 0) {
@@ -306,8 +304,8 @@ async function main(): Promise<void> {
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    for (const s of ['psql1', 'psql4', 'fleet', 'naive', 'mem', 'onboard']) await dropDb(db(s)).catch(() => undefined);
-    for (let r = 2; r <= repeat; r++) for (const s of [`psql4r${r}`, `fleetr${r}`]) await dropDb(db(s)).catch(() => undefined);
+    for (const s of ['psql1', 'psql4', 'node4', 'fleet', 'naive', 'mem', 'onboard']) await dropDb(db(s)).catch(() => undefined);
+    for (let r = 2; r <= repeat; r++) for (const s of [`psql4r${r}`, `node4r${r}`, `fleetr${r}`]) await dropDb(db(s)).catch(() => undefined);
   }
 }
 
