@@ -36,14 +36,19 @@ const OFF = ['--liftoff-only', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering']
 const ON = ['--no-liftoff-only', '--wasm-tier-up', '--wasm-dynamic-tiering'];
 const OWN_FLAGS = /liftoff|wasm[-_](dynamic[-_])?tier/;
 
-/** Runs `fn` with WebAssembly tier-up off, unless the process was started with its own choice. */
+/** Switches WebAssembly tier-up on or off, unless the process was started with its own choice. */
+function tierUp(on: boolean): void {
+  if (startedWithOwnFlags) return;
+  for (const flag of on ? ON : OFF) setFlagsFromString(flag);
+}
+
+/** Runs `fn` (synchronous: nothing else runs meanwhile) with tier-up off. */
 function baseline<T>(fn: () => T): T {
-  if (startedWithOwnFlags) return fn();
-  for (const flag of OFF) setFlagsFromString(flag);
+  tierUp(false);
   try {
     return fn();
   } finally {
-    for (const flag of ON) setFlagsFromString(flag);
+    tierUp(true);
   }
 }
 
@@ -51,13 +56,13 @@ const startedWithOwnFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?
 
 async function load(): Promise<PgParser> {
   // The module compiles while it loads (asynchronously): tier-up stays off until it has.
-  if (!startedWithOwnFlags) for (const flag of OFF) setFlagsFromString(flag);
+  tierUp(false);
   let q: PgQuery;
   try {
     q = await import('libpg-query');
     await q.loadModule();
   } finally {
-    if (!startedWithOwnFlags) for (const flag of ON) setFlagsFromString(flag);
+    tierUp(true);
   }
   return {
     parse: async (sql) => baseline(() => q.parseSync(sql)),
