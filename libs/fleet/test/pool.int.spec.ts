@@ -31,6 +31,9 @@ describe('DatabasePool', () => {
       expect(second.path).toBe('"$user", public');
       expect(second.timeout).toBe('0');
       expect(budget.highWaterMark).toBe(1);
+      // close() names the backends it closed (a spare's rename waits for these to leave pg_stat_activity).
+      expect(await pool.close()).toEqual([first.pid]);
+      expect(await pool.close()).toEqual([]);
     } finally {
       await pool.close();
     }

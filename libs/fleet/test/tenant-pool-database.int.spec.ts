@@ -309,6 +309,52 @@ describe('tenant pool, database strategy', () => {
     expect(await spareDatabases(fx.db)).toEqual([spare]);
   });
 
+  it("a session that ends while the take looks does not make the spare busy: each look reads pg_stat_activity afresh, not the transaction's snapshot", async () => {
+    setup(1, [USERS]);
+    expect((await migrate(opts())).ok).toBe(true);
+    await remember();
+    const [spare] = await spareNames(fx.db);
+    // The caller's own connection to the spare (a long-lived process's pool), closed by release(), as the take does.
+    const own = new Client({ ...testServer(), database: spare });
+    await own.connect();
+    const home = new Client({ ...testServer(), database: fx.db });
+    await home.connect();
+    try {
+      const session = { query: async (sql: string, params?: unknown[]) => (await home.query(sql, params)).rows };
+      const on = async <T>(database: string, fn: (s: typeof session) => Promise<T>): Promise<T> => {
+        const c = new Client({ ...testServer(), database });
+        await c.connect();
+        try {
+          return await fn({ query: async (sql: string, params?: unknown[]) => (await c.query(sql, params)).rows });
+        } finally {
+          await c.end();
+        }
+      };
+      const sessions = {
+        database: fx.db,
+        onDatabase: on,
+        onMaintenance: <T>(fn: (s: typeof session) => Promise<T>) => on('postgres', fn),
+        release: async () => {
+          const pid = (own as unknown as { processID: number }).processID;
+          await own.end();
+          return [pid];
+        },
+      };
+      await home.query('BEGIN');
+      // The take's transaction read pg_stat_activity once while the connection was open: PostgreSQL keeps that
+      // snapshot for the rest of the transaction unless it is cleared.
+      expect(await session.query('SELECT pid FROM pg_catalog.pg_stat_activity WHERE datname = $1', [spare])).toHaveLength(1);
+      const names = { spare, place: tenantDb('fresh'), tenantSchema: 'public', versionTable: 'fleet_migrations', globalSchema: 'public', indexSchema: 'public' };
+      const history = await databaseSpares.readHistory(session, sessions, names);
+      expect(history).not.toBe('busy');
+      expect((history as Array<{ name: string }>).map((h) => h.name)).toEqual(['CreateUsers1000']);
+      await home.query('ROLLBACK');
+    } finally {
+      await home.end();
+      await own.end().catch(() => undefined);
+    }
+  });
+
   it('8 concurrent creates with a pool of 3: three distinct spares, the rest the full track, all at head; the CLI says which path', async () => {
     setup(3, [USERS]);
     await migrate(opts());

@@ -117,7 +117,7 @@ export async function takeFast(
   // A spare database's history is read on a session of its own, closed before the rename (this path keeps no pool to it).
   const on = <T>(database: string, fn: (session: SqlSession) => Promise<T>) =>
     withClient(withDatabase(spec, database), settings, (c) => fn({ query: async (sql, params) => (await c.query(sql, params as unknown[] | undefined)).rows }));
-  const sessions: SpareSessions = { database: spec.database, onDatabase: on, onMaintenance: (fn) => on(maintenanceDatabase, fn), release: async () => undefined };
+  const sessions: SpareSessions = { database: spec.database, onDatabase: on, onMaintenance: (fn) => on(maintenanceDatabase, fn), release: async () => [] };
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

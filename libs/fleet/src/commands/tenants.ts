@@ -271,7 +271,7 @@ export async function dropTenant(options: DropTenantOptions): Promise<{ tenant: 
               withClient(withDatabase(d.spec, d.maintenanceDatabase), runtime.settings, (client) =>
                 fn({ query: async (sql, params) => (await client.query(sql, params as unknown[])).rows }),
               ),
-            releaseTenantDatabase: () => runtime.connections.release(target.connection),
+            releaseTenantDatabase: async () => void (await runtime.connections.release(target.connection)),
             unregister: async (session) => {
               if (registry) await session.query(`DELETE FROM ${qualify(registry.schema, registry.table)} WHERE ${quoteIdent(registry.idColumn)} = $1`, [id]);
               await removeFromLedger(session, d.db.schema, id);

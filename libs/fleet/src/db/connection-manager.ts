@@ -105,12 +105,15 @@ export class ConnectionManager {
     }
   }
 
-  /** Closes one database's pool (its targets are done), freeing budget for other databases. */
-  async release(spec: ConnectionSpec): Promise<void> {
+  /**
+   * Closes one database's pool (its targets are done, or the database is to be renamed or
+   * dropped), freeing budget for other databases; the backend pids its connections had.
+   */
+  async release(spec: ConnectionSpec): Promise<number[]> {
     const key = databaseKey(spec);
     const pool = this.pools.get(key);
     this.pools.delete(key);
-    await pool?.close();
+    return (await pool?.close()) ?? [];
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,8 @@ const served = new WeakMap<object, number>();
 
 export class DatabasePool {
   private dataSource?: Promise<DataSource>;
+  /** The pool's open connections (close() reports their backends). */
+  private readonly open = new Set<Client>();
 
   constructor(
     readonly spec: ConnectionSpec,
@@ -91,7 +93,7 @@ export class DatabasePool {
   }
 
   private async createDataSource(): Promise<DataSource> {
-    const BudgetedClient = budgetedClientClass(this.options.serverBudget, this.options.connectTimeoutMs);
+    const BudgetedClient = budgetedClientClass(this.options.serverBudget, this.options.connectTimeoutMs, this.open);
     const dataSource = postgresDataSource(this.spec, {
       applicationName: this.options.applicationName,
       connectTimeoutMs: this.options.connectTimeoutMs,
@@ -110,12 +112,19 @@ export class DatabasePool {
     return dataSource;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the pool's connections; the backend pids they had. A backend leaves pg_stat_activity a
+   * moment after its client hung up (longer on a loaded server): a caller that needs the database
+   * unused (a rename) waits for these, and only these.
+   */
+  async close(): Promise<number[]> {
     const pending = this.dataSource;
     this.dataSource = undefined;
-    if (!pending) return;
+    if (!pending) return [];
     const dataSource = await pending.catch(() => undefined);
+    const pids = [...this.open].map((c) => (c as unknown as { processID?: number | null }).processID).filter((pid): pid is number => typeof pid === 'number');
     if (dataSource?.isInitialized) await dataSource.destroy();
+    return pids;
   }
 }
 
@@ -124,7 +133,7 @@ export class DatabasePool {
  * back when the connection ends, whatever ends it. This bounds OPEN connections per server, even
  * across the pools of several databases.
  */
-function budgetedClientClass(budget: ConnectionBudget, connectTimeoutMs: number): typeof Client {
+function budgetedClientClass(budget: ConnectionBudget, connectTimeoutMs: number, open: Set<Client>): typeof Client {
   return class BudgetedClient extends Client {
     constructor(config: ClientConfig) {
       // pg-pool keeps the password as a non-enumerable property: copy it explicitly.
@@ -140,9 +149,11 @@ function budgetedClientClass(budget: ConnectionBudget, connectTimeoutMs: number)
           if (!released) {
             released = true;
             budget.release();
+            open.delete(this);
           }
         };
         this.once('end', release);
+        open.add(this);
         try {
           await super.connect();
         } catch (err) {

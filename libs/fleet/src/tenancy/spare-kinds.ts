@@ -35,8 +35,8 @@ export interface SpareSessions {
   onDatabase<T>(database: string, fn: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Runs fn on a session of the maintenance database (outside the home transaction). */
   onMaintenance<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
-  /** Closes any pool of connections the caller holds to this database (before a rename or a drop). */
-  release(database: string): Promise<void>;
+  /** Closes any pool of connections the caller holds to this database (before a rename or a drop); the backend pids it had. */
+  release(database: string): Promise<number[]>;
 }
 
 /** One take's names: the spare, the tenant's place (schema or database), where the version table is. */
@@ -136,13 +136,7 @@ export const databaseSpares: SpareKind = {
   async readHistory(home, s, n) {
     // The caller's own pool of it first (a long-lived process); then any other session (a migrate filling it, another
     // process) makes the rename wait up to 5 s and fail: skip it now.
-    await s.release(n.spare);
-    // A connection just closed leaves its backend in pg_stat_activity a moment longer (a loaded
-    // server ends it after the client hung up): look again briefly before calling the spare busy.
-    for (let look = 1; await inUse(home, n.spare); look++) {
-      if (look === 6) return 'busy';
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    if (await inUse(home, n.spare, await s.release(n.spare))) return 'busy';
     const table = qualify(n.tenantSchema, n.versionTable);
     // This session is closed before the rename (which waits the moment its backend takes to exit).
     // A spare database that cannot be read (dropped behind Fleet's back, not made yet) is skipped: the next migrate replaces it.
@@ -176,12 +170,22 @@ export const databaseSpares: SpareKind = {
   },
 };
 
-/** Whether a session uses the database; asked twice 50 ms apart (a session just closed by `release` takes a moment to leave). */
-async function inUse(home: SqlSession, database: string): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    const [row] = await home.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1', [database]);
-    if (row.n === 0) return false;
-    if (attempt === 1) return true;
+/**
+ * Whether another session uses the database. The backends of the connections just closed
+ * (`closed`, from `release`) leave pg_stat_activity a moment after their client hung up, longer on
+ * a loaded server: they are waited for up to 5 s, as long as PostgreSQL's own rename waits. Any
+ * other session gets 500 ms (one that is ending) before the database counts as in use.
+ * `home` is inside the take's transaction, where pg_stat_activity answers from a snapshot taken
+ * at its first read: each look clears it first, or every look would see the first one's sessions.
+ */
+async function inUse(home: SqlSession, database: string, closed: readonly number[]): Promise<boolean> {
+  const started = Date.now();
+  for (;;) {
+    await home.query('SELECT pg_catalog.pg_stat_clear_snapshot()');
+    const rows = await home.query<{ pid: number }>('SELECT pid FROM pg_catalog.pg_stat_activity WHERE datname = $1', [database]);
+    if (rows.length === 0) return false;
+    const patience = rows.some((r) => !closed.includes(r.pid)) ? 500 : 5000;
+    if (Date.now() - started >= patience) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
